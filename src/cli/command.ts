@@ -1,0 +1,33 @@
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { EvolverError } from "../core/errors.js";
+
+/** One CLI subcommand. `path` is the words that select it, e.g. ["env", "replay"]. */
+export interface Command {
+  path: string[];
+  summary: string;
+  usage: string;
+  /** Returns the exit code. */
+  run(argv: string[]): Promise<number>;
+}
+
+/** node:util parseArgs, with unknown options and bad values reported as a usage error instead of a stack trace. */
+export function parseOptions<T extends NonNullable<ParseArgsConfig["options"]>>(
+  argv: string[],
+  options: T,
+  usage: string,
+  allowPositionals = false,
+): ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: boolean; strict: true }>> {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals, strict: true });
+  } catch (error) {
+    throw new EvolverError("CLI_USAGE", `${(error as Error).message}\nusage: ${usage}`);
+  }
+}
+
+/** Parses a numeric option, naming it when the value is not a number. */
+export function numberOption(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed)) throw new EvolverError("CLI_USAGE", `--${name} must be a number, got '${value}'`);
+  return parsed;
+}

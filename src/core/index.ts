@@ -1,0 +1,2 @@
+export { EvolverError, describeError } from "./errors.js";
+export { ToolCall, ChatRole, ChatMessage, ToolSchema } from "./messages.js";

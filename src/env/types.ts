@@ -1,0 +1,80 @@
+// The environment API. An environment type is a small class registered by name; it hands out instances,
+// one per task attempt. The same interface is served over HTTP by the environment service and implemented by
+// the remote client, so a remote env-service (AgentEvolver's protocol) is an environment like the built-in ones.
+import { z } from "zod";
+import { ChatMessage, ToolSchema } from "../core/messages.js";
+
+export const Split = z.enum(["train", "val", "test"]);
+export type Split = z.infer<typeof Split>;
+
+/** What `create` returns: the first prompt of the task and the tools the agent may call. */
+export const InitialState = z.object({
+  messages: z.array(ChatMessage),
+  tools: z.array(ToolSchema),
+  /** Free-form facts about the task (category, turn count...). */
+  info: z.record(z.string(), z.unknown()).default({}),
+});
+export type InitialState = z.infer<typeof InitialState>;
+
+export const StepResult = z.object({
+  /** Messages the environment answers with: tool results, and the next user turn where there is one. */
+  observations: z.array(ChatMessage),
+  done: z.boolean(),
+  /** Set when the environment scores the step itself; most score only in `evaluate`. */
+  reward: z.number().optional(),
+  /** Tools available from now on, when they changed during the episode (BFCL's missing-function turns). */
+  tools: z.array(ToolSchema).optional(),
+  info: z.record(z.string(), z.unknown()).default({}),
+});
+export type StepResult = z.infer<typeof StepResult>;
+
+export const Evaluation = z.object({
+  /** In [0, 1]; 1 is full success. */
+  score: z.number(),
+  success: z.boolean(),
+  details: z.record(z.string(), z.unknown()).default({}),
+});
+export type Evaluation = z.infer<typeof Evaluation>;
+
+/** What self-questioning explores: the environment's entities, their attributes and operations, task preferences. */
+export const EnvProfile = z.object({
+  name: z.string(),
+  description: z.string().default(""),
+  entities: z.array(
+    z.object({
+      name: z.string(),
+      description: z.string().default(""),
+      attributes: z.record(z.string(), z.string()).default({}),
+      operations: z.array(z.object({ name: z.string(), description: z.string().default("") })).default([]),
+    }),
+  ),
+  taskPreferences: z
+    .object({
+      numEntities: z.number().int().default(1),
+      numOperations: z.number().int().default(1),
+      relationDifficulty: z.number().int().default(1),
+      notes: z.string().default(""),
+    })
+    .default({ numEntities: 1, numOperations: 1, relationDifficulty: 1, notes: "" }),
+});
+export type EnvProfile = z.infer<typeof EnvProfile>;
+
+/** One running episode. Instances are independent: many may be alive at once. */
+export interface EnvInstance {
+  readonly taskId: string;
+  readonly initial: InitialState;
+  /** `action` is the agent's assistant message, usually with tool calls. Ending a turn without calls is an action too. */
+  step(action: ChatMessage): Promise<StepResult>;
+  evaluate(): Promise<Evaluation>;
+  release(): Promise<void>;
+}
+
+/** An environment type: a task source plus a factory of instances. */
+export interface Environment {
+  readonly name: string;
+  listTasks(split: Split): Promise<string[]>;
+  profile(): Promise<EnvProfile>;
+  create(taskId: string, params?: Record<string, unknown>): Promise<EnvInstance>;
+  /** Frees what the environment holds (servers, files). */
+  close?(): Promise<void>;
+}

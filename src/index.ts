@@ -1,0 +1,2 @@
+// The library API of Evolver. Each folder's index.ts names its public surface.
+export * from "./core/index.js";
