@@ -1,2 +1,3 @@
 // The library API of Evolver. Each folder's index.ts names its public surface.
 export * from "./core/index.js";
+export * from "./env/index.js";

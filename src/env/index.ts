@@ -1,0 +1,3 @@
+export * from "./types.js";
+export { registerEnvironment, createEnvironment, knownEnvironments, type EnvironmentFactory } from "./registry.js";
+export { registerBuiltinEnvironments } from "./builtins.js";
