@@ -1,5 +1,6 @@
 // The built-in environment types, registered by name in one explicit table.
 import { registerEnvironment } from "./registry.js";
+import { KeyChainEnvironment } from "./toy/key-chain.js";
 
 let registered = false;
 
@@ -7,4 +8,5 @@ export function registerBuiltinEnvironments(): void {
   if (registered) return;
   registered = true;
   // One line per built-in environment type: registerEnvironment(name, factory).
+  registerEnvironment("key-chain", (options) => new KeyChainEnvironment(options));
 }

@@ -1,0 +1,42 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { KeyChainEnvironment } from "./key-chain.js";
+
+test("key chain: answering with the secret letters opens every lock", async () => {
+  const env = new KeyChainEnvironment({ length: 3, symbols: 8, seed: 7 });
+  const [taskId] = await env.listTasks("train");
+  const instance = await env.create(taskId);
+  const digits = taskId.slice(3).split("").map(Number);
+  assert.equal(instance.initial.messages[0].content, String(digits[0]));
+  for (let i = 0; i < digits.length; i++) {
+    const result = await instance.step({ role: "assistant", content: env.secret[digits[i]] });
+    assert.equal(result.reward, 1);
+    assert.equal(result.done, i === digits.length - 1);
+  }
+  assert.deepEqual(await instance.evaluate(), {
+    score: 1,
+    success: true,
+    details: { turns: [{ passed: true }, { passed: true }, { passed: true }] },
+  });
+});
+
+test("key chain: a wrong answer costs its share of the score and success", async () => {
+  const env = new KeyChainEnvironment({ length: 2, symbols: 4, seed: 1 });
+  const instance = await env.create("kc-01");
+  const wrong = env.secret.find((letter) => letter !== env.secret[0])!;
+  assert.equal((await instance.step({ role: "assistant", content: wrong })).reward, 0);
+  assert.equal((await instance.step({ role: "assistant", content: env.secret[1] })).reward, 1);
+  const evaluation = await instance.evaluate();
+  assert.equal(evaluation.score, 0.5);
+  assert.equal(evaluation.success, false);
+});
+
+test("key chain: splits are disjoint and cover every chain; bad input is named", async () => {
+  const env = new KeyChainEnvironment({ length: 3, symbols: 8 });
+  const all = [...(await env.listTasks("train")), ...(await env.listTasks("val")), ...(await env.listTasks("test"))];
+  assert.equal(new Set(all).size, 512);
+  assert.ok((await env.listTasks("test")).length > 50);
+  await assert.rejects(env.create("kc-9"), /no task 'kc-9'/);
+  assert.throws(() => new KeyChainEnvironment({ length: 0 }), /length/);
+  assert.throws(() => new KeyChainEnvironment({ colour: "red" }), /colour|Unrecognized/i);
+});

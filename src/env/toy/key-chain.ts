@@ -1,0 +1,148 @@
+// Key chain: a small built-in environment that a tiny model trained from scratch on CPU can master, so that the
+// whole evolve loop can be shown to learn in minutes. Each task is a chain of digits; at every step the user names
+// one digit and the agent must answer with the letter that opens it. The digit → letter map is the environment's
+// secret and is the same for every task, so what is learnt on training chains carries over to held-out ones.
+//
+// The outcome is the fraction of keys opened (success = all of them), and every step reports whether it was right
+// (StepResult.reward), which is what a rule-based judge may use in place of the LLM judge.
+import { EvolverError } from "../../core/errors.js";
+import type { ChatMessage } from "../../core/messages.js";
+import type { EnvInstance, EnvProfile, Environment, Evaluation, Split, StepResult } from "../types.js";
+import { z } from "zod";
+
+export const KeyChainOptions = z
+  .object({
+    /** Digits per chain. */
+    length: z.number().int().min(1).max(6).default(3),
+    /** How many distinct digits (and letters) there are. */
+    symbols: z.number().int().min(2).max(10).default(8),
+    /** Picks the secret map. */
+    seed: z.number().int().default(7),
+  })
+  .strict();
+export type KeyChainOptions = z.infer<typeof KeyChainOptions>;
+
+const LETTERS = "abcdefghij";
+
+/** A small deterministic PRNG (mulberry32): the secret map must not depend on the platform. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Held-out chains: a stable hash of the task id puts ~20% in test and ~10% in val. */
+function splitOf(taskId: string): Split {
+  let h = 2166136261;
+  for (let i = 0; i < taskId.length; i++) h = Math.imul(h ^ taskId.charCodeAt(i), 16777619) >>> 0;
+  const bucket = h % 10;
+  return bucket < 2 ? "test" : bucket < 3 ? "val" : "train";
+}
+
+export class KeyChainEnvironment implements Environment {
+  readonly name = "key-chain";
+  readonly options: KeyChainOptions;
+  /** digit → letter */
+  readonly secret: string[];
+  private readonly tasks: Map<Split, string[]>;
+
+  constructor(options: Record<string, unknown> = {}) {
+    const parsed = KeyChainOptions.safeParse(options);
+    if (!parsed.success) {
+      throw new EvolverError("ENV_BAD_OPTIONS", `key-chain options: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`);
+    }
+    this.options = parsed.data;
+    const letters = LETTERS.slice(0, this.options.symbols).split("");
+    const random = mulberry32(this.options.seed);
+    for (let i = letters.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [letters[i], letters[j]] = [letters[j], letters[i]];
+    }
+    this.secret = letters;
+    this.tasks = new Map([["train", []], ["val", []], ["test", []]]);
+    const total = this.options.symbols ** this.options.length;
+    for (let n = 0; n < total; n++) {
+      let digits = "";
+      for (let k = 0, m = n; k < this.options.length; k++, m = Math.floor(m / this.options.symbols)) digits += String(m % this.options.symbols);
+      const id = `kc-${digits}`;
+      this.tasks.get(splitOf(id))!.push(id);
+    }
+  }
+
+  async listTasks(split: Split): Promise<string[]> {
+    return [...this.tasks.get(split)!];
+  }
+
+  async profile(): Promise<EnvProfile> {
+    return {
+      name: this.name,
+      description: "Answer each digit with the one letter that opens it; the map is fixed but secret.",
+      entities: [
+        {
+          name: "lock",
+          description: "A lock named by a digit.",
+          attributes: { digit: `0-${this.options.symbols - 1}` },
+          operations: [{ name: "open", description: "Answer with a single letter." }],
+        },
+      ],
+      taskPreferences: { numEntities: this.options.length, numOperations: 1, relationDifficulty: 1, notes: "" },
+    };
+  }
+
+  async create(taskId: string): Promise<EnvInstance> {
+    const digits = /^kc-(\d+)$/.exec(taskId)?.[1];
+    if (!digits || digits.length !== this.options.length || [...digits].some((d) => Number(d) >= this.options.symbols)) {
+      throw new EvolverError("ENV_UNKNOWN_TASK", `key-chain has no task '${taskId}' (expected kc- followed by ${this.options.length} digits below ${this.options.symbols})`, {
+        details: { taskId },
+      });
+    }
+    return new KeyChainInstance(taskId, [...digits].map(Number), this.secret);
+  }
+}
+
+class KeyChainInstance implements EnvInstance {
+  readonly initial;
+  private position = 0;
+  private readonly correct: boolean[] = [];
+
+  constructor(
+    readonly taskId: string,
+    private readonly digits: number[],
+    private readonly secret: string[],
+  ) {
+    this.initial = {
+      messages: [{ role: "user", content: String(digits[0]) } satisfies ChatMessage],
+      tools: [],
+      info: { length: digits.length },
+    };
+  }
+
+  async step(action: ChatMessage): Promise<StepResult> {
+    if (this.position >= this.digits.length) {
+      throw new EvolverError("ENV_EPISODE_DONE", `task ${this.taskId} is already finished`);
+    }
+    const answer = action.content.trim().charAt(0);
+    const right = answer === this.secret[this.digits[this.position]];
+    this.correct.push(right);
+    this.position += 1;
+    const done = this.position >= this.digits.length;
+    const observations: ChatMessage[] = done ? [] : [{ role: "user", content: String(this.digits[this.position]) }];
+    return { observations, done, reward: right ? 1 : 0, info: { correct: right } };
+  }
+
+  async evaluate(): Promise<Evaluation> {
+    const opened = this.correct.filter(Boolean).length;
+    return {
+      score: opened / this.digits.length,
+      success: opened === this.digits.length,
+      details: { turns: this.digits.map((_, i) => ({ passed: this.correct[i] === true })) },
+    };
+  }
+
+  async release(): Promise<void> {}
+}
