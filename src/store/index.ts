@@ -1,0 +1,1 @@
+export { RunStore, type RunRecord, type RunStatus, type StoredVerdicts, type CheckpointRecord, type TrajectoryPurpose } from "./run-store.js";

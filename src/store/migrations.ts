@@ -1,0 +1,101 @@
+// Schema migrations, applied in order inside one transaction each. Never edit a shipped migration: add a new one.
+import type { Database } from "better-sqlite3";
+import { EvolverError } from "../core/errors.js";
+
+export const migrations: { version: number; description: string; sql: string }[] = [
+  {
+    version: 1,
+    description: "runs, tasks, iterations, trajectories, verdicts, metrics, checkpoints",
+    sql: `
+      CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('running', 'stopped', 'done', 'failed')),
+        config_json TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        error TEXT
+      );
+      CREATE TABLE tasks (
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        task_id TEXT NOT NULL,
+        split TEXT NOT NULL,
+        source TEXT NOT NULL,
+        payload_json TEXT NOT NULL DEFAULT '{}',
+        PRIMARY KEY (run_id, task_id)
+      );
+      CREATE TABLE iterations (
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        iteration INTEGER NOT NULL,
+        phase TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        PRIMARY KEY (run_id, iteration)
+      );
+      CREATE TABLE trajectories (
+        id TEXT PRIMARY KEY,
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        iteration INTEGER NOT NULL,
+        purpose TEXT NOT NULL,
+        task_id TEXT NOT NULL,
+        group_key TEXT NOT NULL,
+        sample_index INTEGER NOT NULL,
+        reward REAL NOT NULL,
+        success INTEGER NOT NULL,
+        termination TEXT NOT NULL,
+        body_json TEXT NOT NULL,
+        segments_json TEXT NOT NULL,
+        tokens BLOB NOT NULL,
+        logprobs BLOB NOT NULL,
+        loss_mask BLOB NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (run_id, iteration, purpose, group_key, sample_index)
+      );
+      CREATE INDEX trajectories_by_iteration ON trajectories (run_id, iteration, purpose);
+      CREATE TABLE verdicts (
+        trajectory_id TEXT PRIMARY KEY REFERENCES trajectories(id) ON DELETE CASCADE,
+        run_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        judge TEXT NOT NULL,
+        verdicts_json TEXT NOT NULL,
+        error TEXT,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE metrics (
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        iteration INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        value REAL NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (run_id, iteration, name)
+      );
+      CREATE TABLE checkpoints (
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        iteration INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        path TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (run_id, iteration, kind)
+      );
+    `,
+  },
+];
+
+export function migrate(db: Database): number {
+  db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+  const row = db.prepare("SELECT max(version) AS version FROM schema_version").get() as { version: number | null };
+  let current = row.version ?? 0;
+  const latest = migrations[migrations.length - 1].version;
+  if (current > latest) {
+    throw new EvolverError("STORE_SCHEMA", `the run store has schema version ${current}, newer than this Evolver knows (${latest}); upgrade Evolver`);
+  }
+  for (const migration of migrations) {
+    if (migration.version <= current) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.prepare("INSERT INTO schema_version (version) VALUES (?)").run(migration.version);
+    })();
+    current = migration.version;
+  }
+  return current;
+}
