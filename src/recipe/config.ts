@@ -1,0 +1,180 @@
+// The evolve run's configuration: one zod schema with documented defaults, loaded from YAML, then dotted
+// `key=value` overrides. Unknown keys are rejected and every problem is reported at once. The resolved config is
+// stored with the run.
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { EvolverError } from "../core/errors.js";
+
+const Optimizer = z
+  .object({
+    learning_rate: z.number().positive().default(1e-4),
+    beta1: z.number().min(0).lt(1).default(0.9),
+    beta2: z.number().min(0).lt(1).default(0.95),
+    eps: z.number().positive().default(1e-8),
+    weight_decay: z.number().min(0).default(0),
+    /** 0 turns clipping off. */
+    grad_clip_norm: z.number().min(0).default(1.0),
+  })
+  .strict();
+
+const Trainer = z.discriminatedUnion("kind", [
+  z
+    .object({
+      /** Start the project's own Python trainer on this machine. */
+      kind: z.literal("local"),
+      /** Python with torch; default: $EVOLVER_PYTHON, else /usr/bin/python3 when it imports torch, else python3. */
+      python: z.string().optional(),
+      device: z.enum(["cpu", "cuda", "auto"]).default("auto"),
+      /** 0 trains all weights; otherwise LoRA adapters of this rank. */
+      lora_rank: z.number().int().min(0).default(0),
+      /** Tokens per micro-batch of gradient accumulation. */
+      micro_batch_tokens: z.number().int().positive().default(4096),
+    })
+    .strict(),
+  z
+    .object({
+      /** Any server of the Tinker protocol: hosted Tinker, SkyRL's self-hosted server, a local trainer started by hand. */
+      kind: z.literal("remote"),
+      url: z.string().url(),
+      /** Name of the environment variable holding the API key (never put the key itself in a config). */
+      api_key_env: z.string().default("TINKER_API_KEY"),
+      lora_rank: z.number().int().min(0).default(32),
+    })
+    .strict(),
+]);
+
+export const EvolveConfig = z
+  .object({
+    run: z
+      .object({
+        name: z.string().min(1).default("evolve"),
+        /** The SQLite run store. */
+        store: z.string().default(".evolver/runs.db"),
+        /** Where checkpoints and logs go (one folder per run below it). */
+        output_dir: z.string().default(".evolver/runs"),
+        /** Seeds task sampling and rollouts: the same seed gives the same run. */
+        seed: z.number().int().default(0),
+      })
+      .strict()
+      .prefault({}),
+    env: z
+      .object({
+        /** A registered environment type: key-chain, bfcl-v3, remote. */
+        type: z.string().min(1),
+        options: z.record(z.string(), z.unknown()).default({}),
+        train_split: z.enum(["train", "val", "test"]).default("train"),
+        eval_split: z.enum(["train", "val", "test"]).default("test"),
+      })
+      .strict(),
+    policy: z
+      .object({
+        /** The policy's weights: an HF-style folder (config.json, model.safetensors, tokenizer.json) for the local trainer,
+         * or the base model name a remote trainer knows. */
+        base_model: z.string().min(1),
+        /** tokenizer.json to render prompts with; default: base_model/tokenizer.json. */
+        tokenizer: z.string().optional(),
+      })
+      .strict(),
+    trainer: Trainer.default({ kind: "local", device: "auto", lora_rank: 0, micro_batch_tokens: 4096 }),
+    optimizer: Optimizer.prefault({}),
+    rollout: z
+      .object({
+        /** Samples per task; GRPO normalizes rewards within each group. */
+        group_size: z.number().int().min(1).default(8),
+        tasks_per_iteration: z.number().int().min(1).default(16),
+        max_steps: z.number().int().min(1).default(8),
+        max_tokens_per_step: z.number().int().min(1).default(256),
+        temperature: z.number().min(0).default(1.0),
+        top_p: z.number().gt(0).max(1).default(1.0),
+        /** Rollouts in flight at once. */
+        concurrency: z.number().int().min(1).default(32),
+      })
+      .strict()
+      .prefault({}),
+    attribution: z
+      .object({
+        /** Off: plain GRPO on the outcome. On: ADCA-GRPO with per-step verdicts. */
+        enabled: z.boolean().default(true),
+        /** rule: the environment's own step rewards judge (where it knows the right steps); llm: an LLM judge. */
+        judge: z.enum(["rule", "llm"]).default("rule"),
+        /** Provider spec of the LLM judge (e.g. openai:gpt-4o-mini), for judge = llm. */
+        judge_model: z.string().optional(),
+        alpha: z.number().min(0).default(0.5),
+        alpha_schedule: z.enum(["constant", "cosine"]).default("constant"),
+        normalize_std: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
+    loss: z
+      .object({
+        clip_low: z.number().min(0).default(0.2),
+        clip_high: z.number().min(0).default(0.28),
+        /** Wider high clip for experience-guided samples (selective boosting); null = same as clip_high. */
+        clip_high_boost: z.number().min(0).nullable().default(null),
+        /** Dual-clip constant for negative advantages; null turns it off. */
+        dual_clip_c: z.number().gt(1).nullable().default(3),
+        kl_beta: z.number().min(0).default(0),
+        aggregation: z.enum(["token-mean", "seq-mean-token-mean"]).default("token-mean"),
+      })
+      .strict()
+      .prefault({}),
+    schedule: z
+      .object({
+        iterations: z.number().int().min(1).default(20),
+        /** Evaluate on held-out tasks every this many iterations (and after the last). 0: never. */
+        eval_every: z.number().int().min(0).default(5),
+        eval_tasks: z.number().int().min(1).default(64),
+        eval_k: z.number().int().min(1).default(1),
+        eval_temperature: z.number().min(0).default(0),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+export type EvolveConfig = z.infer<typeof EvolveConfig>;
+
+/** Applies `a.b.c=value` overrides; values are read as YAML scalars (numbers, booleans, null, strings). */
+export function applyOverrides(raw: Record<string, unknown>, overrides: string[]): Record<string, unknown> {
+  const result = structuredClone(raw);
+  for (const override of overrides) {
+    const eq = override.indexOf("=");
+    if (eq <= 0) throw new EvolverError("CONFIG_INVALID", `override '${override}' is not of the form key.path=value`);
+    const path = override.slice(0, eq).split(".");
+    let node = result as Record<string, unknown>;
+    for (const key of path.slice(0, -1)) {
+      if (typeof node[key] !== "object" || node[key] === null) node[key] = {};
+      node = node[key] as Record<string, unknown>;
+    }
+    node[path[path.length - 1]] = parseYaml(override.slice(eq + 1));
+  }
+  return result;
+}
+
+export function parseConfig(raw: unknown, source = "config"): EvolveConfig {
+  const parsed = EvolveConfig.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `  - ${issue.path.join(".") || "(root)"}: ${issue.message}`);
+    throw new EvolverError("CONFIG_INVALID", `${source} has ${problems.length} problem(s):\n${problems.join("\n")}`, {
+      details: { issues: parsed.error.issues },
+    });
+  }
+  return parsed.data;
+}
+
+export function loadConfig(path: string, overrides: string[] = []): EvolveConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new EvolverError("CONFIG_NOT_FOUND", `cannot read config ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text) ?? {};
+  } catch (error) {
+    throw new EvolverError("CONFIG_INVALID", `${path} is not valid YAML: ${(error as Error).message}`);
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new EvolverError("CONFIG_INVALID", `${path} must hold a YAML mapping`);
+  return parseConfig(applyOverrides(raw as Record<string, unknown>, overrides), path);
+}
