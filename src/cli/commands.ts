@@ -1,4 +1,9 @@
 // The table of subcommands. Add a command by importing its file and listing it here.
 import type { Command } from "./command.js";
+import { runsCommand } from "./runs.js";
+import { validateCommand } from "./validate.js";
 
-export const commands: Command[] = [];
+export const commands: Command[] = [
+  validateCommand,
+  runsCommand,
+];

@@ -1,0 +1,22 @@
+import { loadConfig } from "../recipe/index.js";
+import type { Command } from "./command.js";
+import { parseOptions } from "./command.js";
+
+const usage = "evolver validate CONFIG.yaml [--set key.path=value ...]";
+
+export const validateCommand: Command = {
+  path: ["validate"],
+  summary: "check an evolve config without running it; print it resolved",
+  usage,
+  async run(argv) {
+    const { values, positionals } = parseOptions(argv, { set: { type: "string", multiple: true } }, usage, true);
+    if (positionals.length !== 1) {
+      console.error(`usage: ${usage}`);
+      return 2;
+    }
+    const config = loadConfig(positionals[0], values.set ?? []);
+    console.log(JSON.stringify(config, null, 2));
+    console.error(`${positionals[0]}: valid`);
+    return 0;
+  },
+};

@@ -1,0 +1,1 @@
+export { EvolveConfig, loadConfig, parseConfig, applyOverrides } from "./config.js";
