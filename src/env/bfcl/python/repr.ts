@@ -1,0 +1,179 @@
+// Python's printing of values: repr(), str(), json.dumps() and float repr, byte for byte. BFCL records every
+// function result as a string printed by Python, and the checker compares those strings exactly.
+import { PY_ELLIPSIS, PyFloat, PyMpf, PyTuple, isPyDict, type PyValue } from "./value.js";
+
+/** Python's float repr: shortest round-trip digits, `.0` on integral values, exponent below 1e-4 and from 1e16. */
+export function formatPyFloat(x: number): string {
+  if (Number.isNaN(x)) return "nan";
+  if (x === Infinity) return "inf";
+  if (x === -Infinity) return "-inf";
+  if (x === 0) return Object.is(x, -0) ? "-0.0" : "0.0";
+  const sign = x < 0 ? "-" : "";
+  const { digits, exponent } = shortestDigits(Math.abs(x));
+  // CPython's 'r' format switches to exponent notation when the decimal point position is <= -4 or > 16.
+  if (exponent < -4 || exponent >= 16) {
+    const mantissa = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+    const exponentText = String(Math.abs(exponent)).padStart(2, "0");
+    return `${sign}${mantissa}e${exponent < 0 ? "-" : "+"}${exponentText}`;
+  }
+  if (exponent < 0) return `${sign}0.${"0".repeat(-exponent - 1)}${digits}`;
+  const integerPart = digits.slice(0, exponent + 1).padEnd(exponent + 1, "0");
+  const fraction = digits.slice(exponent + 1);
+  return `${sign}${integerPart}.${fraction || "0"}`;
+}
+
+/** The shortest round-trip decimal digits of x > 0 (from JS's Number-to-String, which is specified shortest and
+ * closest, as Python's repr is) and the decimal exponent of the first digit. */
+function shortestDigits(x: number): { digits: string; exponent: number } {
+  const text = String(x);
+  const e = text.indexOf("e");
+  if (e >= 0) {
+    return { digits: text.slice(0, e).replace(".", ""), exponent: Number(text.slice(e + 1)) };
+  }
+  const point = text.indexOf(".");
+  const integerLength = point < 0 ? text.length : point;
+  const all = text.replace(".", "");
+  let leading = 0;
+  while (all[leading] === "0") leading++;
+  const digits = all.slice(leading).replace(/0+$/, "");
+  return { digits, exponent: integerLength - 1 - leading };
+}
+
+/** Python int repr of an integral JS number (no exponent form, no `-0`). */
+function formatPyInt(x: number): string {
+  if (Object.is(x, -0)) return "0";
+  return Math.abs(x) < 1e21 ? String(x) : BigInt(x).toString();
+}
+
+function formatNumber(x: number): string {
+  return Number.isInteger(x) ? formatPyInt(x) : formatPyFloat(x);
+}
+
+const NOT_PRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]/u;
+
+function hex(code: number, width: number): string {
+  return code.toString(16).padStart(width, "0");
+}
+
+/** Python's str repr: single quotes unless the text has ' and no ", escapes as unicode_repr writes them. */
+export function pyStringRepr(text: string): string {
+  const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
+  let out = quote;
+  for (const ch of text) {
+    const code = ch.codePointAt(0)!;
+    if (ch === quote || ch === "\\") out += "\\" + ch;
+    else if (ch === "\t") out += "\\t";
+    else if (ch === "\n") out += "\\n";
+    else if (ch === "\r") out += "\\r";
+    else if (code < 0x20 || code === 0x7f) out += "\\x" + hex(code, 2);
+    else if (code < 0x7f) out += ch;
+    else if (ch !== " " && NOT_PRINTABLE.test(ch)) {
+      out += code <= 0xff ? "\\x" + hex(code, 2) : code <= 0xffff ? "\\u" + hex(code, 4) : "\\U" + hex(code, 8);
+    } else out += ch;
+  }
+  return out + quote;
+}
+
+function reprKey(key: number | string): string {
+  return typeof key === "string" ? pyStringRepr(key) : formatNumber(key);
+}
+
+/** Python repr() of a value. */
+export function pyRepr(value: PyValue | undefined): string {
+  if (value === null || value === undefined) return "None";
+  if (value === true) return "True";
+  if (value === false) return "False";
+  if (typeof value === "number") return formatNumber(value);
+  if (typeof value === "string") return pyStringRepr(value);
+  if (value === PY_ELLIPSIS) return "Ellipsis";
+  if (value instanceof PyFloat) return formatPyFloat(value.value);
+  if (value instanceof PyMpf) return `mpf('${value.text}')`;
+  if (value instanceof PyTuple) {
+    const items = value.items.map(pyRepr);
+    return items.length === 1 ? `(${items[0]},)` : `(${items.join(", ")})`;
+  }
+  if (Array.isArray(value)) return `[${value.map(pyRepr).join(", ")}]`;
+  if (value instanceof Set) return value.size === 0 ? "set()" : `{${[...value].map(reprKey).join(", ")}}`;
+  if (value instanceof Map) return `{${[...value].map(([k, v]) => `${reprKey(k)}: ${pyRepr(v)}`).join(", ")}}`;
+  return `{${Object.entries(value).map(([k, v]) => `${pyStringRepr(k)}: ${pyRepr(v)}`).join(", ")}}`;
+}
+
+/** Python str(): strings and mpmath numbers print bare, everything else as repr. */
+export function pyStr(value: PyValue | undefined): string {
+  if (typeof value === "string") return value;
+  if (value instanceof PyMpf) return value.text;
+  return pyRepr(value);
+}
+
+/** Raised for what Python's json module cannot encode (set, mpf, Ellipsis, a tuple as a key). */
+export class PyJsonEncodeError extends Error {}
+
+export interface PyJsonOptions {
+  /** Python's ensure_ascii (default true): non-ASCII as \uXXXX. */
+  ensureAscii?: boolean;
+  /** separators=(",", ":") instead of the defaults (", ", ": "). */
+  compact?: boolean;
+}
+
+const JSON_ESCAPES: Record<string, string> = { '"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f" };
+
+function jsonString(text: string, ensureAscii: boolean): string {
+  // ensure_ascii escapes every code unit outside space..~ (astral characters become their surrogate pair).
+  const pattern = ensureAscii ? /["\\\u0000-\u001f\u007f-\uffff]/g : /["\\\u0000-\u001f]/g;
+  return `"${text.replace(pattern, (ch) => JSON_ESCAPES[ch] ?? "\\u" + hex(ch.charCodeAt(0), 4))}"`;
+}
+
+function jsonFloat(x: number): string {
+  if (Number.isNaN(x)) return "NaN";
+  if (x === Infinity) return "Infinity";
+  if (x === -Infinity) return "-Infinity";
+  return formatPyFloat(x);
+}
+
+function jsonKey(key: number | string): string {
+  if (typeof key === "string") return key;
+  return Number.isInteger(key) ? formatPyInt(key) : jsonFloat(key);
+}
+
+/** Python json.dumps(value) with the given options; throws PyJsonEncodeError where Python raises TypeError. */
+export function pyJsonDumps(value: PyValue | undefined, options: PyJsonOptions = {}): string {
+  const ensureAscii = options.ensureAscii ?? true;
+  const itemSeparator = options.compact ? "," : ", ";
+  const keySeparator = options.compact ? ":" : ": ";
+  const encode = (v: PyValue | undefined): string => {
+    if (v === null || v === undefined) return "null";
+    if (v === true) return "true";
+    if (v === false) return "false";
+    if (typeof v === "number") return Number.isInteger(v) ? formatPyInt(v) : jsonFloat(v);
+    if (typeof v === "string") return jsonString(v, ensureAscii);
+    if (v instanceof PyFloat) return jsonFloat(v.value);
+    if (v instanceof PyTuple) return `[${v.items.map(encode).join(itemSeparator)}]`;
+    if (Array.isArray(v)) return `[${v.map(encode).join(itemSeparator)}]`;
+    if (v instanceof Map) {
+      const parts = [...v].map(([k, item]) => jsonString(jsonKey(k), ensureAscii) + keySeparator + encode(item));
+      return `{${parts.join(itemSeparator)}}`;
+    }
+    if (isPyDict(v)) {
+      const parts = Object.entries(v).map(([k, item]) => jsonString(k, ensureAscii) + keySeparator + encode(item));
+      return `{${parts.join(itemSeparator)}}`;
+    }
+    const typeName = v instanceof Set ? "set" : v instanceof PyMpf ? "mpf" : v === PY_ELLIPSIS ? "ellipsis" : typeof v;
+    throw new PyJsonEncodeError(`Object of type ${typeName} is not JSON serializable`);
+  };
+  return encode(value);
+}
+
+/** How BFCL records a function's return value: str kept, dict through json.dumps (repr when JSON cannot encode
+ * it), anything else through str(). */
+export function stringifyResult(value: PyValue | undefined): string {
+  if (typeof value === "string") return value;
+  if (value instanceof Map || isPyDict(value)) {
+    try {
+      return pyJsonDumps(value);
+    } catch (error) {
+      if (error instanceof PyJsonEncodeError) return pyRepr(value);
+      throw error;
+    }
+  }
+  return pyStr(value);
+}
