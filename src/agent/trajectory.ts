@@ -1,6 +1,18 @@
 // A trajectory is the exact record of one episode: what the model saw and what it produced, token for token.
-// Segments concatenate to the full token sequence; only tokens the policy sampled are in the loss.
-// Steps index the assistant actions, which is what self-attribution judges and what advantages attach to.
+// Only tokens the policy sampled are in the loss. Steps index the assistant actions, which is what
+// self-attribution judges and what advantages attach to.
+//
+// Token sequences. A rollout may make many model calls. With an append-only context strategy (`linear`) every
+// prompt is the previous prompt plus the sampled reply plus the environment's answer, so the whole episode is ONE
+// sequence: segments concatenate to it, and one forward pass trains every step. A strategy that rewrites history
+// (dropping thinking, a sliding window, self-clipping) breaks that prefix property: the second prompt is not an
+// extension of the first, and concatenating would train on a context the model never saw. Then each model call is
+// its own sequence: its exact prompt tokens (out of the loss) followed by its sampled tokens (in the loss).
+// `Segment.sequence` says which sequence a segment belongs to (absent = 0); segments of one sequence are stored in
+// order and concatenate to exactly the tokens the sampler saw plus what it sampled. A rollout that used a linear
+// strategy therefore has a single sequence, and `trainingSequences` returns the per-call form or the merged form
+// alike. We store sequences rather than every prompt in full because a linear episode's prompts overlap almost
+// entirely (storing each would be quadratic in the episode length).
 import { z } from "zod";
 import { ChatMessage } from "../core/messages.js";
 
@@ -18,6 +30,8 @@ export const Segment = z.object({
   lossMask: z.array(z.union([z.literal(0), z.literal(1)])),
   /** Index into `steps` for policy segments. */
   step: z.number().int().optional(),
+  /** Which token sequence this segment belongs to (see the header); absent means 0. */
+  sequence: z.number().int().min(0).optional(),
 });
 export type Segment = z.infer<typeof Segment>;
 
@@ -53,5 +67,28 @@ export const Trajectory = z.object({
   /** Whether retrieved experience was injected into this rollout's prompt (self-navigating). */
   experienceGuided: z.boolean().default(false),
   metrics: z.record(z.string(), z.number()).default({}),
+  /** Task parameters passed to `Environment.create` (synthetic tasks differ from their seed task only here). */
+  taskParams: z.record(z.string(), z.unknown()).optional(),
+  /** The environment's facts about the task (`InitialState.info`, e.g. its category). */
+  info: z.record(z.string(), z.unknown()).optional(),
+  /** The model, tool-call format and context strategy that produced it, for logs and the run store. */
+  model: z.string().optional(),
+  toolFormat: z.string().optional(),
+  contextStrategy: z.string().optional(),
 });
 export type Trajectory = z.infer<typeof Trajectory>;
+
+/** The trajectory's token sequences, each a list of segments in order (see the header). Empty for API models. */
+export function trainingSequences(trajectory: Pick<Trajectory, "segments">): Segment[][] {
+  const sequences: Segment[][] = [];
+  for (const segment of trajectory.segments) {
+    const index = segment.sequence ?? 0;
+    (sequences[index] ??= []).push(segment);
+  }
+  return sequences.filter((sequence) => sequence !== undefined);
+}
+
+/** The token ids of one sequence. */
+export function sequenceTokens(sequence: Segment[]): number[] {
+  return sequence.flatMap((segment) => segment.tokens);
+}
