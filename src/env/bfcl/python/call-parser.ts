@@ -131,7 +131,7 @@ class CallParser {
     const first = this.value();
     if (this.peek() === ")") return this.i++, first;
     this.expect(",");
-    const items = [first];
+    const items: PyValue[] = [first];
     this.items(")", () => items.push(this.value()));
     return new PyTuple(items);
   }
