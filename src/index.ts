@@ -1,4 +1,5 @@
 // The library API of Evolver. Each folder's index.ts names its public surface.
 export * from "./core/index.js";
 export * from "./env/index.js";
+export * from "./llm/index.js";
 export * from "./store/index.js";

@@ -1,0 +1,62 @@
+// `evolver model tiny --out DIR`: writes a random-weight Qwen2-architecture model as DIR/model.gguf and as an HF
+// directory (config.json, model.safetensors, tokenizer.json, ...), the same weights in both.
+import { EvolverError } from "../core/errors.js";
+import { tinyModelShapes, writeTinyModel, type TinyModelOptions } from "../llm/index.js";
+import { numberOption, parseOptions, type Command } from "./command.js";
+
+const usage =
+  "evolver model tiny --out DIR [--shape tiny|0.5b] [--vocab byte] [--hidden 64 --layers 2 --heads 4 --kv-heads 2 " +
+  "--intermediate 128 --max-positions 2048] [--untied] [--dtype f32|f16] [--formats gguf,hf] [--seed 0]";
+
+export const modelTinyCommand: Command = {
+  path: ["model", "tiny"],
+  summary: "write a tiny random-weight Qwen2 model (GGUF + HF safetensors)",
+  usage,
+  async run(argv) {
+    const { values } = parseOptions(
+      argv,
+      {
+        out: { type: "string" },
+        shape: { type: "string", default: "tiny" },
+        vocab: { type: "string" },
+        hidden: { type: "string" },
+        layers: { type: "string" },
+        heads: { type: "string" },
+        "kv-heads": { type: "string" },
+        intermediate: { type: "string" },
+        "max-positions": { type: "string" },
+        untied: { type: "boolean" },
+        dtype: { type: "string" },
+        formats: { type: "string" },
+        seed: { type: "string" },
+      },
+      usage,
+    );
+    if (!values.out) throw new EvolverError("CLI_USAGE", `--out is required\nusage: ${usage}`);
+    const preset = tinyModelShapes[values.shape];
+    if (!preset) {
+      throw new EvolverError("CLI_USAGE", `unknown --shape '${values.shape}' (known: ${Object.keys(tinyModelShapes).join(", ")})`);
+    }
+    const options: Record<string, unknown> = { ...preset };
+    const numeric: [string, string][] = [
+      ["hidden", "hidden"], ["layers", "layers"], ["heads", "heads"], ["kv-heads", "kvHeads"],
+      ["intermediate", "intermediate"], ["max-positions", "maxPositions"], ["seed", "seed"],
+    ];
+    for (const [flag, key] of numeric) {
+      const value = values[flag as keyof typeof values] as string | undefined;
+      if (value !== undefined) options[key] = numberOption(flag, value, 0);
+    }
+    if (values.vocab !== undefined) options.vocab = values.vocab;
+    if (values.untied) options.tieWordEmbeddings = false;
+    if (values.dtype !== undefined) options.dtype = values.dtype;
+    if (values.formats !== undefined) options.formats = values.formats.split(",").map((f) => f.trim());
+    const started = Date.now();
+    const files = writeTinyModel(values.out, options as TinyModelOptions);
+    const written = [files.ggufPath, files.hfDir && `${files.hfDir}/ (config.json, model.safetensors, tokenizer.json)`];
+    console.log(
+      `wrote ${(files.parameterCount / 1e6).toFixed(2)}M-parameter qwen2 model (vocab ${files.vocabSize}) in ` +
+        `${((Date.now() - started) / 1000).toFixed(1)}s:\n  ${written.filter(Boolean).join("\n  ")}`,
+    );
+    return 0;
+  },
+};

@@ -1,0 +1,171 @@
+// `writeTinyModel`: a random-weight Qwen2-architecture model written twice, as one model: a GGUF for llama.cpp /
+// node-llama-cpp and an HF directory (config.json, model.safetensors, tokenizer.json, ...) for PyTorch. Tests,
+// parity checks and benchmarks use it, since no real weights can be downloaded here.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { z } from "zod";
+import { EvolverError } from "../core/errors.js";
+import { gguf, writeGguf, type GgufValue } from "./gguf-writer.js";
+import { qwen2ChatTemplate } from "./qwen2-jinja.js";
+import { writeSafetensors } from "./safetensors.js";
+import { buildTinyVocab, tinyTokenizerConfigJson, tinyTokenizerJson, type TinyVocab } from "./tiny-vocab.js";
+import { qwen2TensorSpecs, tensorValues, type Qwen2Shape, type TensorSpec } from "./tiny-weights.js";
+
+export const TinyModelOptions = z
+  .object({
+    vocab: z.enum(["byte"]).default("byte"),
+    hidden: z.number().int().positive().default(64),
+    layers: z.number().int().positive().default(2),
+    heads: z.number().int().positive().default(4),
+    kvHeads: z.number().int().positive().default(2),
+    intermediate: z.number().int().positive().default(128),
+    maxPositions: z.number().int().positive().default(2048),
+    ropeTheta: z.number().positive().default(1_000_000),
+    rmsNormEps: z.number().positive().default(1e-6),
+    /** Qwen2.5's small models tie the output layer to the embedding. */
+    tieWordEmbeddings: z.boolean().default(true),
+    /** GGUF matrix type. With f16 the matrices are rounded to half precision in both files, so they stay one model. */
+    dtype: z.enum(["f32", "f16"]).default("f32"),
+    formats: z.array(z.enum(["gguf", "hf"])).nonempty().default(["gguf", "hf"]),
+    seed: z.number().int().default(0),
+  })
+  .strict();
+export type TinyModelOptions = z.input<typeof TinyModelOptions>;
+type ResolvedOptions = z.output<typeof TinyModelOptions>;
+
+/** Named shapes. "0.5b" has Qwen2.5-0.5B's transformer dimensions (the vocabulary stays byte-level and small). */
+export const tinyModelShapes: Record<string, Partial<TinyModelOptions>> = {
+  tiny: {},
+  "0.5b": { hidden: 896, layers: 24, heads: 14, kvHeads: 2, intermediate: 4864, maxPositions: 32768, tieWordEmbeddings: true },
+};
+
+export interface TinyModelFiles {
+  dir: string;
+  /** DIR/model.gguf, when written. */
+  ggufPath?: string;
+  /** DIR itself, holding config.json, model.safetensors, tokenizer.json, ..., when written. */
+  hfDir?: string;
+  options: ResolvedOptions;
+  vocabSize: number;
+  specialTokenIds: Record<string, number>;
+  parameterCount: number;
+}
+
+export function writeTinyModel(dir: string, options: TinyModelOptions = {}): TinyModelFiles {
+  const parsed = TinyModelOptions.safeParse(options);
+  if (!parsed.success) {
+    throw new EvolverError("LLM_TINY_OPTIONS", `bad tiny model options: ${z.prettifyError(parsed.error)}`);
+  }
+  const resolved = parsed.data;
+  if (resolved.hidden % resolved.heads !== 0 || resolved.heads % resolved.kvHeads !== 0) {
+    throw new EvolverError(
+      "LLM_TINY_OPTIONS",
+      `hidden (${resolved.hidden}) must be a multiple of heads (${resolved.heads}), and heads of kv heads (${resolved.kvHeads})`,
+    );
+  }
+  const vocab = buildTinyVocab();
+  const shape: Qwen2Shape = { ...resolved, vocabSize: vocab.tokens.length };
+  const specs = qwen2TensorSpecs(shape);
+  // Like llama.cpp's converters, only matrices become F16: ggml adds biases and multiplies norms in F32 only.
+  const isHalf = (spec: TensorSpec) => resolved.dtype === "f16" && spec.shape.length === 2;
+  mkdirSync(dir, { recursive: true });
+  const files: TinyModelFiles = {
+    dir,
+    options: resolved,
+    vocabSize: vocab.tokens.length,
+    specialTokenIds: vocab.specialIds,
+    parameterCount: specs.reduce((sum, s) => sum + s.shape.reduce((a, b) => a * b, 1), 0),
+  };
+
+  if (resolved.formats.includes("gguf")) {
+    files.ggufPath = join(dir, "model.gguf");
+    writeGguf(
+      files.ggufPath,
+      ggufMetadata(resolved, vocab),
+      specs.map((spec) => ({
+        name: spec.ggufName,
+        shape: spec.shape,
+        type: isHalf(spec) ? "f16" : "f32",
+        values: () => tensorValues(spec, resolved.seed, isHalf(spec)),
+      })),
+    );
+  }
+  if (resolved.formats.includes("hf")) {
+    files.hfDir = dir;
+    writeSafetensors(
+      join(dir, "model.safetensors"),
+      specs.map((spec) => ({ name: spec.hfName, shape: spec.shape, values: () => tensorValues(spec, resolved.seed, isHalf(spec)) })),
+    );
+    const writeJson = (name: string, value: unknown) => writeFileSync(join(dir, name), JSON.stringify(value, null, 2) + "\n");
+    writeJson("config.json", hfConfig(resolved, vocab));
+    writeJson("generation_config.json", {
+      bos_token_id: vocab.specialIds["<|endoftext|>"],
+      eos_token_id: [vocab.specialIds["<|im_end|>"], vocab.specialIds["<|endoftext|>"]],
+      pad_token_id: vocab.specialIds["<|endoftext|>"],
+      do_sample: true,
+      temperature: 0.7,
+      top_p: 0.8,
+    });
+    writeJson("tokenizer.json", tinyTokenizerJson(vocab));
+    writeJson("tokenizer_config.json", tinyTokenizerConfigJson(vocab, qwen2ChatTemplate, resolved.maxPositions));
+  }
+  return files;
+}
+
+function ggufMetadata(o: ResolvedOptions, vocab: TinyVocab): Record<string, GgufValue> {
+  // llama.cpp token types: 1 normal, 3 control, 4 user-defined (added but not special, like <tool_call>).
+  const tokenTypes = vocab.tokens.map((token, id) => {
+    if (id < vocab.firstAddedId) return 1;
+    return ["<tool_call>", "</tool_call>"].includes(token) ? 4 : 3;
+  });
+  return {
+    "general.architecture": gguf.str("qwen2"),
+    "general.name": gguf.str("evolver-tiny-qwen2"),
+    "general.file_type": gguf.u32(o.dtype === "f16" ? 1 : 0),
+    "qwen2.context_length": gguf.u32(o.maxPositions),
+    "qwen2.embedding_length": gguf.u32(o.hidden),
+    "qwen2.block_count": gguf.u32(o.layers),
+    "qwen2.feed_forward_length": gguf.u32(o.intermediate),
+    "qwen2.attention.head_count": gguf.u32(o.heads),
+    "qwen2.attention.head_count_kv": gguf.u32(o.kvHeads),
+    "qwen2.rope.freq_base": gguf.f32(o.ropeTheta),
+    "qwen2.attention.layer_norm_rms_epsilon": gguf.f32(o.rmsNormEps),
+    "tokenizer.ggml.model": gguf.str("gpt2"),
+    "tokenizer.ggml.pre": gguf.str("qwen2"),
+    "tokenizer.ggml.tokens": gguf.strings(vocab.tokens),
+    "tokenizer.ggml.token_type": gguf.i32s(tokenTypes),
+    "tokenizer.ggml.merges": gguf.strings(vocab.merges),
+    "tokenizer.ggml.bos_token_id": gguf.u32(vocab.specialIds["<|endoftext|>"]),
+    "tokenizer.ggml.eos_token_id": gguf.u32(vocab.specialIds["<|im_end|>"]),
+    "tokenizer.ggml.padding_token_id": gguf.u32(vocab.specialIds["<|endoftext|>"]),
+    "tokenizer.ggml.add_bos_token": gguf.bool(false),
+    "tokenizer.chat_template": gguf.str(qwen2ChatTemplate),
+  };
+}
+
+function hfConfig(o: ResolvedOptions, vocab: TinyVocab): Record<string, unknown> {
+  return {
+    architectures: ["Qwen2ForCausalLM"],
+    model_type: "qwen2",
+    attention_dropout: 0.0,
+    bos_token_id: vocab.specialIds["<|endoftext|>"],
+    eos_token_id: vocab.specialIds["<|im_end|>"],
+    hidden_act: "silu",
+    hidden_size: o.hidden,
+    initializer_range: 0.02,
+    intermediate_size: o.intermediate,
+    max_position_embeddings: o.maxPositions,
+    max_window_layers: o.layers,
+    num_attention_heads: o.heads,
+    num_hidden_layers: o.layers,
+    num_key_value_heads: o.kvHeads,
+    rms_norm_eps: o.rmsNormEps,
+    rope_theta: o.ropeTheta,
+    sliding_window: o.maxPositions,
+    use_sliding_window: false,
+    tie_word_embeddings: o.tieWordEmbeddings,
+    torch_dtype: "float32",
+    use_cache: true,
+    vocab_size: vocab.tokens.length,
+  };
+}
