@@ -1,0 +1,182 @@
+// Replays ground-truth calls turn by turn and writes the data README's vector format, so our backends can be
+// checked against the vectors BFCL's own Python executor produced: result strings byte for byte, states by value.
+import { EvolverError } from "../../core/errors.js";
+import { loadBfclGroundTruth, BFCL_CATEGORIES, type BfclCategoryName } from "./data.js";
+import { BfclExecution, bfclCategory, type BfclEntrySetup, type BfclExecutionOptions } from "./executor.js";
+import { pyJsonDumps } from "./python/repr.js";
+import { PyFloat, PyMpf, PyTuple, deepCopy, isPyDict, type PyDict, type PyValue } from "./python/value.js";
+
+export interface BfclVectorCall {
+  call: string;
+  result: string;
+}
+
+export interface BfclVectorTurn {
+  calls: BfclVectorCall[];
+  state: Record<string, PyDict>;
+}
+
+export interface BfclVector extends BfclEntrySetup {
+  turns: BfclVectorTurn[];
+}
+
+/** A vector line, or a question entry whose calls come from the ground truth. */
+export type BfclReplayInput = BfclEntrySetup & { turns?: { calls: { call: string }[] }[] };
+
+export interface BfclReplayOptions extends BfclExecutionOptions {
+  dataDir?: string;
+}
+
+/** Executes the given calls, turn by turn, in a fresh execution, recording results and the state after each turn. */
+export function replayEntry(setup: BfclEntrySetup, turns: string[][], options: BfclExecutionOptions = {}): BfclVector {
+  const execution = new BfclExecution(setup, options);
+  const recorded: BfclVectorTurn[] = turns.map((calls) => ({
+    calls: calls.map((call) => ({ call, result: execution.executeText(call) })),
+    // state() hands out live objects; later turns mutate them.
+    state: deepCopy(execution.state()),
+  }));
+  return { id: setup.id, involved_classes: setup.involved_classes, initial_config: setup.initial_config, turns: recorded };
+}
+
+/** The calls of an input: its `turns[].calls[].call`, or the ground truth of its id. */
+export function replayCalls(entry: BfclReplayInput, dataDir?: string): string[][] {
+  if (entry.turns) return entry.turns.map((turn) => turn.calls.map((c) => c.call));
+  const category = bfclCategory(entry.id).replace(/^multi_turn_/, "");
+  if (!(BFCL_CATEGORIES as readonly string[]).includes(category)) {
+    throw new EvolverError("BFCL_UNKNOWN_CATEGORY", `entry ${entry.id}: no ground truth for category '${category}'`);
+  }
+  const truth = loadBfclGroundTruth(category as BfclCategoryName, dataDir).get(entry.id);
+  if (!truth) throw new EvolverError("BFCL_UNKNOWN_TASK", `entry ${entry.id}: not in the possible answers`);
+  return truth;
+}
+
+export function replayVectors(entries: BfclReplayInput[], options: BfclReplayOptions = {}): BfclVector[] {
+  return entries.map((entry) => replayEntry(entry, replayCalls(entry, options.dataDir), options));
+}
+
+/** One line of a vector file as Python wrote it: compact separators, non-ASCII kept, floats in repr. */
+export function serializeVector(vector: BfclVector): string {
+  const ordered: PyDict = {
+    id: vector.id,
+    involved_classes: vector.involved_classes,
+    initial_config: vector.initial_config,
+    turns: vector.turns.map((turn) => ({ calls: turn.calls.map((c) => ({ call: c.call, result: c.result })), state: turn.state })),
+  } as unknown as PyDict;
+  return pyJsonDumps(ordered, { compact: true, ensureAscii: false });
+}
+
+// ---- comparison ----
+
+/** Where two values first differ (a dotted path), or undefined when equal as the README defines it for states:
+ * objects ignore key order, arrays keep order, numbers compare by value (int 10 equals float 10.0). */
+export function firstDifference(expected: PyValue | undefined, actual: PyValue | undefined, path = ""): string | undefined {
+  const a = normalize(expected);
+  const b = normalize(actual);
+  if (typeof a === "number" && typeof b === "number") return a === b || (Number.isNaN(a) && Number.isNaN(b)) ? undefined : path || "(value)";
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) return `${path || "(value)"} (length ${a.length} vs ${b.length})`;
+    for (let i = 0; i < a.length; i++) {
+      const diff = firstDifference(a[i], b[i], `${path}[${i}]`);
+      if (diff) return diff;
+    }
+    return undefined;
+  }
+  if (isPyDict(a) && isPyDict(b)) {
+    const keysA = Object.keys(a);
+    const keysB = new Set(Object.keys(b));
+    for (const key of keysA) {
+      if (!keysB.has(key)) return `${join(path, key)} (missing)`;
+      const diff = firstDifference(a[key], b[key], join(path, key));
+      if (diff) return diff;
+    }
+    for (const key of keysB) if (!Object.hasOwn(a, key)) return `${join(path, key)} (unexpected)`;
+    return undefined;
+  }
+  if (a instanceof PyMpf && b instanceof PyMpf) return a.text === b.text ? undefined : path || "(value)";
+  return a === b ? undefined : path || "(value)";
+}
+
+function join(path: string, key: string): string {
+  return path ? `${path}.${key}` : key;
+}
+
+/** The vector serialisation's view of a value: floats unboxed, tuples and sets as arrays, dict keys as strings. */
+function normalize(value: PyValue | undefined): PyValue | undefined {
+  if (value instanceof PyFloat) return value.value;
+  if (value instanceof PyTuple) return value.items;
+  if (value instanceof Set) return [...value].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+  if (value instanceof Map) {
+    const dict: PyDict = {};
+    for (const [k, v] of value) dict[String(k)] = v;
+    return dict;
+  }
+  return value === undefined ? null : value;
+}
+
+export interface BfclVectorMismatch {
+  id: string;
+  turn?: number;
+  call?: number;
+  callText?: string;
+  kind: "turn count" | "call" | "result" | "state" | "error";
+  message: string;
+}
+
+function clip(text: string, max = 400): string {
+  return text.length > max ? `${text.slice(0, max)}... (${text.length} chars)` : text;
+}
+
+/** The first way `actual` departs from `expected`, described for a person debugging a backend. */
+export function compareVector(expected: BfclVector, actual: BfclVector): BfclVectorMismatch | undefined {
+  const id = expected.id;
+  if (expected.turns.length !== actual.turns.length) {
+    return { id, kind: "turn count", message: `${id}: ${actual.turns.length} turns, expected ${expected.turns.length}` };
+  }
+  for (let t = 0; t < expected.turns.length; t++) {
+    const want = expected.turns[t];
+    const got = actual.turns[t];
+    for (let c = 0; c < want.calls.length; c++) {
+      const callText = want.calls[c].call;
+      if (got.calls[c]?.call !== callText) {
+        return { id, turn: t, call: c, callText, kind: "call", message: `${id} turn ${t} call ${c}: call text differs` };
+      }
+      if (got.calls[c].result !== want.calls[c].result) {
+        return {
+          id,
+          turn: t,
+          call: c,
+          callText,
+          kind: "result",
+          message: `${id} turn ${t} call ${c} ${callText}\n  expected: ${clip(want.calls[c].result)}\n  actual:   ${clip(got.calls[c].result)}`,
+        };
+      }
+    }
+    const diff = firstDifference(want.state as PyDict, got.state as PyDict);
+    if (diff) {
+      const expectedText = clip(safeJson(pick(want.state, diff)));
+      const actualText = clip(safeJson(pick(got.state, diff)));
+      return { id, turn: t, kind: "state", message: `${id} turn ${t} state differs at ${diff}\n  expected: ${expectedText}\n  actual:   ${actualText}` };
+    }
+  }
+  return undefined;
+}
+
+/** The value at a dotted path such as `TwitterAPI.tweets.3.content` or `a.b[2]` (best effort, for messages). */
+function pick(root: Record<string, PyDict>, path: string): PyValue | undefined {
+  let value: PyValue | undefined = root as unknown as PyValue;
+  for (const part of path.replace(/ \(.*\)$/, "").split(/\.|\[(\d+)\]/).filter((p) => p !== undefined && p !== "")) {
+    const current = normalize(value);
+    if (Array.isArray(current)) value = current[Number(part)];
+    else if (isPyDict(current)) value = current[part];
+    else return value;
+  }
+  return value;
+}
+
+function safeJson(value: PyValue | undefined): string {
+  try {
+    return pyJsonDumps(value ?? null, { compact: true, ensureAscii: false });
+  } catch {
+    return String(value);
+  }
+}
