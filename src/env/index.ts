@@ -2,3 +2,4 @@ export * from "./types.js";
 export { registerEnvironment, createEnvironment, knownEnvironments, type EnvironmentFactory } from "./registry.js";
 export { registerBuiltinEnvironments } from "./builtins.js";
 export { KeyChainEnvironment, KeyChainOptions } from "./toy/key-chain.js";
+export * from "./service/index.js";

@@ -1,0 +1,112 @@
+// An Environment whose instances live in an environment service: ours (`evolver env serve`) or AgentEvolver's
+// (AppWorld, BFCL), both speaking the protocol of docs/env-service.md. Failures are EvolverErrors:
+// ENV_UNREACHABLE when no answer came, ENV_REMOTE_ERROR when the service answered with an error.
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import { EvolverError } from "../../core/errors.js";
+import type { ChatMessage } from "../../core/messages.js";
+import type { EnvInstance, EnvProfile, Environment, Evaluation, InitialState, Split, StepResult } from "../types.js";
+import { CreateData, DescribeData, EvaluateData, StepData, TaskIdsData } from "./schema.js";
+import { JsonTransport } from "./transport.js";
+
+export const RemoteEnvironmentOptions = z.strictObject({
+  /** Base URL of the service, e.g. http://127.0.0.1:8080 (a path prefix is kept). */
+  url: z.url({ protocol: /^https?$/, error: "url must be an http(s) URL" }),
+  /** The environment type the service should run, e.g. "bfcl-v3" (ours) or "appworld" (AgentEvolver's). */
+  envType: z.string().min(1, "envType must not be empty"),
+  /** Per call; creating an instance can be slow on AgentEvolver's servers. */
+  timeoutMs: z.number().positive().default(120_000),
+  retries: z.number().int().min(0).default(2),
+});
+export type RemoteEnvironmentOptions = z.input<typeof RemoteEnvironmentOptions>;
+
+export class RemoteEnvironment implements Environment {
+  readonly name: string;
+  readonly url: string;
+  private readonly transport: JsonTransport;
+
+  constructor(options: RemoteEnvironmentOptions) {
+    const parsed = RemoteEnvironmentOptions.safeParse(options);
+    if (!parsed.success) {
+      throw new EvolverError("ENV_BAD_OPTIONS", `remote environment options: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`);
+    }
+    this.name = parsed.data.envType;
+    this.url = parsed.data.url;
+    this.transport = new JsonTransport({ url: parsed.data.url, timeoutMs: parsed.data.timeoutMs, retries: parsed.data.retries });
+  }
+
+  async listTasks(split: Split): Promise<string[]> {
+    return this.call("/get_env_profile", TaskIdsData, { params: { split } }, true);
+  }
+
+  async profile(): Promise<EnvProfile> {
+    return this.call("/describe", DescribeData, {}, true);
+  }
+
+  async create(taskId: string, params: Record<string, unknown> = {}): Promise<EnvInstance> {
+    // The id is ours, so a retry after a refused connection cannot create a second instance under another id.
+    const instanceId = randomUUID();
+    const data = await this.call("/create", CreateData, { task_id: taskId, instance_id: instanceId, params }, false);
+    const remoteId = typeof data.info.instance_id === "string" ? data.info.instance_id : instanceId;
+    const initial: InitialState = { messages: data.state, tools: data.tools ?? [], info: data.info };
+    return new RemoteInstance(this, remoteId, taskId, initial);
+  }
+
+  async close(): Promise<void> {
+    this.transport.close();
+  }
+
+  /** Sends AgentEvolver's full request shape, `{env_type, task_id, instance_id, messages, params}`. */
+  async post(path: string, fields: Record<string, unknown>, idempotent: boolean) {
+    const body = { env_type: this.name, task_id: null, instance_id: null, messages: {}, params: {}, ...fields };
+    const envelope = await this.transport.post(path, body, idempotent);
+    if (envelope.success === false && path !== "/release") {
+      throw new EvolverError("ENV_REMOTE_ERROR", `env service ${path} answered success: false`, { details: { url: this.url, path } });
+    }
+    return envelope;
+  }
+
+  async call<T extends z.ZodType>(path: string, schema: T, fields: Record<string, unknown>, idempotent: boolean): Promise<z.infer<T>> {
+    const envelope = await this.post(path, fields, idempotent);
+    return parseData(schema, envelope.data, path, this.url);
+  }
+}
+
+class RemoteInstance implements EnvInstance {
+  constructor(
+    private readonly environment: RemoteEnvironment,
+    readonly instanceId: string,
+    readonly taskId: string,
+    readonly initial: InitialState,
+  ) {}
+
+  async step(action: ChatMessage): Promise<StepResult> {
+    const data = await this.environment.call("/step", StepData, { instance_id: this.instanceId, messages: action }, false);
+    const result: StepResult = { observations: data.state, done: data.is_terminated, info: data.info };
+    if (typeof data.reward === "number") result.reward = data.reward;
+    if (data.tools) result.tools = data.tools;
+    return result;
+  }
+
+  async evaluate(): Promise<Evaluation> {
+    const envelope = await this.environment.post("/evaluate", { instance_id: this.instanceId }, true);
+    if (envelope.evaluation) return envelope.evaluation;
+    // AgentEvolver's servers answer only a score.
+    const score = parseData(EvaluateData, envelope.data, "/evaluate", this.environment.url);
+    return { score, success: score >= 1, details: {} };
+  }
+
+  /** Releasing twice, or after the service expired the instance, is not an error. */
+  async release(): Promise<void> {
+    await this.environment.post("/release", { instance_id: this.instanceId }, true);
+  }
+}
+
+function parseData<T extends z.ZodType>(schema: T, data: unknown, path: string, url: string): z.infer<T> {
+  const parsed = schema.safeParse(data);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join(".") || "data"}: ${i.message}`);
+  throw new EvolverError("ENV_REMOTE_ERROR", `env service ${path} answered data of an unexpected shape: ${problems.join("; ")}`, {
+    details: { url, path, problems },
+  });
+}
