@@ -2,4 +2,5 @@
 export * from "./core/index.js";
 export * from "./env/index.js";
 export * from "./llm/index.js";
+export * from "./evolve/attributing/index.js";
 export * from "./store/index.js";
