@@ -70,10 +70,10 @@ class RMSNorm(nn.Module):
         self.eps = eps
 
     def forward(self, x):
-        # normalize in float32 whatever the weights' dtype, as the reference implementations do
-        x32 = x.float()
-        x32 = x32 * torch.rsqrt(x32.pow(2).mean(-1, keepdim=True) + self.eps)
-        return self.weight * x32.to(x.dtype)
+        # normalize in float32 at least, whatever the weights' dtype, as the reference implementations do
+        wide = x.to(torch.promote_types(x.dtype, torch.float32))
+        wide = wide * torch.rsqrt(wide.pow(2).mean(-1, keepdim=True) + self.eps)
+        return self.weight * wide.to(x.dtype)
 
 
 class RotaryEmbedding(nn.Module):
@@ -162,7 +162,7 @@ class Attention(nn.Module):
         query_positions = torch.arange(past, past + T, device=x.device)[:, None]
         key_positions = torch.arange(S, device=x.device)[None, :]
         scores = scores.masked_fill(key_positions > query_positions, float("-inf"))
-        weights = F.softmax(scores.float(), dim=-1).to(q.dtype)
+        weights = F.softmax(scores.to(torch.promote_types(scores.dtype, torch.float32)), dim=-1).to(q.dtype)
         y = weights @ v  # (B, nh, T, hd)
         y = y.transpose(1, 2).reshape(B, T, self.n_head * self.head_dim)
         return self.o_proj(y)
@@ -229,13 +229,14 @@ class CausalLM(nn.Module):
             self.lm_head.weight = self.model.embed_tokens.weight
 
     def forward(self, tokens, cache: Optional[KVCache] = None):
-        """tokens (B, T) int64 -> logits (B, T, vocab) float32."""
+        """tokens (B, T) int64 -> logits (B, T, vocab), in float32 at least (float64 for a float64 model)."""
         assert tokens.dim() == 2, f"tokens must be (B, T), got shape {tuple(tokens.shape)}"
         past = cache.length if cache is not None else 0
         assert past + tokens.shape[1] <= self.config.max_position_embeddings, (
             f"sequence of {past + tokens.shape[1]} tokens > max_position_embeddings {self.config.max_position_embeddings}"
         )
-        return self.lm_head(self.model(tokens, cache)).float()
+        logits = self.lm_head(self.model(tokens, cache))
+        return logits.to(torch.promote_types(logits.dtype, torch.float32))
 
     def parameter_names(self) -> List[str]:
         """Names as in an HF checkpoint (the tied lm_head is not listed twice)."""

@@ -1,0 +1,174 @@
+import unittest
+
+import numpy as np
+import torch
+
+from trainer.checkpoint_io import build_model
+from trainer.lora import LoraConfig, apply_lora
+from trainer.train_step import AdamParams, Datum, TrainingModel, UserError, micro_batches
+from trainer.tiny import tiny_model
+
+
+def make_trainer(rank=4, micro_batch_tokens=2048, seed=0, dtype=torch.float32):
+    base = tiny_model(seed=seed).to(dtype)
+    model = build_model(base.config, base.state_dict(), share=False)
+    lora = LoraConfig(rank=rank, seed=1)
+    apply_lora(model, lora)
+    if rank > 0:
+        generator = torch.Generator().manual_seed(2)
+        with torch.no_grad():  # nonzero B so that gradients reach A as well
+            for name, p in model.named_parameters():
+                if name.endswith(".lora_B"):
+                    p.normal_(0, 0.05, generator=generator)
+    return TrainingModel(model, lora, micro_batch_tokens)
+
+
+def rl_datums(count=5, seed=0):
+    """Datums of different lengths with every input the RL losses read, from a full sequence s: (s[:-1], s[1:])."""
+    g = torch.Generator().manual_seed(seed)
+    out = []
+    for i in range(count):
+        n = 4 + 3 * i
+        s = torch.randint(0, 96, (n + 1,), generator=g).tolist()
+        out.append(Datum(s[:-1], {
+            "target_tokens": s[1:],
+            "weights": [float(i % 3 != 0 or t > 1) for t in range(n)],
+            "logprobs": (-4.6 + 0.3 * torch.randn(n, generator=g)).tolist(),
+            "advantages": [(-1.0) ** i * (0.5 + 0.1 * t) for t in range(n)],
+            "ref_logprobs": (-4.6 + 0.3 * torch.randn(n, generator=g)).tolist(),
+            "experience_guided": [float(i % 2)],
+        }))
+    return out
+
+
+def only(datums, keys):
+    return [Datum(d.tokens, {k: v for k, v in d.inputs.items() if k in keys}) for d in datums]
+
+
+LOSSES = [
+    ("cross_entropy", {}, ["target_tokens", "weights"]),
+    ("importance_sampling", {}, ["target_tokens", "weights", "logprobs", "advantages"]),
+    ("ppo", {"clip_low_threshold": 0.9, "clip_high_threshold": 1.1}, ["target_tokens", "weights", "logprobs", "advantages"]),
+    ("evolver_ppo", {"aggregation": "seq-mean-token-mean", "kl_beta": 0.1, "clip_high_boost": 0.1}, None),
+    ("evolver_ppo", {"aggregation": "token-mean", "dual_clip_c": 2.0}, None),
+]
+
+
+def grads(trainer):
+    return {n: p.grad.clone() for n, p in trainer.trainable().items()}
+
+
+class TrainStepTest(unittest.TestCase):
+    def test_micro_batches_respect_the_token_budget(self):
+        self.assertEqual(micro_batches([4, 4, 4, 10, 2], 12), [[0, 1, 2], [3], [4]])
+        self.assertEqual(micro_batches([20], 8), [[0]])  # a datum longer than the budget goes alone
+
+    def test_micro_batching_and_split_calls_equal_one_big_batch(self):
+        # in float64, so that "equal" can mean 1e-10 rather than float32 summation noise
+        datums = rl_datums()
+        for loss_fn, config, keys in LOSSES:
+            data = datums if keys is None else only(datums, keys)
+            whole = make_trainer(micro_batch_tokens=4096, dtype=torch.float64)
+            out_whole = whole.forward_backward(data, loss_fn, config)
+            tiny_batches = make_trainer(micro_batch_tokens=10, dtype=torch.float64)
+            out_small = tiny_batches.forward_backward(data, loss_fn, config)
+            self.assertAlmostEqual(out_whole["metrics"]["loss:sum"], out_small["metrics"]["loss:sum"], places=10)
+            for name, g in grads(whole).items():
+                torch.testing.assert_close(grads(tiny_batches)[name], g, rtol=1e-10, atol=1e-12, msg=f"{loss_fn} {name}")
+            for a, b in zip(out_whole["loss_fn_outputs"], out_small["loss_fn_outputs"]):
+                np.testing.assert_allclose(a["logprobs"], b["logprobs"], rtol=1e-12)
+            if loss_fn != "evolver_ppo":  # a plain sum: two calls accumulate to the same gradient as one
+                split = make_trainer(dtype=torch.float64)
+                split.forward_backward(data[:2], loss_fn, config)
+                split.forward_backward(data[2:], loss_fn, config)
+                for name, g in grads(whole).items():
+                    torch.testing.assert_close(grads(split)[name], g, rtol=1e-10, atol=1e-12)
+
+    def test_elementwise_loss_and_logprobs_per_datum(self):
+        datums = only(rl_datums(3), ["target_tokens", "weights"])
+        out = make_trainer().forward_backward(datums, "cross_entropy", None, backward=False)
+        for datum, result in zip(datums, out["loss_fn_outputs"]):
+            self.assertEqual(len(result["logprobs"]), len(datum.tokens))
+            expected = [-w * lp for w, lp in zip(datum.inputs["weights"], result["logprobs"])]
+            np.testing.assert_allclose(result["elementwise_loss"], expected, rtol=1e-6)
+        self.assertAlmostEqual(out["metrics"]["loss:sum"], sum(sum(r["elementwise_loss"]) for r in out["loss_fn_outputs"]), places=4)
+
+    def test_adamw_step_matches_the_reference_formula(self):
+        trainer = make_trainer(rank=0)
+        adam = AdamParams(learning_rate=1e-2, beta1=0.9, beta2=0.95, eps=1e-8, weight_decay=0.1, grad_clip_norm=0.5)
+        datums = only(rl_datums(3), ["target_tokens", "weights"])
+        params = {n: p.detach().double().numpy().copy() for n, p in trainer.trainable().items()}
+        m = {n: np.zeros_like(v) for n, v in params.items()}
+        v = {n: np.zeros_like(x) for n, x in params.items()}
+        for step in (1, 2):
+            trainer.forward_backward(datums, "cross_entropy", None)
+            g = {n: p.grad.double().numpy().copy() for n, p in trainer.trainable().items()}
+            norm = np.sqrt(sum((x**2).sum() for x in g.values()))
+            scale = min(1.0, adam.grad_clip_norm / (norm + 1e-6))  # torch's clip_grad_norm_
+            metrics = trainer.optim_step(adam)
+            self.assertAlmostEqual(metrics["grad_norm:mean"], norm, places=4)
+            for n in params:
+                grad = g[n] * scale
+                m[n] = adam.beta1 * m[n] + (1 - adam.beta1) * grad
+                v[n] = adam.beta2 * v[n] + (1 - adam.beta2) * grad**2
+                m_hat, v_hat = m[n] / (1 - adam.beta1**step), v[n] / (1 - adam.beta2**step)
+                params[n] = params[n] * (1 - adam.learning_rate * adam.weight_decay)  # decoupled weight decay
+                params[n] = params[n] - adam.learning_rate * m_hat / (np.sqrt(v_hat) + adam.eps)
+            for n, p in trainer.trainable().items():
+                np.testing.assert_allclose(p.detach().double().numpy(), params[n], rtol=1e-5, atol=1e-6, err_msg=n)
+                self.assertIsNone(p.grad)  # optim_step clears the accumulated gradients
+
+    def memorize(self, rank, learning_rate, steps):
+        trainer = make_trainer(rank=rank)
+        s = list(range(10, 40))
+        datum = Datum(s[:-1], {"target_tokens": s[1:]})
+        adam = AdamParams(learning_rate=learning_rate, beta2=0.99)
+        losses = []
+        for _ in range(steps):
+            losses.append(trainer.forward_backward([datum], "cross_entropy", None)["metrics"]["loss:sum"])
+            trainer.optim_step(adam)
+        return losses
+
+    def test_full_fine_tuning_memorizes_a_sequence(self):
+        losses = self.memorize(rank=0, learning_rate=1e-2, steps=30)
+        self.assertLess(losses[-1], 0.1 * losses[0])
+
+    def test_lora_lowers_the_loss(self):
+        # the tiny model's embeddings (std 0.02) cap its logits, so a LoRA can lower the loss but not drive it to 0
+        losses = self.memorize(rank=8, learning_rate=2e-2, steps=15)
+        self.assertLess(losses[-1], 0.95 * losses[0])
+
+    def test_state_round_trip_continues_identically(self):
+        datums = only(rl_datums(3), ["target_tokens", "weights"])
+        adam = AdamParams(learning_rate=1e-2)
+        one = make_trainer()
+        for _ in range(2):
+            one.forward_backward(datums, "cross_entropy", None)
+            one.optim_step(adam)
+        two = make_trainer()
+        two.load_weight_tensors(one.weight_tensors())
+        two.load_optimizer_tensors(one.optimizer_tensors())
+        for trainer in (one, two):
+            trainer.forward_backward(datums, "cross_entropy", None)
+            trainer.optim_step(adam)
+        for name, p in one.trainable().items():
+            torch.testing.assert_close(two.trainable()[name], p, rtol=0, atol=0)
+
+    def test_bad_datums_are_user_errors(self):
+        trainer = make_trainer()
+        good = Datum([1, 2, 3], {"target_tokens": [2, 3, 4]})
+        cases = [
+            ([good], "dro", {}, "unknown loss_fn"),
+            ([good], "ppo", {}, "needs loss_fn_inputs"),
+            ([Datum([1, 2, 3], {"target_tokens": [2, 3]})], "cross_entropy", {}, "has 2 values"),
+            ([Datum([1, 2, 300], {"target_tokens": [2, 3, 4]})], "cross_entropy", {}, "outside the vocabulary"),
+            ([good], "cross_entropy", {"clip_low_threshold": 0.5}, "not read by"),
+            ([], "cross_entropy", {}, "at least one datum"),
+        ]
+        for datums, loss_fn, config, message in cases:
+            with self.assertRaisesRegex(UserError, message):
+                trainer.forward_backward(datums, loss_fn, config)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,254 @@
+"""One trainable model: forward-backward over Tinker datums, gradient accumulation, AdamW steps, state in and out.
+
+Datum layout (spec §3): for a full sequence s, model_input = s[:-1] and target_tokens = s[1:]; position i predicts
+target_tokens[i], and every per-token input (weights, logprobs, advantages, ...) has the length of model_input.
+
+Gradients accumulate over micro-batches and over forward_backward calls until optim_step, as in Tinker. A request is
+split into micro-batches of at most `micro_batch_tokens` padded tokens; every loss is written as a sum of per-token
+terms with coefficients fixed for the whole request, so the split changes nothing but memory.
+"""
+from dataclasses import dataclass
+from typing import Dict, List, Optional
+
+import torch
+import torch.nn.functional as F
+
+from . import loss as losses
+from .lora import LoraConfig, trainable_parameters
+from .model import CausalLM
+
+
+class UserError(ValueError):
+    """A request that cannot be served as sent (bad shapes, unknown loss, token out of range)."""
+
+
+@dataclass
+class Datum:
+    tokens: List[int]  # model_input, all encoded_text chunks joined
+    inputs: Dict[str, List[float]]  # loss_fn_inputs by name, each flattened
+
+
+@dataclass
+class AdamParams:
+    learning_rate: float = 1e-4
+    beta1: float = 0.9
+    beta2: float = 0.95
+    eps: float = 1e-12
+    weight_decay: float = 0.0
+    grad_clip_norm: float = 0.0  # 0 = no clipping
+
+
+@dataclass
+class LossSpec:
+    required: List[str]
+    optional: List[str]
+    config_keys: List[str]
+
+
+# Which loss_fn_inputs and loss_fn_config keys each loss reads. `weights` defaults to 1 for every loss.
+LOSS_SPECS = {
+    "cross_entropy": LossSpec(["target_tokens"], ["weights"], []),
+    "importance_sampling": LossSpec(["target_tokens", "logprobs", "advantages"], ["weights"], []),
+    "ppo": LossSpec(["target_tokens", "logprobs", "advantages"], ["weights"], ["clip_low_threshold", "clip_high_threshold"]),
+    "evolver_ppo": LossSpec(
+        ["target_tokens", "logprobs", "advantages"],
+        ["weights", "ref_logprobs", "experience_guided"],
+        ["clip_low", "clip_high", "clip_high_boost", "dual_clip_c", "kl_beta", "kl_type", "aggregation"],
+    ),
+}
+
+
+def validate_datums(datums: List[Datum], loss_fn: str, config: dict, vocab_size: int, max_length: int) -> None:
+    if loss_fn not in LOSS_SPECS:
+        raise UserError(f"unknown loss_fn '{loss_fn}' (supported: {', '.join(LOSS_SPECS)})")
+    spec = LOSS_SPECS[loss_fn]
+    unknown = set(config) - set(spec.config_keys)
+    if unknown:
+        raise UserError(f"loss_fn_config keys {sorted(unknown)} are not read by '{loss_fn}' (allowed: {spec.config_keys})")
+    if not datums:
+        raise UserError("forward_backward needs at least one datum")
+    for index, datum in enumerate(datums):
+        n = len(datum.tokens)
+        if n == 0 or n > max_length:
+            raise UserError(f"datum {index}: model_input has {n} tokens; it needs 1 to {max_length}")
+        missing = [key for key in spec.required if key not in datum.inputs]
+        if missing:
+            raise UserError(f"datum {index}: loss '{loss_fn}' needs loss_fn_inputs {missing}")
+        extra = set(datum.inputs) - set(spec.required) - set(spec.optional)
+        if extra:
+            raise UserError(f"datum {index}: loss_fn_inputs {sorted(extra)} are not read by '{loss_fn}'")
+        for key, values in datum.inputs.items():
+            # experience_guided may be one flag for the whole sequence
+            if len(values) != n and not (key == "experience_guided" and len(values) == 1):
+                raise UserError(f"datum {index}: loss_fn_inputs.{key} has {len(values)} values, model_input has {n} tokens")
+        bad = [t for t in datum.tokens + [int(t) for t in datum.inputs["target_tokens"]] if not 0 <= t < vocab_size]
+        if bad:
+            raise UserError(f"datum {index}: token id {bad[0]} is outside the vocabulary [0, {vocab_size})")
+
+
+def micro_batches(lengths: List[int], micro_batch_tokens: int) -> List[List[int]]:
+    """Groups datum indices, in order, so that (count x longest) padded tokens stay within the budget."""
+    batches, current, longest = [], [], 0
+    for index, n in enumerate(lengths):
+        if current and (len(current) + 1) * max(longest, n) > micro_batch_tokens:
+            batches.append(current)
+            current, longest = [], 0
+        current.append(index)
+        longest = max(longest, n)
+    if current:
+        batches.append(current)
+    return batches
+
+
+def target_logprobs(logits, targets):
+    """logits (B, T, V), targets (B, T) -> log p(target) (B, T), without materializing a second (B, T, V) tensor."""
+    return logits.gather(-1, targets[..., None])[..., 0] - torch.logsumexp(logits, dim=-1)
+
+
+class TrainingModel:
+    def __init__(self, model: CausalLM, lora: LoraConfig, micro_batch_tokens: int = 2048):
+        self.model = model
+        self.lora = lora
+        self.micro_batch_tokens = micro_batch_tokens
+        self.optimizer: Optional[torch.optim.AdamW] = None
+        self.device = model.lm_head.weight.device
+        self.dtype = torch.promote_types(model.lm_head.weight.dtype, torch.float32)  # of logprobs and loss inputs
+
+    # ----- forward / backward ----------------------------------------------------------------------------------------
+
+    def forward_backward(self, datums: List[Datum], loss_fn: str, loss_fn_config: Optional[dict], backward: bool = True) -> dict:
+        config = dict(loss_fn_config or {})
+        validate_datums(datums, loss_fn, config, self.model.config.vocab_size, self.model.config.max_position_embeddings)
+        weights = [self._input(d, "weights", default=1.0) for d in datums]
+        if loss_fn == "evolver_ppo":
+            try:
+                ppo_config = losses.EvolverPpoConfig(**config)
+                coefficients = losses.aggregation_coefficients(weights, ppo_config.aggregation)
+                losses.kl_penalty(torch.zeros(1), torch.zeros(1), ppo_config.kl_type)
+            except (TypeError, ValueError) as error:
+                raise UserError(f"evolver_ppo config: {error}") from error
+        outputs: List[dict] = [{} for _ in datums]
+        totals = {"loss": 0.0, "pg_loss": 0.0, "kl": 0.0}
+        self.model.train(backward)
+        for batch in micro_batches([len(d.tokens) for d in datums], self.micro_batch_tokens):
+            with torch.set_grad_enabled(backward):
+                tokens, targets = self._padded(datums, batch)
+                logprobs = target_logprobs(self.model(tokens), targets)  # (B, T)
+                batch_loss = logprobs.new_zeros(())
+                for row, index in enumerate(batch):
+                    datum, n = datums[index], len(datums[index].tokens)
+                    lp, w = logprobs[row, :n], weights[index]
+                    if loss_fn == "evolver_ppo":
+                        token_losses, pg, kl = self._evolver_ppo(datum, lp, w, ppo_config)
+                        contribution = (coefficients[index] * token_losses).sum()
+                        totals["pg_loss"] += float((coefficients[index] * pg).sum())
+                        totals["kl"] += float((coefficients[index] * kl).sum())
+                    else:
+                        token_losses = self._tinker_loss(loss_fn, config, datum, lp, w)
+                        contribution = token_losses.sum()
+                    batch_loss = batch_loss + contribution
+                    totals["loss"] += float(contribution)
+                    outputs[index] = {
+                        "logprobs": lp.detach().cpu().tolist(),
+                        "elementwise_loss": token_losses.detach().cpu().tolist(),
+                    }
+                if backward:
+                    batch_loss.backward()
+        metrics = {"loss:sum": totals["loss"], "num_tokens:sum": float(sum(float((w != 0).sum()) for w in weights))}
+        if loss_fn == "evolver_ppo":
+            metrics.update({"pg_loss:sum": totals["pg_loss"], "kl:sum": totals["kl"]})
+        return {"loss_fn_output_type": "scalar", "loss_fn_outputs": outputs, "metrics": metrics}
+
+    def _input(self, datum: Datum, key: str, default: Optional[float] = None):
+        values = datum.inputs.get(key)
+        if values is None:
+            values = [default] * len(datum.tokens)
+        return torch.tensor(values, dtype=self.dtype, device=self.device)
+
+    def _padded(self, datums: List[Datum], batch: List[int]):
+        longest = max(len(datums[i].tokens) for i in batch)
+        # right padding needs no attention mask: under the causal mask no real position sees a pad position
+        tokens = torch.zeros((len(batch), longest), dtype=torch.long, device=self.device)
+        targets = torch.zeros((len(batch), longest), dtype=torch.long, device=self.device)
+        for row, index in enumerate(batch):
+            n = len(datums[index].tokens)
+            tokens[row, :n] = torch.tensor(datums[index].tokens, dtype=torch.long)
+            targets[row, :n] = torch.tensor([int(t) for t in datums[index].inputs["target_tokens"]], dtype=torch.long)
+        return tokens, targets
+
+    def _tinker_loss(self, loss_fn: str, config: dict, datum: Datum, lp, weights):
+        if loss_fn == "cross_entropy":
+            return losses.cross_entropy_token_losses(lp, weights)
+        q, advantages = self._input(datum, "logprobs"), self._input(datum, "advantages")
+        if loss_fn == "importance_sampling":
+            return losses.importance_sampling_token_losses(lp, q, advantages, weights)
+        return losses.tinker_ppo_token_losses(lp, q, advantages, weights, config.get("clip_low_threshold", 0.8), config.get("clip_high_threshold", 1.2))
+
+    def _evolver_ppo(self, datum: Datum, lp, weights, config: "losses.EvolverPpoConfig"):
+        guided = None
+        if "experience_guided" in datum.inputs:
+            flags = datum.inputs["experience_guided"]
+            guided = torch.tensor(flags if len(flags) == len(datum.tokens) else flags * len(datum.tokens), dtype=lp.dtype)
+        ref = self._input(datum, "ref_logprobs") if "ref_logprobs" in datum.inputs else None
+        policy, kl = losses.evolver_ppo_token_losses(
+            lp, self._input(datum, "logprobs"), self._input(datum, "advantages"), config, guided, ref
+        )
+        # elementwise_loss is the per-token loss with the mask applied, before aggregation (spec §7)
+        return weights * (policy + config.kl_beta * kl), weights * policy, weights * kl
+
+    # ----- optimizer ---------------------------------------------------------------------------------------------------
+
+    def trainable(self) -> Dict[str, torch.nn.Parameter]:
+        return trainable_parameters(self.model)
+
+    def _ensure_optimizer(self) -> torch.optim.AdamW:
+        if self.optimizer is None:
+            self.optimizer = torch.optim.AdamW(list(self.trainable().values()), lr=1e-4)
+        return self.optimizer
+
+    def optim_step(self, adam: AdamParams) -> dict:
+        optimizer = self._ensure_optimizer()
+        for group in optimizer.param_groups:
+            group.update(lr=adam.learning_rate, betas=(adam.beta1, adam.beta2), eps=adam.eps, weight_decay=adam.weight_decay)
+        parameters = [p for p in self.trainable().values() if p.grad is not None]
+        max_norm = adam.grad_clip_norm if adam.grad_clip_norm > 0 else float("inf")
+        grad_norm = float(torch.nn.utils.clip_grad_norm_(parameters, max_norm)) if parameters else 0.0
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        return {"grad_norm:mean": grad_norm, "learning_rate:mean": adam.learning_rate}
+
+    # ----- state: trainable weights and AdamW moments, as plain named tensors -------------------------------------------
+
+    def weight_tensors(self) -> Dict[str, torch.Tensor]:
+        return {name: p.detach().cpu() for name, p in self.trainable().items()}
+
+    def optimizer_tensors(self) -> Dict[str, torch.Tensor]:
+        if self.optimizer is None:
+            return {}
+        out = {}
+        for name, parameter in self.trainable().items():
+            for key, value in self.optimizer.state.get(parameter, {}).items():
+                out[f"{name}.{key}"] = torch.as_tensor(value).detach().cpu().float() if key == "step" else value.detach().cpu()
+        return out
+
+    def load_weight_tensors(self, tensors: Dict[str, torch.Tensor]) -> None:
+        own = self.trainable()
+        if set(tensors) != set(own):
+            raise UserError(
+                f"checkpoint does not fit this model: missing {sorted(set(own) - set(tensors))[:3]}, "
+                f"unexpected {sorted(set(tensors) - set(own))[:3]}"
+            )
+        with torch.no_grad():
+            for name, tensor in tensors.items():
+                if own[name].shape != tensor.shape:
+                    raise UserError(f"checkpoint tensor '{name}' has shape {tuple(tensor.shape)}, expected {tuple(own[name].shape)}")
+                own[name].copy_(tensor)
+
+    def load_optimizer_tensors(self, tensors: Dict[str, torch.Tensor]) -> None:
+        optimizer = self._ensure_optimizer()
+        optimizer.state.clear()
+        for name, parameter in self.trainable().items():
+            state = {key: tensors[f"{name}.{key}"].to(self.device, copy=True) for key in ("step", "exp_avg", "exp_avg_sq") if f"{name}.{key}" in tensors}
+            if state:
+                state["step"] = state["step"].cpu()  # torch keeps the step count on the CPU
+                optimizer.state[parameter] = state
