@@ -1,10 +1,12 @@
 // The table of subcommands. Add a command by importing its file and listing it here.
 import type { Command } from "./command.js";
+import { envServeCommand } from "./env-serve.js";
 import { modelTinyCommand } from "./model-tiny.js";
 import { runsCommand } from "./runs.js";
 import { validateCommand } from "./validate.js";
 
 export const commands: Command[] = [
+  envServeCommand,
   modelTinyCommand,
   validateCommand,
   runsCommand,

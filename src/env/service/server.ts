@@ -37,15 +37,23 @@ export interface EnvService {
 }
 
 /**
- * The registry as a resolver. `remote` is left out: serving it would let a request make the service call out to
- * another server.
+ * A resolver over the registry table, limited to `only` when given. `remote` is never served: it would let a
+ * request make the service call out to another server.
  */
-export async function registryEnvironments(name: string): Promise<Environment> {
-  if (name === "remote") {
-    const known = knownEnvironments().filter((known) => known !== "remote");
-    throw new EvolverError("ENV_UNKNOWN", `environment type 'remote' is not served; known: ${known.join(", ") || "(none)"}`, { details: { name, known } });
+export function registryEnvironments(only?: string[]): (name: string) => Promise<Environment> {
+  const served = () => (only ?? knownEnvironments()).filter((name) => name !== "remote");
+  for (const name of only ?? []) {
+    if (name === "remote" || !knownEnvironments().includes(name)) throw unknownType(name, knownEnvironments().filter((n) => n !== "remote"));
   }
-  return createEnvironment(name);
+  return async (name) => {
+    if (!served().includes(name)) throw unknownType(name, served());
+    return createEnvironment(name);
+  };
+}
+
+function unknownType(name: string, known: string[]): EvolverError {
+  const what = name === "remote" ? "environment type 'remote' is not served" : `unknown environment type '${name}'`;
+  return new EvolverError("ENV_UNKNOWN", `${what}; known: ${known.join(", ") || "(none)"}`, { details: { name, known } });
 }
 
 export async function startEnvService(options: EnvServiceOptions = {}): Promise<EnvService> {
@@ -54,7 +62,7 @@ export async function startEnvService(options: EnvServiceOptions = {}): Promise<
     throw new EvolverError("ENV_BAD_OPTIONS", `env service options: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
   }
   const { host, port, idleTimeoutMs, maxBodyBytes, maxInstances } = parsed.data;
-  const resolve = parsed.data.environments ?? registryEnvironments;
+  const resolve = parsed.data.environments ?? registryEnvironments();
   const table = new InstanceTable({ idleTimeoutMs, maxInstances });
   // One Environment per type, made on first use; a failed resolution is not cached.
   const environments = new Map<string, Promise<Environment>>();
