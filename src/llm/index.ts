@@ -4,3 +4,6 @@ export { writeTinyModel, tinyModelShapes, TinyModelOptions, type TinyModelFiles 
 export { writeGguf, gguf, type GgufValue, type GgufTensor, type GgufTensorType } from "./gguf-writer.js";
 export { writeSafetensors, readSafetensors, type SafetensorsTensor, type LoadedTensor } from "./safetensors.js";
 export { qwen2ChatTemplate } from "./qwen2-jinja.js";
+export { Tokenizer, type EncodeOptions } from "./tokenizer.js";
+export { Qwen2ChatTemplate, qwenDefaultSystemPrompt, type Qwen2ChatTemplateOptions } from "./chat-template.js";
+export { pythonJsonDumps, pythonJsonText } from "./python-json.js";

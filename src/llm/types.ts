@@ -69,14 +69,26 @@ export interface TokenSampler {
   sample(request: SampleRequest): Promise<SampleResult>;
 }
 
-/** Turns messages into token ids the way the model was trained to read them. */
+/** Text to token ids and back; special tokens written in the text (e.g. "<|im_end|>") become their single ids. */
+export interface TextTokenizer {
+  encode(text: string): number[];
+  decode(tokens: number[]): string;
+}
+
+/**
+ * Turns messages into token ids the way the model was trained to read them.
+ * Turn boundaries: a rendering without the generation prompt ends with the last turn's stop token (<|im_end|>), and
+ * whatever the template puts between turns (ChatML's "\n") starts the continuation. So for any split of a
+ * conversation at a turn boundary, render(all) equals render(prefix) followed by renderContinuation(rest), and a
+ * sampled assistant turn (which ends with its stop token) is followed directly by renderContinuation.
+ */
 export interface ChatTemplate {
   /** Token ids of the whole conversation, ending with the header that asks the assistant to speak when `addGenerationPrompt`. */
   render(messages: ChatMessage[], options: { tools?: ToolSchema[]; addGenerationPrompt: boolean }): number[];
   /**
-   * Token ids of messages that follow a finished assistant turn (tool results, a user turn), plus the assistant
-   * header when `addGenerationPrompt`. Appending these to the exact tokens so far gives the next prompt without
-   * re-tokenizing anything the model sampled.
+   * Token ids of messages that follow a finished turn (tool results, a user turn), plus the assistant
+   * header when `addGenerationPrompt`. Appending these to the exact tokens so far (which end with a stop token) gives
+   * the next prompt without re-tokenizing anything the model sampled.
    */
   renderContinuation(messages: ChatMessage[], options: { addGenerationPrompt: boolean }): number[];
   /** Token ids that end an assistant turn (e.g. <|im_end|>). */
