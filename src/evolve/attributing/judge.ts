@@ -129,7 +129,28 @@ export interface LlmJudgeOptions {
   promptVersion?: string;
 }
 
-const judgeJsonSchema = z.toJSONSchema(JudgeOutput) as Record<string, unknown>;
+// Written by hand rather than generated: no "$schema" key and no integer bounds, which keeps it inside what both
+// OpenAI strict structured output and llama.cpp's grammar conversion accept. JudgeOutput checks the answer after.
+const judgeJsonSchema: Record<string, unknown> = {
+  type: "object",
+  properties: {
+    steps: {
+      type: "array",
+      items: {
+        type: "object",
+        properties: {
+          step: { type: "integer" },
+          reason: { type: "string" },
+          judgment: { type: "string", enum: ["GOOD", "BAD"] },
+        },
+        required: ["step", "reason", "judgment"],
+        additionalProperties: false,
+      },
+    },
+  },
+  required: ["steps"],
+  additionalProperties: false,
+};
 
 /** A judge that asks an LLM for structured verdicts. */
 export function createLlmJudge(options: LlmJudgeOptions): StepJudge {
