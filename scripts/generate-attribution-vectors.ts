@@ -389,7 +389,8 @@ const lossSpecs: LossSpec[] = [
   {
     name: "boosted-ceiling-for-experience-guided",
     comment:
-      "Selective boosting: sequence 0 is experience-guided, so its ceiling is 1 + 0.4; sequence 1 keeps 1.28. " +
+      "Selective boosting: sequence 0 is experience-guided, so its ceiling is 1 + clip_high_boost = 1.4 (the boost " +
+      "replaces clip_high, it is not added to it); sequence 1 keeps 1.28. " +
       "Ratios [1.35, 1.6], A = 1 in both. Seq 0: 1.35 inside -> -1.35, grad -1.35; 1.6 clipped to 1.4 -> -1.4, grad 0. " +
       "Seq 1: both clipped to 1.28 -> -1.28, grad 0. token-mean over 4: loss = -5.31/4 = -1.3275; grad [-1.35/4, 0].",
     inputs: fromRatios([[-1.0, -0.5], [-1.0, -0.5]], [[1.35, 1.6], [1.35, 1.6]], [[1, 1], [1, 1]], {
@@ -487,8 +488,9 @@ const lossSpecs: LossSpec[] = [
   {
     name: "seq-mean-token-mean-skips-empty-sequence",
     comment:
-      "A sequence with no trained token is left out of the sequence mean (verl would divide by zero). Sequence 1: " +
-      "r = 1, A = [1, 3] -> [-1, -3], mean -2 = loss; grads [-1/2, -3/2].",
+      "A sequence with no trained token is left out of the sequence count (as verl's exclude_fully_masked_seq " +
+      "option does; counting it would halve the loss to -1). Sequence 1: r = 1, A = [1, 3] -> [-1, -3], mean -2 = " +
+      "loss; grads [-1/2, -3/2].",
     inputs: { ...fromRatios([[-1.0, -1.0], [-0.5, -0.6]], [[2, 2], [1, 1]], [[4, 4], [1, 3]]), mask: [[0, 0], [1, 1]] },
     config: { ...baseConfig, aggregation: "seq-mean-token-mean" },
     hand: { token_losses: [[0, 0], [-1, -3]], loss: -2, grad_logprobs: [[0, 0], [-0.5, -1.5]] },
