@@ -2,5 +2,6 @@
 export * from "./core/index.js";
 export * from "./env/index.js";
 export * from "./llm/index.js";
+export * from "./agent/index.js";
 export * from "./evolve/attributing/index.js";
 export * from "./store/index.js";
