@@ -8,9 +8,8 @@ Two families:
   tokens of all datums, as hosted Tinker does (so `forward_backward_custom` style signed weights keep working).
 - `evolver_ppo`, the self-attributing loss that mirrors src/evolve/attributing (tested on the same vectors,
   test/vectors/attribution.json): PPO clipping with separate low/high epsilon, a wider high epsilon for
-  experience-guided samples, dual-clip for negative advantages (Ye et al. 2020, "Mastering Complex Control in MOBA
-  Games with Deep RL", eq. 5), a KL penalty to a reference policy (Schulman's k3 estimator, verl's low_var_kl) and
-  token-mean or seq-mean-token-mean aggregation.
+  experience-guided samples, dual-clip for negative advantages (Ye et al. 2019, arXiv:1912.09729), a KL penalty to
+  a reference policy (Schulman's k3 estimator, verl's low_var_kl) and token-mean or seq-mean-token-mean aggregation.
 """
 from dataclasses import dataclass
 from typing import List, Optional
@@ -38,88 +37,111 @@ def tinker_ppo_token_losses(logprobs, sampler_logprobs, advantages, weights, cli
 
 
 # ---------------------------------------------------------------------------------------------------------------------
-# evolver_ppo
+# evolver_ppo: mirrors src/evolve/attributing/loss.ts term by term
+
+
+AGGREGATIONS = ("token-mean", "seq-mean-token-mean")
+KL_TYPES = ("low_var_kl",)
 
 
 @dataclass
 class EvolverPpoConfig:
     clip_low: float = 0.2  # ratio floor 1 - clip_low
     clip_high: float = 0.28  # ratio ceiling 1 + clip_high ("clip-higher", DAPO)
-    clip_high_boost: float = 0.0  # experience-guided samples get ceiling 1 + clip_high + clip_high_boost
-    dual_clip_c: Optional[float] = 3.0  # for A < 0 the loss is capped at -A * c; None disables dual-clip
-    kl_beta: float = 0.0
+    clip_high_boost: Optional[float] = None  # ceiling 1 + clip_high_boost for experience-guided sequences; None: no boost
+    dual_clip_c: Optional[float] = 3.0  # for A < 0 the loss is capped at -c A; None: off
+    kl_beta: float = 0.0  # 0 turns the KL penalty off
     kl_type: str = "low_var_kl"
-    aggregation: str = "token-mean"  # or "seq-mean-token-mean"
+    aggregation: str = "token-mean"
+
+    def __post_init__(self):
+        if self.aggregation not in AGGREGATIONS:
+            raise ValueError(f"unknown aggregation '{self.aggregation}' (supported: {', '.join(AGGREGATIONS)})")
+        if self.kl_type not in KL_TYPES:
+            raise ValueError(f"unknown kl_type '{self.kl_type}' (supported: {', '.join(KL_TYPES)})")
+        if self.dual_clip_c is not None and self.dual_clip_c <= 1:
+            raise ValueError(f"dual_clip_c must be > 1, got {self.dual_clip_c}")
 
 
-def kl_penalty(logprobs, ref_logprobs, kl_type: str):
-    """Per-token estimate of KL(learner || reference) from the sampled tokens."""
-    if kl_type == "low_var_kl":
-        # k3 = exp(ref - lp) - (ref - lp) - 1 >= 0; clamped as verl does, since exp() of a large gap explodes
-        log_ratio = torch.clamp(ref_logprobs - logprobs, -20.0, 20.0)
-        return torch.clamp(torch.exp(log_ratio) - log_ratio - 1.0, -10.0, 10.0)
-    if kl_type == "kl":  # k1
-        return logprobs - ref_logprobs
-    if kl_type == "abs":
-        return (logprobs - ref_logprobs).abs()
-    if kl_type == "mse":  # k2
-        return 0.5 * (logprobs - ref_logprobs) ** 2
-    raise ValueError(f"unknown kl_type '{kl_type}' (low_var_kl, kl, abs, mse)")
+def low_var_kl(logprobs, ref_logprobs):
+    """k3 estimate of KL(learner || reference) per token: x = ref - lp, kl = exp(x) - x - 1, clamped to [-10, 10]
+    (as verl). x is clamped to [-20, 20] first, which changes no value (the result would be clamped anyway) but keeps
+    exp() finite, so the gradient of a clamped token is 0 rather than 0 * inf."""
+    x = torch.clamp(ref_logprobs - logprobs, -20.0, 20.0)
+    return torch.clamp(torch.exp(x) - x - 1.0, -10.0, 10.0)
 
 
-def clipped_policy_token_losses(logprobs, old_logprobs, advantages, clip_low, clip_high, dual_clip_c):
-    """PPO with separate epsilons, and dual-clip for negative advantages. `clip_high` may be a tensor (per token).
+@dataclass
+class PolicyTerms:
+    policy: torch.Tensor  # per token, 0 where the mask is 0
+    kl: torch.Tensor  # per token, unweighted, 0 where the mask is 0 (all 0 without reference logprobs)
+    ratios: torch.Tensor  # exp(lp - old), 0 where the mask is 0
+    clipped: torch.Tensor  # bool: clipped or dual-clipped (no gradient)
+    dual_clipped: torch.Tensor
 
-    For A >= 0: max(-A r, -A clip(r, 1-eps_lo, 1+eps_hi)), the usual pessimistic bound.
-    For A < 0 that bound grows without limit as r grows; dual-clip caps it at -A c (c > 1).
+
+def policy_terms(logprobs, old_logprobs, advantages, mask, config: EvolverPpoConfig, experience_guided=False, ref_logprobs=None) -> PolicyTerms:
+    """Per-token terms of one sequence (or a batch of equal-length rows, with `experience_guided` broadcastable).
+
+      r = exp(lp - old)
+      L_clip = max(-A r, -A clip(r, 1 - clip_low, 1 + ceiling))     ceiling = clip_high_boost if guided and set
+      L = min(L_clip, -c A)  where A < 0 and dual-clip is on          (Ye et al. 2019, arXiv:1912.09729)
+    The max picks the pessimistic side: the ratio is clipped only where that lowers the objective.
     """
-    ratio = torch.exp(logprobs - old_logprobs)
-    clipped_ratio = torch.maximum(torch.minimum(ratio, 1.0 + clip_high), torch.as_tensor(1.0 - clip_low, dtype=ratio.dtype))
-    losses = torch.maximum(-advantages * ratio, -advantages * clipped_ratio)
-    if dual_clip_c is not None:
-        capped = torch.minimum(losses, -advantages * dual_clip_c)
-        losses = torch.where(advantages < 0, capped, losses)
-    return losses
+    trained = mask != 0
+    # masked tokens get ratio 1 inside the maths and 0 outside, so a wild masked logprob cannot make inf or nan
+    ratio = torch.exp(torch.where(trained, logprobs - old_logprobs, torch.zeros_like(logprobs)))
+    ceiling = torch.full_like(logprobs, config.clip_high)
+    if config.clip_high_boost is not None:
+        guided = torch.as_tensor(experience_guided, device=logprobs.device).to(torch.bool)
+        ceiling = torch.where(guided, torch.full_like(logprobs, config.clip_high_boost), ceiling)
+    unclipped = -advantages * ratio
+    clipped_loss = -advantages * torch.minimum(torch.clamp(ratio, min=1.0 - config.clip_low), 1.0 + ceiling)
+    clipped = clipped_loss > unclipped
+    loss = torch.where(clipped, clipped_loss, unclipped)  # ties take the unclipped branch, as the TS maths does
+    dual_clipped = torch.zeros_like(clipped)
+    if config.dual_clip_c is not None:
+        cap = -config.dual_clip_c * advantages
+        dual_clipped = (advantages < 0) & (cap < loss)
+        loss = torch.where(dual_clipped, cap, loss)
+    kl = torch.zeros_like(logprobs)
+    if ref_logprobs is not None:
+        kl = low_var_kl(logprobs, ref_logprobs)
+    zero = torch.zeros_like(logprobs)
+    return PolicyTerms(
+        policy=torch.where(trained, loss, zero),
+        kl=torch.where(trained, kl, zero),
+        ratios=torch.where(trained, ratio, zero),
+        clipped=(clipped | dual_clipped) & trained,
+        dual_clipped=dual_clipped & trained,
+    )
 
 
-def aggregation_coefficients(masks: List[torch.Tensor], aggregation: str) -> List[torch.Tensor]:
-    """Per-token coefficients c such that the aggregated loss is sum(c * token_loss) over all tokens of all sequences.
-
-    Being linear, this lets a batch be split into micro-batches and accumulated exactly.
-      token-mean:           c = mask / (total mask of the batch)
-      seq-mean-token-mean:  c = mask / (mask of its sequence) / (number of sequences)
-    A sequence (or batch) whose mask is all zero contributes nothing.
-    """
+def aggregation_weights(masks: List[torch.Tensor], aggregation: str) -> List[torch.Tensor]:
+    """d loss / d token_loss for every token of every sequence: the aggregation is linear in the token losses, so
+    loss = sum(weight * token_loss), and a batch can be split into micro-batches and accumulated exactly.
+      token-mean:           mask / (trained tokens in the batch)
+      seq-mean-token-mean:  mask / (trained tokens of its sequence * sequences with any trained token)
+    With no trained token at all every weight is 0."""
+    per_sequence = [float(m.sum()) for m in masks]
     if aggregation == "token-mean":
-        total = sum(float(m.sum()) for m in masks)
+        total = sum(per_sequence)
         return [m / total if total > 0 else torch.zeros_like(m) for m in masks]
     if aggregation == "seq-mean-token-mean":
-        count = len(masks)
-        return [m / float(m.sum()) / count if float(m.sum()) > 0 else torch.zeros_like(m) for m in masks]
-    raise ValueError(f"unknown aggregation '{aggregation}' (token-mean, seq-mean-token-mean)")
+        sequences = sum(1 for n in per_sequence if n > 0)
+        return [m / (n * sequences) if n > 0 else torch.zeros_like(m) for m, n in zip(masks, per_sequence)]
+    raise ValueError(f"unknown aggregation '{aggregation}' (supported: {', '.join(AGGREGATIONS)})")
 
 
-def evolver_ppo_token_losses(logprobs, old_logprobs, advantages, config: EvolverPpoConfig, experience_guided=None, ref_logprobs=None):
-    """Per-token (policy loss, kl) for one or more sequences; `experience_guided` broadcasts against the tokens
-    (one flag per sequence, or per token). The total per-token loss is policy + kl_beta * kl."""
-    clip_high = torch.full_like(logprobs, config.clip_high)
-    if experience_guided is not None:
-        clip_high = clip_high + config.clip_high_boost * experience_guided.to(logprobs.dtype)
-    policy = clipped_policy_token_losses(logprobs, old_logprobs, advantages, config.clip_low, clip_high, config.dual_clip_c)
-    if ref_logprobs is not None and config.kl_beta != 0.0:
-        kl = kl_penalty(logprobs, ref_logprobs, config.kl_type)
-    else:
-        kl = torch.zeros_like(logprobs)
-    return policy, kl
-
-
-def evolver_ppo_loss(logprobs: List[torch.Tensor], old_logprobs, advantages, masks, config: EvolverPpoConfig, experience_guided=None, ref_logprobs=None):
-    """The whole-batch loss over a list of sequences (each a 1-D tensor): aggregated policy loss + beta * aggregated kl."""
-    coefficients = aggregation_coefficients(masks, config.aggregation)
+def evolver_ppo_loss(logprobs, old_logprobs, advantages, masks, config: EvolverPpoConfig, experience_guided, ref_logprobs=None):
+    """The whole-batch loss over lists of 1-D per-sequence tensors: sum(weight * (policy + kl_beta * kl)).
+    Returns (loss, [PolicyTerms per sequence])."""
+    weights = aggregation_weights(masks, config.aggregation)
     total = logprobs[0].new_zeros(())
+    terms = []
     for i, lp in enumerate(logprobs):
-        guided = None if experience_guided is None else torch.as_tensor(experience_guided[i], dtype=lp.dtype)
         ref = None if ref_logprobs is None else ref_logprobs[i]
-        policy, kl = evolver_ppo_token_losses(lp, old_logprobs[i], advantages[i], config, guided, ref)
-        total = total + (coefficients[i] * (policy + config.kl_beta * kl)).sum()
-    return total
+        t = policy_terms(lp, old_logprobs[i], advantages[i], masks[i], config, experience_guided[i], ref)
+        total = total + (weights[i] * (t.policy + config.kl_beta * t.kl)).sum()
+        terms.append(t)
+    return total, terms

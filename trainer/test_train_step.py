@@ -49,7 +49,7 @@ LOSSES = [
     ("cross_entropy", {}, ["target_tokens", "weights"]),
     ("importance_sampling", {}, ["target_tokens", "weights", "logprobs", "advantages"]),
     ("ppo", {"clip_low_threshold": 0.9, "clip_high_threshold": 1.1}, ["target_tokens", "weights", "logprobs", "advantages"]),
-    ("evolver_ppo", {"aggregation": "seq-mean-token-mean", "kl_beta": 0.1, "clip_high_boost": 0.1}, None),
+    ("evolver_ppo", {"aggregation": "seq-mean-token-mean", "kl_beta": 0.1, "clip_high_boost": 0.4}, None),
     ("evolver_ppo", {"aggregation": "token-mean", "dual_clip_c": 2.0}, None),
 ]
 

@@ -123,12 +123,11 @@ class TrainingModel:
         if loss_fn == "evolver_ppo":
             try:
                 ppo_config = losses.EvolverPpoConfig(**config)
-                coefficients = losses.aggregation_coefficients(weights, ppo_config.aggregation)
-                losses.kl_penalty(torch.zeros(1), torch.zeros(1), ppo_config.kl_type)
             except (TypeError, ValueError) as error:
                 raise UserError(f"evolver_ppo config: {error}") from error
+            coefficients = losses.aggregation_weights(weights, ppo_config.aggregation)
         outputs: List[dict] = [{} for _ in datums]
-        totals = {"loss": 0.0, "pg_loss": 0.0, "kl": 0.0}
+        totals = {"loss": 0.0, "pg_loss": 0.0, "kl": 0.0, "clipped": 0.0, "dual_clipped": 0.0, "trained": 0.0}
         self.model.train(backward)
         for batch in micro_batches([len(d.tokens) for d in datums], self.micro_batch_tokens):
             with torch.set_grad_enabled(backward):
@@ -139,10 +138,14 @@ class TrainingModel:
                     datum, n = datums[index], len(datums[index].tokens)
                     lp, w = logprobs[row, :n], weights[index]
                     if loss_fn == "evolver_ppo":
-                        token_losses, pg, kl = self._evolver_ppo(datum, lp, w, ppo_config)
+                        terms = self._evolver_ppo_terms(datum, lp, w, ppo_config)
+                        token_losses = terms.policy + ppo_config.kl_beta * terms.kl
                         contribution = (coefficients[index] * token_losses).sum()
-                        totals["pg_loss"] += float((coefficients[index] * pg).sum())
-                        totals["kl"] += float((coefficients[index] * kl).sum())
+                        totals["pg_loss"] += float((coefficients[index] * terms.policy).sum())
+                        totals["kl"] += float((coefficients[index] * terms.kl).sum())
+                        totals["clipped"] += float(terms.clipped.sum())
+                        totals["dual_clipped"] += float(terms.dual_clipped.sum())
+                        totals["trained"] += float((w != 0).sum())
                     else:
                         token_losses = self._tinker_loss(loss_fn, config, datum, lp, w)
                         contribution = token_losses.sum()
@@ -156,7 +159,9 @@ class TrainingModel:
                     batch_loss.backward()
         metrics = {"loss:sum": totals["loss"], "num_tokens:sum": float(sum(float((w != 0).sum()) for w in weights))}
         if loss_fn == "evolver_ppo":
-            metrics.update({"pg_loss:sum": totals["pg_loss"], "kl:sum": totals["kl"]})
+            trained = max(totals["trained"], 1.0)
+            metrics.update({"pg_loss:sum": totals["pg_loss"], "kl:sum": totals["kl"],
+                            "clip_fraction:mean": totals["clipped"] / trained, "dual_clip_fraction:mean": totals["dual_clipped"] / trained})
         return {"loss_fn_output_type": "scalar", "loss_fn_outputs": outputs, "metrics": metrics}
 
     def _input(self, datum: Datum, key: str, default: Optional[float] = None):
@@ -184,17 +189,12 @@ class TrainingModel:
             return losses.importance_sampling_token_losses(lp, q, advantages, weights)
         return losses.tinker_ppo_token_losses(lp, q, advantages, weights, config.get("clip_low_threshold", 0.8), config.get("clip_high_threshold", 1.2))
 
-    def _evolver_ppo(self, datum: Datum, lp, weights, config: "losses.EvolverPpoConfig"):
-        guided = None
-        if "experience_guided" in datum.inputs:
-            flags = datum.inputs["experience_guided"]
-            guided = torch.tensor(flags if len(flags) == len(datum.tokens) else flags * len(datum.tokens), dtype=lp.dtype)
+    def _evolver_ppo_terms(self, datum: Datum, lp, weights, config: "losses.EvolverPpoConfig") -> "losses.PolicyTerms":
+        guided = datum.inputs.get("experience_guided", [0.0])
+        # one flag for the sequence, or one per token
+        guided_tensor = torch.tensor(guided[0] != 0) if len(guided) == 1 else self._input(datum, "experience_guided") != 0
         ref = self._input(datum, "ref_logprobs") if "ref_logprobs" in datum.inputs else None
-        policy, kl = losses.evolver_ppo_token_losses(
-            lp, self._input(datum, "logprobs"), self._input(datum, "advantages"), config, guided, ref
-        )
-        # elementwise_loss is the per-token loss with the mask applied, before aggregation (spec §7)
-        return weights * (policy + config.kl_beta * kl), weights * policy, weights * kl
+        return losses.policy_terms(lp, self._input(datum, "logprobs"), self._input(datum, "advantages"), weights, config, guided_tensor, ref)
 
     # ----- optimizer ---------------------------------------------------------------------------------------------------
 

@@ -1,0 +1,115 @@
+"""The losses, on the vectors shared with the TypeScript maths (test/vectors/attribution.json, section "losses")
+and on small hand-worked cases for Tinker's own losses. Everything in float64."""
+import json
+import math
+import os
+import unittest
+
+import torch
+
+from trainer.loss import (
+    EvolverPpoConfig,
+    aggregation_weights,
+    cross_entropy_token_losses,
+    evolver_ppo_loss,
+    importance_sampling_token_losses,
+    tinker_ppo_token_losses,
+)
+
+VECTORS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "vectors", "attribution.json")
+TOLERANCE = 1e-6
+
+
+def rows(values):
+    return [torch.tensor(row, dtype=torch.float64) for row in values]
+
+
+def run_case(case):
+    inputs, config = case["inputs"], EvolverPpoConfig(**case["config"])
+    logprobs = [row.requires_grad_(True) for row in rows(inputs["logprobs"])]
+    ref = rows(inputs["ref_logprobs"]) if inputs["ref_logprobs"] is not None else None
+    loss, terms = evolver_ppo_loss(logprobs, rows(inputs["old_logprobs"]), rows(inputs["advantages"]), rows(inputs["mask"]),
+                                   config, inputs["experience_guided"], ref)
+    grads = torch.autograd.grad(loss, logprobs, allow_unused=True)
+    grads = [g if g is not None else torch.zeros_like(lp) for g, lp in zip(grads, logprobs)]
+    return loss, terms, grads
+
+
+class SharedVectorsTest(unittest.TestCase):
+    def test_every_loss_vector(self):
+        with open(VECTORS) as f:
+            cases = json.load(f)["losses"]
+        self.assertGreater(len(cases), 10)
+        for case in cases:
+            with self.subTest(case["name"]):
+                expected = case["expected"]
+                loss, terms, grads = run_case(case)
+                self.assertAlmostEqual(loss.item(), expected["loss"], delta=TOLERANCE)
+                for name, got in (("token_losses", [t.policy for t in terms]), ("ratios", [t.ratios for t in terms]),
+                                  ("grad_logprobs", grads)):
+                    for row, (g, e) in enumerate(zip(got, expected[name])):
+                        torch.testing.assert_close(g.detach(), torch.tensor(e, dtype=torch.float64), rtol=0, atol=TOLERANCE,
+                                                   msg=f"{case['name']}: {name}[{row}]")
+                if expected["kl"] is not None:
+                    for g, e in zip([t.kl for t in terms], expected["kl"]):
+                        torch.testing.assert_close(g.detach(), torch.tensor(e, dtype=torch.float64), rtol=0, atol=TOLERANCE)
+                trained = sum(float((m != 0).sum()) for m in rows(case["inputs"]["mask"]))
+                clipped = sum(float(t.clipped.sum()) for t in terms)
+                self.assertAlmostEqual(clipped / trained if trained else 0.0, expected["clip_fraction"], delta=TOLERANCE)
+                if "dual_clip_fraction" in expected:
+                    dual = sum(float(t.dual_clipped.sum()) for t in terms)
+                    self.assertAlmostEqual(dual / trained if trained else 0.0, expected["dual_clip_fraction"], delta=TOLERANCE)
+
+
+class AggregationTest(unittest.TestCase):
+    def test_weights_sum_to_one_and_skip_empty_sequences(self):
+        masks = rows([[1, 1, 0], [0, 0, 0], [1, 1, 1]])
+        for aggregation in ("token-mean", "seq-mean-token-mean"):
+            weights = aggregation_weights(masks, aggregation)
+            self.assertAlmostEqual(sum(float(w.sum()) for w in weights), 1.0)
+        # seq-mean-token-mean: two non-empty sequences, so each gets 1/2, spread over its own tokens
+        weights = aggregation_weights(masks, "seq-mean-token-mean")
+        self.assertEqual(weights[0].tolist(), [0.25, 0.25, 0.0])
+        self.assertEqual(weights[1].tolist(), [0.0, 0.0, 0.0])
+        self.assertAlmostEqual(weights[2][0].item(), 1 / 6)
+
+    def test_bad_config_is_refused(self):
+        for bad in ({"aggregation": "seq-sum"}, {"kl_type": "mse"}, {"dual_clip_c": 0.5}):
+            with self.assertRaises(ValueError):
+                EvolverPpoConfig(**bad)
+
+
+class TinkerLossesTest(unittest.TestCase):
+    """Spec §7. These are summed over tokens by the caller, so each test checks per-token values and gradients."""
+
+    def test_cross_entropy_is_minus_weighted_logprob(self):
+        lp = torch.tensor([-1.0, -2.0, -0.5], dtype=torch.float64, requires_grad=True)
+        w = torch.tensor([1.0, 0.0, 2.0], dtype=torch.float64)
+        losses = cross_entropy_token_losses(lp, w)
+        self.assertEqual(losses.tolist(), [1.0, 0.0, 1.0])
+        (grad,) = torch.autograd.grad(losses.sum(), lp)
+        self.assertEqual(grad.tolist(), [-1.0, 0.0, -2.0])
+
+    def test_importance_sampling(self):
+        # lp - q = ln 2, so r = 2; A = 3, w = 0.5: L = -0.5 * 2 * 3 = -3, dL/dlp = -w A r = -3
+        lp = torch.tensor([math.log(2.0) - 1.0], dtype=torch.float64, requires_grad=True)
+        losses = importance_sampling_token_losses(lp, torch.tensor([-1.0], dtype=torch.float64), torch.tensor([3.0], dtype=torch.float64),
+                                                  torch.tensor([0.5], dtype=torch.float64))
+        self.assertAlmostEqual(losses.item(), -3.0)
+        (grad,) = torch.autograd.grad(losses.sum(), lp)
+        self.assertAlmostEqual(grad.item(), -3.0)
+
+    def test_ppo_clips_the_ratio_itself(self):
+        # r = e^0.5 = 1.6487 > 1.2 with A = 1: min(1.6487, 1.2) = 1.2, L = -1.2, no gradient.
+        # r = e^-0.5 = 0.6065 < 0.8 with A = 1: min(0.6065, 0.8) = 0.6065, L = -0.6065, gradient -0.6065.
+        # r = e^-0.5 with A = -1: min(-0.6065, -0.8) = -0.8, L = 0.8, no gradient.
+        lp = torch.tensor([0.5, -0.5, -0.5], dtype=torch.float64, requires_grad=True)
+        zeros = torch.zeros(3, dtype=torch.float64)
+        losses = tinker_ppo_token_losses(lp, zeros, torch.tensor([1.0, 1.0, -1.0], dtype=torch.float64), torch.ones(3, dtype=torch.float64))
+        torch.testing.assert_close(losses, torch.tensor([-1.2, -math.exp(-0.5), 0.8], dtype=torch.float64))
+        (grad,) = torch.autograd.grad(losses.sum(), lp)
+        torch.testing.assert_close(grad, torch.tensor([0.0, -math.exp(-0.5), 0.0], dtype=torch.float64))
+
+
+if __name__ == "__main__":
+    unittest.main()
