@@ -23,6 +23,7 @@ function trajectory(id: string, sampleIndex: number): Trajectory {
       { source: "prompt", tokens: [1, 2, 3], lossMask: [0, 0, 0] },
       // Logprobs must survive bit for bit: they are the sampling distribution of the ratio.
       { source: "policy", tokens: [99, 7], logprobs: [-0.1234567890123, -2.5e-9], lossMask: [1, 1], step: 0 },
+      { source: "prompt", tokens: [5], lossMask: [0], sequence: 1 },
     ],
     reward: 1,
     success: true,

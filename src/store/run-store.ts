@@ -41,6 +41,7 @@ interface SegmentMeta {
   source: Segment["source"];
   length: number;
   step?: number;
+  sequence?: number;
   hasLogprobs: boolean;
 }
 
@@ -158,6 +159,7 @@ export class RunStore {
       source: s.source,
       length: s.tokens.length,
       ...(s.step === undefined ? {} : { step: s.step }),
+      ...(s.sequence === undefined ? {} : { sequence: s.sequence }),
       hasLogprobs: s.logprobs !== undefined,
     }));
     const total = segments.reduce((n, s) => n + s.tokens.length, 0);
@@ -309,6 +311,7 @@ function toTrajectory(row: Record<string, unknown>): Trajectory {
       ...(m.hasLogprobs ? { logprobs: Array.from(logprobs.subarray(offset, end)) } : {}),
       lossMask: Array.from(maskBlob.subarray(offset, end)) as (0 | 1)[],
       ...(m.step === undefined ? {} : { step: m.step }),
+      ...(m.sequence === undefined ? {} : { sequence: m.sequence }),
     });
     offset = end;
   }
