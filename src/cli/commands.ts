@@ -1,11 +1,13 @@
 // The table of subcommands. Add a command by importing its file and listing it here.
 import type { Command } from "./command.js";
+import { envReplayCommand } from "./env-replay.js";
 import { envServeCommand } from "./env-serve.js";
 import { modelTinyCommand } from "./model-tiny.js";
 import { runsCommand } from "./runs.js";
 import { validateCommand } from "./validate.js";
 
 export const commands: Command[] = [
+  envReplayCommand,
   envServeCommand,
   modelTinyCommand,
   validateCommand,

@@ -3,3 +3,4 @@ export { registerEnvironment, createEnvironment, knownEnvironments, type Environ
 export { registerBuiltinEnvironments } from "./builtins.js";
 export { KeyChainEnvironment, KeyChainOptions } from "./toy/key-chain.js";
 export * from "./service/index.js";
+export * from "./bfcl/index.js";

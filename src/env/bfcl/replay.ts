@@ -1,7 +1,8 @@
 // Replays ground-truth calls turn by turn and writes the data README's vector format, so our backends can be
 // checked against the vectors BFCL's own Python executor produced: result strings byte for byte, states by value.
+import { readFileSync, writeFileSync } from "node:fs";
 import { EvolverError } from "../../core/errors.js";
-import { loadBfclGroundTruth, BFCL_CATEGORIES, type BfclCategoryName } from "./data.js";
+import { loadBfclGroundTruth, parseJsonLines, BFCL_CATEGORIES, type BfclCategoryName } from "./data.js";
 import { BfclExecution, bfclCategory, type BfclEntrySetup, type BfclExecutionOptions } from "./executor.js";
 import { pyJsonDumps } from "./python/repr.js";
 import { PyFloat, PyMpf, PyTuple, deepCopy, isPyDict, type PyDict, type PyValue } from "./python/value.js";
@@ -63,6 +64,70 @@ export function serializeVector(vector: BfclVector): string {
     turns: vector.turns.map((turn) => ({ calls: turn.calls.map((c) => ({ call: c.call, result: c.result })), state: turn.state })),
   } as unknown as PyDict;
   return pyJsonDumps(ordered, { compact: true, ensureAscii: false });
+}
+
+export interface BfclReplayFileResult {
+  entries: number;
+  calls: number;
+  /** For vector input: the entries whose replay departs from the input's results or states. */
+  mismatches: BfclVectorMismatch[];
+}
+
+/** Reads vector lines or question entries from `inPath`, replays them, writes vector lines to `outPath`. */
+export function replayVectorFile(inPath: string, outPath: string, options: BfclReplayOptions = {}): BfclReplayFileResult {
+  let text: string;
+  try {
+    text = readFileSync(inPath, "utf8");
+  } catch (error) {
+    throw new EvolverError("BFCL_DATA_MISSING", `cannot read ${inPath}: ${(error as Error).message}`, { cause: error });
+  }
+  const rows = parseJsonLines(text, inPath);
+  const lines: string[] = [];
+  const mismatches: BfclVectorMismatch[] = [];
+  let calls = 0;
+  rows.forEach((row, index) => {
+    const where = `${inPath}:${lineOf(text, index)}`;
+    const entry = checkReplayInput(row, where);
+    let vector: BfclVector;
+    try {
+      vector = replayEntry(entry, replayCalls(entry, options.dataDir), options);
+    } catch (error) {
+      const message = EvolverError.isInstance(error) ? error.message : (error as Error).message;
+      throw new EvolverError("BFCL_REPLAY_FAILED", `${where}: entry ${entry.id}: ${message}`, { cause: error });
+    }
+    calls += vector.turns.reduce((n, turn) => n + turn.calls.length, 0);
+    if (entry.turns?.every((turn) => turn.calls.every((c) => typeof (c as { result?: unknown }).result === "string"))) {
+      const mismatch = compareVector(entry as BfclVector, vector);
+      if (mismatch) mismatches.push(mismatch);
+    }
+    lines.push(serializeVector(vector));
+  });
+  writeFileSync(outPath, lines.length > 0 ? `${lines.join("\n")}\n` : "");
+  return { entries: rows.length, calls, mismatches };
+}
+
+/** The 1-based line number of the index-th non-blank line. */
+function lineOf(text: string, index: number): number {
+  const lines = text.split("\n");
+  for (let n = 0, seen = 0; n < lines.length; n++) {
+    if (lines[n].trim() === "") continue;
+    if (seen++ === index) return n + 1;
+  }
+  return lines.length;
+}
+
+function checkReplayInput(row: unknown, where: string): BfclReplayInput {
+  const entry = row as Partial<BfclReplayInput>;
+  const problem =
+    !isPyDict(row as PyValue) ? "expected a JSON object"
+    : typeof entry.id !== "string" ? "missing string 'id'"
+    : !Array.isArray(entry.involved_classes) ? "missing list 'involved_classes'"
+    : !isPyDict(entry.initial_config as PyValue) ? "missing object 'initial_config'"
+    : entry.turns !== undefined && !(Array.isArray(entry.turns) && entry.turns.every((t) => Array.isArray(t?.calls) && t.calls.every((c) => typeof c?.call === "string")))
+      ? "'turns' must be a list of {calls: [{call: string}]}"
+      : undefined;
+  if (problem) throw new EvolverError("BFCL_BAD_INPUT", `${where}: ${problem}`);
+  return entry as BfclReplayInput;
 }
 
 // ---- comparison ----

@@ -1,0 +1,117 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { ChatMessage } from "../../core/messages.js";
+import { createEnvironment, registerBuiltinEnvironments } from "../index.js";
+import { loadBfclGroundTruth, type BfclCategoryName } from "./data.js";
+import { BFCL_FUNCTIONS_UPDATED, BfclEnvironment } from "./environment.js";
+import { parseBfclCallsAsJson } from "./tool-calls.js";
+
+const env = new BfclEnvironment();
+
+function assistantCalling(calls: string[], turn: number): ChatMessage {
+  const toolCalls = parseBfclCallsAsJson(`[${calls.join(", ")}]`).map((call, i) => ({ id: `c${turn}_${i}`, type: "function" as const, function: call }));
+  return { role: "assistant", content: "", tool_calls: toolCalls };
+}
+const done: ChatMessage = { role: "assistant", content: "Done." };
+
+async function playGroundTruth(taskId: string, category: BfclCategoryName) {
+  const truth = loadBfclGroundTruth(category).get(taskId)!;
+  const instance = await env.create(taskId);
+  const seen: { observations: ChatMessage[]; tools?: unknown[] }[] = [];
+  for (let turn = 0; turn < truth.length; turn++) {
+    if (truth[turn].length > 0) seen.push(await instance.step(assistantCalling(truth[turn], turn)));
+    seen.push(await instance.step(done));
+  }
+  return { instance, seen };
+}
+
+test("an episode driven by the ground truth's calls reaches success", async () => {
+  const { instance, seen } = await playGroundTruth("multi_turn_base_2", "base");
+  assert.equal(instance.initial.messages[0].role, "system");
+  assert.match(instance.initial.messages[1].content, /TeamNotes\.txt/);
+  const names = instance.initial.tools.map((t) => t.function.name);
+  assert.ok(names.includes("cd") && names.includes("create_ticket"));
+  // One tool message per call, answering it by id; the next user turn after a reply without calls.
+  assert.deepEqual(seen[0].observations.map((m) => [m.role, m.tool_call_id]), [["tool", "c0_0"], ["tool", "c0_1"]]);
+  assert.equal(seen[0].observations[0].content, '{"current_working_directory": "documents"}');
+  assert.equal(seen[1].observations[0].role, "user");
+  assert.equal(seen.at(-1)!.observations.length, 0);
+  const evaluation = await instance.evaluate();
+  assert.equal(evaluation.success, true, JSON.stringify(evaluation.details));
+  assert.equal(evaluation.score, 1);
+  assert.equal(evaluation.details.turnAccuracy, 1);
+  await assert.rejects(instance.step(done), /finished/);
+});
+
+test("an episode that skips a turn's calls fails, naming that turn", async () => {
+  const truth = loadBfclGroundTruth("base").get("multi_turn_base_2")!;
+  const instance = await env.create("multi_turn_base_2");
+  for (let turn = 0; turn < truth.length; turn++) {
+    if (turn !== 1) await instance.step(assistantCalling(truth[turn], turn));
+    await instance.step(done);
+  }
+  const evaluation = await instance.evaluate();
+  assert.equal(evaluation.success, false);
+  assert.equal(evaluation.details.error, "Model response list is empty for turn 1");
+});
+
+test("miss_func: held-back functions return at their turn with BFCL's notice", async () => {
+  // multi_turn_miss_func_2 holds back cp and cat until turn 4, whose question is empty.
+  const { instance, seen } = await playGroundTruth("multi_turn_miss_func_2", "miss_func");
+  const initialNames = instance.initial.tools.map((t) => t.function.name);
+  assert.ok(!initialNames.includes("cp") && !initialNames.includes("cat") && initialNames.includes("mv"));
+  const notice = seen.find((s) => s.observations.some((m) => m.content === BFCL_FUNCTIONS_UPDATED))!;
+  assert.ok(notice, "the notice is sent");
+  const names = (notice.tools as { function: { name: string } }[]).map((t) => t.function.name);
+  assert.ok(names.includes("cp") && names.includes("cat"));
+  assert.equal((await instance.evaluate()).success, true);
+});
+
+test("format bfcl: calls written as [f(a=1)] in the content run; invalid arguments are observations", async () => {
+  const instance = await env.create("multi_turn_base_2", { format: "bfcl" });
+  const step = await instance.step({ role: "assistant", content: "[cd(folder='documents'), ls()]" });
+  assert.equal(step.observations.length, 2);
+  assert.equal(step.observations[0].content, '{"current_working_directory": "documents"}');
+  const broken = await instance.step({ role: "assistant", content: "", tool_calls: [{ id: "x", type: "function", function: { name: "cd", arguments: "{folder:" } }] });
+  assert.match(broken.observations[0].content, /^Error during execution: arguments of cd are not valid JSON/);
+  const unknown = await instance.step({ role: "assistant", content: "", tool_calls: [{ id: "y", type: "function", function: { name: "rm_rf", arguments: "{}" } }] });
+  assert.equal(unknown.observations[0].content, "Error during execution: name 'rm_rf' is not defined");
+  const next = await instance.step({ role: "assistant", content: "I listed the folder." });
+  assert.equal(next.observations[0].role, "user");
+});
+
+test("a turn with more than maxStepsPerTurn steps ends the episode as force-terminated", async () => {
+  const strict = new BfclEnvironment({ maxStepsPerTurn: 2 });
+  const instance = await strict.create("multi_turn_base_2");
+  const ls = assistantCalling(["ls()"], 0);
+  assert.equal((await instance.step(ls)).done, false);
+  assert.equal((await instance.step(ls)).done, false);
+  const third = await instance.step(ls);
+  assert.equal(third.done, true);
+  assert.equal(third.info.forceTerminated, true);
+  const evaluation = await instance.evaluate();
+  assert.equal(evaluation.success, false);
+  assert.equal(evaluation.details.errorType, "multi_turn:force_terminated");
+});
+
+test("tasks: four categories, disjoint splits near 60/20/20, a scenario's variants in one split", async () => {
+  const [train, val, testIds] = await Promise.all([env.listTasks("train"), env.listTasks("val"), env.listTasks("test")]);
+  assert.equal(train.length + val.length + testIds.length, 800);
+  assert.equal(new Set([...train, ...val, ...testIds]).size, 800);
+  assert.ok(train.length > 400 && val.length > 100 && testIds.length > 100, `${train.length}/${val.length}/${testIds.length}`);
+  for (const id of testIds.filter((i) => i.startsWith("multi_turn_base_"))) {
+    assert.ok(testIds.includes(id.replace("base", "long_context")));
+  }
+  await assert.rejects(env.create("multi_turn_base_9999"), /no task/);
+  assert.throws(() => new BfclEnvironment({ colour: "red" }), /bfcl-v3 options/);
+});
+
+test("registered as bfcl-v3; the profile lists the eight classes and their functions", async () => {
+  registerBuiltinEnvironments();
+  const registered = await createEnvironment("bfcl-v3");
+  const profile = await registered.profile();
+  assert.equal(profile.entities.length, 8);
+  const fs = profile.entities.find((e) => e.name === "GorillaFileSystem")!;
+  assert.ok(fs.operations.some((o) => o.name === "cd" && o.description.length > 0));
+  assert.match(fs.description, /file system/);
+});

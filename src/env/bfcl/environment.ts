@@ -1,0 +1,276 @@
+// BFCL v3 multi-turn as an Evolver environment. A task is one entry of the four categories (base, miss_func,
+// miss_param, long_context). The agent's calls run against a live execution; a reply without calls ends the
+// user's turn and reveals the next one; `evaluate` grades the recorded calls with BFCL's checker (grader.ts).
+//
+// Splits: every category's variant of scenario n shares the split of n (they are near-duplicates), picked by a
+// stable FNV-1a hash of `bfcl-v3:<n>`: buckets 0-59 train, 60-79 val, 80-99 test (about 60/20/20).
+import { z } from "zod";
+import { EvolverError } from "../../core/errors.js";
+import type { ChatMessage, ToolSchema } from "../../core/messages.js";
+import type { EnvInstance, EnvProfile, Environment, Evaluation, InitialState, Split, StepResult } from "../types.js";
+import {
+  BFCL_CATEGORIES,
+  bfclDocToTool,
+  loadBfclFuncDocs,
+  loadBfclGroundTruth,
+  loadBfclQuestions,
+  type BfclCategoryName,
+  type BfclQuestionEntry,
+} from "./data.js";
+import { BfclExecution } from "./executor.js";
+import { gradeBfclEntry } from "./grader.js";
+import { parseBfclCalls, type BfclCall } from "./python/call-parser.js";
+import { toolCallToBfclCall } from "./tool-calls.js";
+
+export const BfclEnvironmentOptions = z
+  .object({
+    /** The data folder; default $EVOLVER_BFCL_DATA or ../shared/data/bfcl-v3 beside the package. */
+    dataDir: z.string().optional(),
+    categories: z.array(z.enum(BFCL_CATEGORIES)).min(1).default([...BFCL_CATEGORIES]),
+    /** BFCL ends the whole episode (a failure) when a turn runs more assistant steps with calls than this. */
+    maxStepsPerTurn: z.number().int().min(1).default(20),
+  })
+  .strict();
+export type BfclEnvironmentOptions = z.infer<typeof BfclEnvironmentOptions>;
+
+const InstanceParams = z.object({ format: z.enum(["native", "bfcl"]).default("native") }).strict();
+
+export const BFCL_SYSTEM_PROMPT = [
+  "You help a user by calling the functions you are given. The conversation has several user turns.",
+  "In each turn, call functions (several per message if you like) until the request is done, then reply with a",
+  "short message and no function call: that ends your turn. If a request lacks a value a function needs, or no",
+  "function can do it, say so instead of guessing.",
+].join(" ");
+
+export const BFCL_FUNCTIONS_UPDATED = "I have updated some more functions you can choose from. What about now?";
+
+function splitOf(taskId: string): Split {
+  const key = `bfcl-v3:${taskId.slice(taskId.lastIndexOf("_") + 1)}`;
+  let h = 2166136261;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619) >>> 0;
+  const bucket = h % 100;
+  return bucket < 60 ? "train" : bucket < 80 ? "val" : "test";
+}
+
+interface BfclTask {
+  entry: BfclQuestionEntry;
+  groundTruth: string[][];
+  category: BfclCategoryName;
+}
+
+export class BfclEnvironment implements Environment {
+  readonly name = "bfcl-v3";
+  readonly options: BfclEnvironmentOptions;
+  private tasks?: Map<string, BfclTask>;
+
+  constructor(options: Record<string, unknown> = {}) {
+    const parsed = BfclEnvironmentOptions.safeParse(options);
+    if (!parsed.success) {
+      throw new EvolverError("ENV_BAD_OPTIONS", `bfcl-v3 options: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`);
+    }
+    this.options = parsed.data;
+  }
+
+  private allTasks(): Map<string, BfclTask> {
+    if (!this.tasks) {
+      this.tasks = new Map();
+      for (const category of this.options.categories) {
+        const truth = loadBfclGroundTruth(category, this.options.dataDir);
+        for (const entry of loadBfclQuestions(category, this.options.dataDir)) {
+          const groundTruth = truth.get(entry.id);
+          if (!groundTruth) throw new EvolverError("BFCL_DATA_MISSING", `no ground truth for ${entry.id}`);
+          this.tasks.set(entry.id, { entry, groundTruth, category });
+        }
+      }
+    }
+    return this.tasks;
+  }
+
+  async listTasks(split: Split): Promise<string[]> {
+    return [...this.allTasks().keys()].filter((id) => splitOf(id) === split);
+  }
+
+  async profile(): Promise<EnvProfile> {
+    return bfclProfile(this.options.dataDir);
+  }
+
+  async create(taskId: string, params: Record<string, unknown> = {}): Promise<EnvInstance> {
+    const task = this.allTasks().get(taskId);
+    if (!task) throw new EvolverError("ENV_UNKNOWN_TASK", `bfcl-v3 has no task '${taskId}'`, { details: { taskId } });
+    const parsed = InstanceParams.safeParse(params);
+    if (!parsed.success) throw new EvolverError("ENV_BAD_PARAMS", `bfcl-v3 params: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
+    return new BfclInstance(task, parsed.data.format, this.options);
+  }
+}
+
+class BfclInstance implements EnvInstance {
+  readonly taskId: string;
+  readonly initial: InitialState;
+  private readonly execution: BfclExecution;
+  private readonly allTools: ToolSchema[];
+  private readonly heldOut = new Map<number, Set<string>>();
+  private tools: ToolSchema[];
+  private turn = 0;
+  private stepsInTurn = 0;
+  private currentTurn: BfclCall[][] = [];
+  private readonly turns: BfclCall[][][] = [];
+  private done = false;
+  private forceTerminated = false;
+  private callCount = 0;
+
+  constructor(
+    private readonly task: BfclTask,
+    private readonly format: "native" | "bfcl",
+    private readonly options: BfclEnvironmentOptions,
+  ) {
+    const { entry } = task;
+    this.taskId = entry.id;
+    this.execution = new BfclExecution(entry);
+    const docs = loadBfclFuncDocs(options.dataDir);
+    this.allTools = entry.involved_classes.flatMap((className) => (docs.get(className) ?? []).map(bfclDocToTool));
+    for (const [turn, names] of Object.entries(entry.missed_function ?? {})) this.heldOut.set(Number(turn), new Set(names));
+    const hidden = new Set([...this.heldOut.values()].flatMap((names) => [...names]));
+    this.tools = this.allTools.filter((tool) => !hidden.has(tool.function.name));
+    this.initial = {
+      messages: [{ role: "system", content: BFCL_SYSTEM_PROMPT }, ...this.userTurn(0)],
+      tools: this.tools,
+      info: {
+        category: task.category,
+        turns: entry.question.length,
+        involvedClasses: entry.involved_classes,
+        heldOutFunctions: entry.missed_function ?? {},
+      },
+    };
+  }
+
+  /** The messages that open a turn; for miss_func's turn k, held-back tools return with BFCL's notice. */
+  private userTurn(turn: number): ChatMessage[] {
+    const messages = this.task.entry.question[turn].map((m): ChatMessage => ({ role: m.role as ChatMessage["role"], content: m.content }));
+    if (this.heldOut.has(turn) && messages.length === 0) messages.push({ role: "user", content: BFCL_FUNCTIONS_UPDATED });
+    return messages;
+  }
+
+  async step(action: ChatMessage): Promise<StepResult> {
+    if (this.done) throw new EvolverError("ENV_DONE", `bfcl-v3 task ${this.taskId} is finished; no more steps`);
+    const calls = this.callsOf(action);
+    if (calls.length === 0) return this.endTurn();
+
+    const observations: ChatMessage[] = [];
+    const executed: BfclCall[] = [];
+    calls.forEach((item, i) => {
+      const toolCallId = item.id ?? `bfcl_${this.turn}_${this.stepsInTurn}_${i}`;
+      let content: string;
+      if (item.call) {
+        content = this.execution.execute(item.call);
+        executed.push(item.call);
+      } else content = `Error during execution: ${item.error}`;
+      observations.push({ role: "tool", content, tool_call_id: toolCallId, name: item.name });
+    });
+    this.currentTurn.push(executed);
+    this.callCount += executed.length;
+    this.stepsInTurn++;
+    if (this.stepsInTurn > this.options.maxStepsPerTurn) {
+      this.done = true;
+      this.forceTerminated = true;
+    }
+    return { observations, done: this.done, info: this.stepInfo() };
+  }
+
+  /** The assistant's calls: native tool calls, or (format "bfcl") a call list in the content. */
+  private callsOf(action: ChatMessage): { id?: string; name: string; call?: BfclCall; error?: string }[] {
+    if (action.tool_calls && action.tool_calls.length > 0) {
+      return action.tool_calls.map((toolCall) => {
+        try {
+          return { id: toolCall.id, name: toolCall.function.name, call: toolCallToBfclCall(toolCall) };
+        } catch (error) {
+          return { id: toolCall.id, name: toolCall.function.name, error: (error as Error).message };
+        }
+      });
+    }
+    if (this.format !== "bfcl" || action.content.trim() === "") return [];
+    try {
+      // Text that does not decode to calls ends the turn, as in BFCL's inference loop.
+      return parseBfclCalls(action.content).map((call) => ({ name: call.name, call }));
+    } catch {
+      return [];
+    }
+  }
+
+  private endTurn(): StepResult {
+    this.turns.push(this.currentTurn);
+    this.currentTurn = [];
+    this.stepsInTurn = 0;
+    this.turn++;
+    if (this.turn >= this.task.entry.question.length) {
+      this.done = true;
+      return { observations: [], done: true, info: this.stepInfo() };
+    }
+    const result: StepResult = { observations: this.userTurn(this.turn), done: false, info: this.stepInfo() };
+    const returning = this.heldOut.get(this.turn);
+    if (returning) {
+      this.tools = this.allTools.filter((tool) => this.tools.includes(tool) || returning.has(tool.function.name));
+      result.tools = this.tools;
+    }
+    return result;
+  }
+
+  private stepInfo(): Record<string, unknown> {
+    return { turn: this.turn, stepsInTurn: this.stepsInTurn, calls: this.callCount, forceTerminated: this.forceTerminated };
+  }
+
+  async evaluate(): Promise<Evaluation> {
+    const grade = gradeBfclEntry({ entry: this.task.entry, groundTruth: this.task.groundTruth, modelTurns: this.turns });
+    return {
+      score: grade.success ? 1 : 0,
+      success: grade.success,
+      details: {
+        category: this.task.category,
+        completedTurns: this.turns.length,
+        forceTerminated: this.forceTerminated,
+        turnAccuracy: grade.turnAccuracy,
+        error: grade.error,
+        errorType: grade.errorType,
+        turns: grade.turns.map((t) => ({
+          turn: t.turn,
+          checked: t.checked,
+          passed: t.passed,
+          failure: t.failure,
+          stateDifferences: t.stateDifferences,
+          missingResults: t.missingResults,
+        })),
+      },
+    };
+  }
+
+  async release(): Promise<void> {}
+}
+
+/** The eight classes as entities, their functions as operations (descriptions from the function docs). */
+export function bfclProfile(dataDir?: string): EnvProfile {
+  const docs = loadBfclFuncDocs(dataDir);
+  const entities = [...docs].map(([className, functions]) => {
+    const first = functions[0]?.description ?? "";
+    const cut = first.indexOf("Tool description:");
+    return {
+      name: className,
+      description: (cut >= 0 ? first.slice(0, cut) : "").trim(),
+      attributes: {},
+      operations: functions.map((doc) => {
+        const at = doc.description.indexOf("Tool description:");
+        return { name: doc.name, description: (at >= 0 ? doc.description.slice(at + "Tool description:".length) : doc.description).trim() };
+      }),
+    };
+  });
+  return {
+    name: "bfcl-v3",
+    description:
+      "BFCL v3 multi-turn: a user asks for several things in a row, and the agent fulfils each request by calling functions of stateful backends (file system, messaging, social posts, tickets, trading, travel booking, vehicle control, math).",
+    entities,
+    taskPreferences: {
+      numEntities: 2,
+      numOperations: 3,
+      relationDifficulty: 2,
+      notes: "Tasks span several user turns; later turns depend on the state earlier calls left behind.",
+    },
+  };
+}
