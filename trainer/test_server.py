@@ -1,0 +1,209 @@
+"""The Tinker protocol end to end: a real server on a free port in a thread, a tiny checkpoint, urllib as the client."""
+import json
+import os
+import tempfile
+import threading
+import unittest
+import urllib.error
+import urllib.request
+
+from trainer.server import TinkerServer
+from trainer.service import TrainerService
+from trainer.tiny import write_tiny_checkpoint
+
+SEQUENCE = list(range(10, 30))
+
+
+def start_server(base_dir, checkpoint_dir, long_poll_seconds=5.0):
+    service = TrainerService(base_dir, checkpoint_dir, default_lora_rank=4, base_model_name="tiny")
+    server = TinkerServer(("127.0.0.1", 0), service, long_poll_seconds)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+class Client:
+    def __init__(self, server):
+        self.base = f"http://127.0.0.1:{server.server_address[1]}/api/v1/"
+
+    def call(self, path, body=None, raw=None):
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        request = urllib.request.Request(self.base + path, data=data, headers={"Content-Type": "application/json"},
+                                         method="POST" if data is not None else "GET")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    def ok(self, path, body=None):
+        status, payload = self.call(path, body)
+        assert status == 200, f"{path}: {status} {payload}"
+        return payload
+
+    def result(self, submitted):
+        while True:
+            payload = self.ok("retrieve_future", {"request_id": submitted["request_id"], "allow_metadata_only": False})
+            if payload.get("type") != "try_again":
+                return payload
+
+    def run(self, path, body):
+        result = self.result(self.ok(path, body))
+        assert "error" not in result, f"{path} failed: {result}"
+        return result
+
+    def create_model(self, rank):
+        return self.run("create_model", {"base_model": "tiny", "lora_config": {"rank": rank, "seed": 3}, "model_seq_id": 0})["model_id"]
+
+
+def datum(sequence):
+    return {"model_input": {"chunks": [{"type": "encoded_text", "tokens": sequence[:-1]}]},
+            "loss_fn_inputs": {"target_tokens": {"data": sequence[1:], "dtype": "int64"}}}
+
+
+def forward_backward(client, model_id, seq_id, loss_fn="cross_entropy", data=None, path="forward_backward"):
+    key = "forward_backward_input" if path == "forward_backward" else "forward_input"
+    body = {"model_id": model_id, "seq_id": seq_id, key: {"data": data or [datum(SEQUENCE)], "loss_fn": loss_fn, "loss_fn_config": None}}
+    return client.run(path, body)
+
+
+class ServerTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.base_dir = os.path.join(cls.tmp.name, "tiny")
+        cls.checkpoints = os.path.join(cls.tmp.name, "checkpoints")
+        write_tiny_checkpoint(cls.base_dir, seed=0)
+        cls.server = start_server(cls.base_dir, cls.checkpoints)
+        cls.client = Client(cls.server)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.shutdown()
+        cls.server.server_close()
+        cls.tmp.cleanup()
+
+    def test_handshake_endpoints(self):
+        c = self.client
+        self.assertEqual(c.ok("healthz"), {"status": "ok"})
+        self.assertFalse(c.ok("client/config", {"sdk_version": "0.24.1"})["pjwt_auth_enabled"])
+        session = c.ok("create_session", {"tags": [], "sdk_version": "x", "type": "create_session"})["session_id"]
+        self.assertEqual(c.ok("session_heartbeat", {"session_id": session, "type": "session_heartbeat"}), {"type": "session_heartbeat"})
+        self.assertEqual(c.ok("get_server_capabilities")["supported_models"][0]["model_name"], "tiny")
+
+    def test_training_memorizes_a_sequence(self):
+        c = self.client
+        model_id = self.client.create_model(rank=0)
+        info = c.ok("get_info", {"model_id": model_id, "type": "get_info"})
+        self.assertEqual((info["model_data"]["model_name"], info["is_lora"]), ("tiny", False))
+        losses = []
+        for step in range(25):
+            out = forward_backward(c, model_id, seq_id=2 * step + 1)
+            losses.append(out["metrics"]["loss:sum"])
+            self.assertEqual(len(out["loss_fn_outputs"][0]["logprobs"]["data"]), len(SEQUENCE) - 1)
+            metrics = c.run("optim_step", {"model_id": model_id, "seq_id": 2 * step + 2, "adam_params": {"learning_rate": 1e-2}})["metrics"]
+            self.assertGreater(metrics["grad_norm:mean"], 0)
+        self.assertLess(losses[-1], 0.2 * losses[0])
+
+    def test_sampler_checkpoint_sampling_and_forward_agree(self):
+        c = self.client
+        model_id = c.create_model(rank=4)
+        forward_backward(c, model_id, 1)
+        c.run("optim_step", {"model_id": model_id, "seq_id": 2, "adam_params": {"learning_rate": 1e-2}})
+        saved = c.run("save_weights_for_sampler", {"model_id": model_id, "seq_id": 3, "path": "step1"})
+        self.assertEqual(saved["path"], f"tinker://{model_id}/sampler_weights/step1")
+        session = c.ok("create_sampling_session", {"session_id": "s", "sampling_session_seq_id": 0, "model_path": saved["path"]})
+        request = {"prompt": {"chunks": [{"type": "encoded_text", "tokens": [1, 2, 3]}]}, "num_samples": 2,
+                   "sampling_params": {"max_tokens": 6, "temperature": 1.0, "seed": 7}, "sampling_session_id": session["sampling_session_id"]}
+        first = c.run("asample", request)
+        self.assertEqual(first, c.run("asample", request))  # seeded: the same twice
+        self.assertEqual(len(first["sequences"]), 2)
+        # the sampler's logprobs are the model's: a forward of the trained weights gives the same numbers
+        tokens = [1, 2, 3] + first["sequences"][0]["tokens"]
+        out = forward_backward(c, model_id, 4, data=[datum(tokens)], path="forward")
+        got = out["loss_fn_outputs"][0]["logprobs"]["data"][2:]
+        for a, b in zip(got, first["sequences"][0]["logprobs"]):
+            self.assertAlmostEqual(a, b, places=4)
+        base = c.run("asample", {**request, "sampling_session_id": None, "base_model": "tiny"})
+        self.assertNotEqual(base["sequences"][0]["logprobs"], first["sequences"][0]["logprobs"])
+
+    def test_bad_requests_get_4xx_with_detail(self):
+        c = self.client
+        model_id = c.create_model(rank=4)
+        fb = {"model_id": model_id, "forward_backward_input": {"data": [datum(SEQUENCE)], "loss_fn": "cross_entropy"}}
+        cases = [
+            (c.call("forward_backward", raw=b"{not json"), 400),
+            (c.call("no_such_endpoint", {}), 404),
+            (c.call("forward_backward", {**fb, "model_id": "model_nope"}), 404),
+            (c.call("forward_backward", {**fb, "forward_backward_input": {"data": [datum(SEQUENCE)], "loss_fn": "dro"}}), 422),
+            (c.call("forward_backward", {**fb, "forward_backward_input": {"data": [datum(SEQUENCE)], "loss_fn": "ppo"}}), 422),
+            (c.call("forward_backward", {**fb, "forward_backward_input": {"data": [datum([1, 2, 999])], "loss_fn": "cross_entropy"}}), 422),
+            (c.call("optim_step", {"model_id": model_id, "adam_params": {"learning_rate": -1}}), 422),
+            (c.call("asample", {"prompt": {"chunks": [{"tokens": [1]}]}, "sampling_params": {"max_tokens": 4, "stop": ["\n"]}, "base_model": "tiny"}), 422),
+            (c.call("asample", {"prompt": {"chunks": [{"tokens": [1]}]}, "sampling_params": {"max_tokens": 0}, "base_model": "tiny"}), 422),
+            (c.call("create_model", {"base_model": "Qwen/Qwen3-8B", "lora_config": {"rank": 4}}), 422),
+            (c.call("load_weights", {"model_id": model_id, "path": "tinker://../etc/weights/x"}), 422),
+            (c.call("retrieve_future", {"request_id": "123456"}), 404),
+        ]
+        for index, ((status, payload), expected) in enumerate(cases):
+            self.assertEqual(status, expected, f"case {index}: {payload}")
+            self.assertIsInstance(payload["detail"], str)
+            self.assertNotIn("Traceback", payload["detail"])
+
+    def test_seq_id_retry_and_conflict(self):
+        c = self.client
+        model_id = c.create_model(rank=4)
+        body = {"model_id": model_id, "seq_id": 1, "forward_backward_input": {"data": [datum(SEQUENCE)], "loss_fn": "cross_entropy"}}
+        first, again = c.ok("forward_backward", body), c.ok("forward_backward", body)
+        self.assertEqual(first["request_id"], again["request_id"])
+        other = {**body, "forward_backward_input": {"data": [datum(SEQUENCE[:5])], "loss_fn": "cross_entropy"}}
+        self.assertEqual(c.call("forward_backward", other)[0], 409)
+
+    def test_failed_future_reports_error_and_category(self):
+        c = self.client
+        model_id = c.create_model(rank=4)
+        result = c.result(c.ok("load_weights", {"model_id": model_id, "path": f"tinker://{model_id}/weights/never_saved", "seq_id": 1}))
+        self.assertEqual(result["category"], "user")
+        self.assertIn("no checkpoint", result["error"])
+
+    def test_retrieve_future_long_polls_then_says_try_again(self):
+        release = threading.Event()
+        submitted = self.server.submit("blocker", lambda: release.wait(5) and {"done": True})
+        saved, self.server.long_poll_seconds = self.server.long_poll_seconds, 0.05
+        try:
+            self.assertEqual(self.client.ok("retrieve_future", {"request_id": submitted["request_id"]})["type"], "try_again")
+        finally:
+            self.server.long_poll_seconds = saved
+        release.set()
+        self.assertEqual(self.client.result(submitted), {"done": True})
+
+    def test_training_state_survives_a_restart(self):
+        c = self.client
+        model_id = c.create_model(rank=4)
+        for step in range(3):
+            forward_backward(c, model_id, 2 * step + 1)
+            c.run("optim_step", {"model_id": model_id, "seq_id": 2 * step + 2, "adam_params": {"learning_rate": 1e-2}})
+        path = c.run("save_weights", {"model_id": model_id, "seq_id": 7, "path": "ckpt"})["path"]
+        self.assertEqual(c.call("save_weights", {"model_id": model_id, "seq_id": 8, "path": "ckpt"})[0], 409)
+        self.assertEqual(c.ok("weights_info", {"tinker_path": path})["lora_rank"], 4)
+
+        def next_step(client, model, seq):
+            forward_backward(client, model, seq)
+            client.run("optim_step", {"model_id": model, "seq_id": seq + 1, "adam_params": {"learning_rate": 1e-2}})
+            return forward_backward(client, model, seq + 2, path="forward")["loss_fn_outputs"][0]["logprobs"]["data"]
+
+        expected = next_step(c, model_id, 9)
+        restarted = start_server(self.base_dir, self.checkpoints)  # a new process would see the same files
+        try:
+            r = Client(restarted)
+            new_id = r.create_model(rank=4)
+            r.run("load_weights", {"model_id": new_id, "path": path, "optimizer": True, "seq_id": 1})
+            got = next_step(r, new_id, 2)
+        finally:
+            restarted.shutdown()
+            restarted.server_close()
+        for a, b in zip(got, expected):
+            self.assertAlmostEqual(a, b, places=5)
+
+
+if __name__ == "__main__":
+    unittest.main()
