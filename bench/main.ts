@@ -2,7 +2,9 @@
 // baseline in this same process run, so the ratios mean the same on any machine.
 import type { BenchModule, BenchResult } from "./result.js";
 
-const suites: Record<string, () => Promise<BenchModule>> = {};
+const suites: Record<string, () => Promise<BenchModule>> = {
+  "env-replay": () => import("./env-replay.js"),
+};
 
 const args = process.argv.slice(2);
 const json = args.includes("--json");
