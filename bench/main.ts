@@ -3,6 +3,7 @@
 import type { BenchModule, BenchResult } from "./result.js";
 
 const suites: Record<string, () => Promise<BenchModule>> = {
+  "rollout-orchestration": () => import("./rollout-orchestration.js"),
   "env-replay": () => import("./env-replay.js"),
 };
 

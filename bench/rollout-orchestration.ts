@@ -1,0 +1,126 @@
+// Rollout orchestration overhead: 64 rollouts in flight against an OpenAI-compatible server (a child process) that
+// answers every chat completion after exactly 200 ms, on the key-chain environment. If orchestration cost nothing,
+// 64 calls would finish every 0.2 s: 320 calls/s. Goals: >= 90% of that, and the event loop never blocked > 50 ms.
+// A raw loop of 64 concurrent fetches against the same server is measured as the baseline for the HTTP stack.
+import { spawn, type ChildProcess } from "node:child_process";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+import { runRollouts } from "../src/agent/index.js";
+import { KeyChainEnvironment } from "../src/env/index.js";
+import type { ChatCompletion, ChatRequest, LlmProvider } from "../src/llm/index.js";
+import type { BenchResult } from "./result.js";
+
+const DELAY_MS = 200;
+const IN_FLIGHT = 64;
+
+// The test server: plain node:http in its own process, so its work does not share our event loop.
+const serverSource = `
+const http = require("node:http");
+const server = http.createServer((req, res) => {
+  const chunks = [];
+  req.on("data", (c) => chunks.push(c));
+  req.on("end", () => {
+    const body = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}");
+    setTimeout(() => {
+      const text = JSON.stringify({
+        id: "cmpl", object: "chat.completion", created: 0, model: body.model || "test",
+        choices: [{ index: 0, finish_reason: "stop", message: { role: "assistant", content: "a" } }],
+        usage: { prompt_tokens: 20, completion_tokens: 1, total_tokens: 21 },
+      });
+      res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+      res.end(text);
+    }, ${DELAY_MS});
+  });
+});
+server.keepAliveTimeout = 60000;
+server.listen(0, "127.0.0.1", () => console.log(server.address().port));
+`;
+
+async function startServer(): Promise<{ child: ChildProcess; baseUrl: string }> {
+  const child = spawn(process.execPath, ["-e", serverSource], { stdio: ["ignore", "pipe", "inherit"] });
+  const [line] = (await once(createInterface({ input: child.stdout! }), "line")) as [string];
+  return { child, baseUrl: `http://127.0.0.1:${line.trim()}/v1` };
+}
+
+/** A minimal OpenAI-compatible chat provider over fetch (stands in until the LLM layer's OpenAIProvider lands). */
+function fetchProvider(baseUrl: string): LlmProvider {
+  return {
+    id: "openai:bench",
+    async chat(request: ChatRequest): Promise<ChatCompletion> {
+      const response = await fetch(`${baseUrl}/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "bench", messages: request.messages, max_tokens: request.maxTokens }),
+        signal: request.signal,
+      });
+      const body = (await response.json()) as { choices: { message: { content: string } }[]; usage: { prompt_tokens: number; completion_tokens: number } };
+      return {
+        message: { role: "assistant", content: body.choices[0].message.content },
+        finishReason: "stop",
+        usage: { promptTokens: body.usage.prompt_tokens, completionTokens: body.usage.completion_tokens },
+      };
+    },
+  };
+}
+
+export async function run(options: { quick: boolean }): Promise<BenchResult[]> {
+  const { child, baseUrl } = await startServer();
+  try {
+    const provider = fetchProvider(baseUrl);
+    const ideal = IN_FLIGHT / (DELAY_MS / 1000);
+
+    // Baseline: 64 workers calling the provider back to back, no environment, no agent.
+    const rawCalls = IN_FLIGHT * (options.quick ? 4 : 8);
+    let issued = 0;
+    const rawStart = performance.now();
+    await Promise.all(
+      Array.from({ length: IN_FLIGHT }, async () => {
+        while (issued++ < rawCalls) await provider.chat({ messages: [{ role: "user", content: "0" }] });
+      }),
+    );
+    const rawRate = rawCalls / ((performance.now() - rawStart) / 1000);
+
+    // Key-chain tasks of 3 digits: every rollout makes 3 model calls.
+    const env = new KeyChainEnvironment({ length: 3, symbols: 8, seed: 7 });
+    const train = await env.listTasks("train");
+    const rollouts = IN_FLIGHT * (options.quick ? 3 : 8);
+    const tasks = Array.from({ length: rollouts }, (_, i) => ({ taskId: train[i % train.length] }));
+    const delay = monitorEventLoopDelay({ resolution: 5 });
+    let modelCalls = 0;
+    delay.enable();
+    const start = performance.now();
+    const result = await runRollouts({
+      env,
+      model: { kind: "chat", provider },
+      tasks,
+      samplesPerTask: 1,
+      batchId: "bench",
+      concurrency: IN_FLIGHT,
+      onEvent: (event) => {
+        if (event.type === "model-call") modelCalls += 1;
+      },
+    });
+    const seconds = (performance.now() - start) / 1000;
+    delay.disable();
+    if (result.stats.failed + result.stats.errored > 0) throw new Error(`${result.stats.failed + result.stats.errored} rollouts failed`);
+    const rate = modelCalls / seconds;
+    const maxBlockMs = delay.max / 1e6;
+    return [
+      { name: "raw provider calls, 64 in flight", value: rawRate, unit: "calls/s", baseline: { name: "ideal 64 / 0.2 s", value: ideal }, ratio: rawRate / ideal },
+      {
+        name: "rollout model calls, 64 in flight",
+        value: rate,
+        unit: "calls/s",
+        baseline: { name: "ideal 64 / 0.2 s", value: ideal },
+        ratio: rate / ideal,
+        goal: ">= 0.9 of ideal",
+        ok: rate / ideal >= 0.9,
+      },
+      { name: "rollout vs raw provider loop", value: rate, unit: "calls/s", baseline: { name: "raw provider calls", value: rawRate }, ratio: rate / rawRate },
+      { name: "max event-loop block during rollouts", value: maxBlockMs, unit: "ms", goal: "<= 50 ms", ok: maxBlockMs <= 50 },
+    ];
+  } finally {
+    child.kill();
+  }
+}
