@@ -64,7 +64,7 @@ test("tool descriptions name every tool; tool results are wrapped for raw models
 });
 
 test("bfcl: calls are written as a Python call list, floats and strings as Python literals", () => {
-  const bfcl = createToolFormat("bfcl", { parseBfclCalls: () => [] });
+  const bfcl = createToolFormat("bfcl");
   const text = bfcl.format([
     call("a", "fill_fuel_tank", '{"fuelAmount": 10.0, "unit": "it\'s", "ok": true, "none": null}'),
     call("b", "ls", "{}"),
@@ -74,19 +74,28 @@ test("bfcl: calls are written as a Python call list, floats and strings as Pytho
   assert.match(bfcl.describeTools([]), /\[func_name1\(param1=value1/);
 });
 
-test("bfcl: plain answers have no calls; a parser failure is an error, not an exception", () => {
-  const bfcl = createToolFormat("bfcl", {
-    parseBfclCalls: () => {
-      throw new Error("unexpected end of input");
-    },
-  });
+test("bfcl (with the BFCL environment's parser): calls round-trip, floats stay floats, positional args get names", () => {
+  const bfcl = createToolFormat("bfcl");
+  const calls = [call("b_0", "fillFuelTank", '{"fuelAmount": 10.0}'), call("b_1", "cd", '{"folder": "it\'s \\"here\\""}'), call("b_2", "pwd", "{}")];
+  const text = bfcl.format(calls);
+  assert.equal(text, `[fillFuelTank(fuelAmount=10.0), cd(folder='it\\'s "here"'), pwd()]`);
+  const parsed = bfcl.parse(text, "b");
+  assert.deepEqual(parsed.errors, []);
+  assert.deepEqual(parsed.toolCalls, calls);
+  // Without brackets, in a fence, with a positional argument (named from BFCL's function docs).
+  const loose = bfcl.parse("```python\ncd('document')\n```", "y");
+  assert.deepEqual(loose.toolCalls, [call("y_0", "cd", '{"folder": "document"}')]);
+});
+
+test("bfcl: plain answers have no calls; text meant as calls that does not parse is an error, not an exception", () => {
+  const bfcl = createToolFormat("bfcl");
   assert.deepEqual(bfcl.parse("Which folder do you mean?", "x"), { content: "Which folder do you mean?", toolCalls: [], errors: [] });
   const parsed = bfcl.parse("```python\n[cd(folder='x'\n```", "x");
   assert.equal(parsed.toolCalls.length, 0);
-  assert.match(parsed.errors[0].message, /unexpected end of input: \[cd\(folder='x'/);
+  assert.match(parsed.errors[0].message, /cannot parse call: .*: \[cd\(folder='x'/);
+  assert.equal(bfcl.parse("[f(x=__import__('os'))]", "x").errors.length, 1); // only literals are accepted
 });
 
-test("unknown formats and a bfcl format without its parser are named errors", () => {
+test("unknown formats are named errors", () => {
   assert.throws(() => createToolFormat("xml"), /unknown tool-call format 'xml'; known: native, hermes, bfcl/);
-  assert.throws(() => createToolFormat("bfcl"), /needs the BFCL call parser/);
 });

@@ -9,6 +9,7 @@
 // an error observation ("Error: could not parse tool call: ...") so it can try again.
 import { EvolverError } from "../core/errors.js";
 import type { ChatMessage, ToolCall, ToolSchema } from "../core/messages.js";
+import { parseBfclCallsAsJson } from "../env/index.js";
 import { JsonTextError, objectEntry, readJsonText, toPythonLiteral, type JsonNode } from "./json-text.js";
 
 export type ToolFormatName = "native" | "hermes" | "bfcl";
@@ -145,7 +146,8 @@ const native: ToolCallFormat = { ...hermes, name: "native", nativeTools: true };
 
 /**
  * BFCL's call-list parser: `[f(a=1), g(b='x')]` → calls with their arguments as JSON text (floats written with a
- * fraction, so 10.0 stays a float). Throws on text that is not a call list. The BFCL environment provides it.
+ * fraction, so 10.0 stays a float). Throws on text that is not a call list. Default: the BFCL environment's
+ * `parseBfclCallsAsJson` (literals only, never evaluated; positional arguments named from BFCL's function docs).
  */
 export type BfclCallParser = (text: string) => { name: string; arguments: string }[];
 
@@ -200,17 +202,14 @@ function formatBfclCall(call: ToolCall): string {
 // ---- the table ------------------------------------------------------------------------------------------------
 
 export interface ToolFormatOptions {
-  /** Needed for "bfcl": the BFCL environment's call-list parser. */
+  /** For "bfcl": the call-list parser; default the BFCL environment's. */
   parseBfclCalls?: BfclCallParser;
 }
 
 export function createToolFormat(name: string, options: ToolFormatOptions = {}): ToolCallFormat {
   if (name === "native") return native;
   if (name === "hermes") return hermes;
-  if (name === "bfcl") {
-    if (!options.parseBfclCalls) throw new EvolverError("AGENT_TOOL_FORMAT", "the bfcl tool format needs the BFCL call parser");
-    return createBfclFormat(options.parseBfclCalls);
-  }
+  if (name === "bfcl") return createBfclFormat(options.parseBfclCalls ?? ((text) => parseBfclCallsAsJson(text)));
   throw new EvolverError("AGENT_TOOL_FORMAT", `unknown tool-call format '${name}'; known: ${toolFormatNames.join(", ")}`, {
     details: { name, known: toolFormatNames },
   });

@@ -1,0 +1,70 @@
+// Rollouts against the real BFCL v3 environment: a scripted provider that replays an entry's ground truth, one
+// message of calls per turn followed by a short reply that ends the turn, must be graded a success, in BFCL's text
+// format and with native tool calls. miss_func entries add tools mid-episode. Needs ../shared/data/bfcl-v3.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { BfclEnvironment, loadBfclGroundTruth, parseBfclCallsAsJson } from "../env/index.js";
+import type { ChatRequest } from "../llm/index.js";
+import { runRollout } from "./rollout.js";
+import { scriptedProvider, type ScriptedReply } from "./test-support/scripted-provider.js";
+import { createToolFormat } from "./tool-formats.js";
+
+function groundTruthReplies(taskId: string, asText: boolean): ScriptedReply[] {
+  const category = taskId.replace(/^multi_turn_/, "").replace(/_\d+$/, "") as "base" | "miss_func";
+  const truth = loadBfclGroundTruth(category).get(taskId)!;
+  const replies: ScriptedReply[] = [];
+  for (const [turn, calls] of truth.entries()) {
+    if (calls.length > 0) {
+      const text = `[${calls.join(", ")}]`;
+      if (asText) replies.push(text);
+      else {
+        const tool_calls = parseBfclCallsAsJson(text).map((call, i) => ({ id: `t${turn}_${i}`, type: "function" as const, function: call }));
+        replies.push({ message: { role: "assistant", content: "", tool_calls } });
+      }
+    }
+    replies.push("Done.");
+  }
+  return replies;
+}
+
+for (const taskId of ["multi_turn_base_1", "multi_turn_miss_func_1"]) {
+  test(`BFCL rollout replaying the ground truth of ${taskId} in BFCL text format succeeds`, async () => {
+    const env = new BfclEnvironment({ categories: ["base", "miss_func"] });
+    const replies = groundTruthReplies(taskId, true);
+    const provider = scriptedProvider((_: ChatRequest, call: number) => replies[call]);
+    const trajectory = await runRollout({ env, taskId, model: { kind: "chat", provider }, toolFormat: createToolFormat("bfcl"), maxSteps: 40 });
+    assert.equal(trajectory.termination, "done", trajectory.error);
+    assert.equal(trajectory.success, true, JSON.stringify(trajectory.evaluation).slice(0, 600));
+    assert.equal(provider.requests.length, replies.length);
+    assert.equal(provider.requests[0].tools, undefined);
+    assert.match(provider.requests[0].messages[0].content, /\[func_name1\(param1=value1/);
+    const turns = trajectory.evaluation.turns as { passed: boolean }[];
+    assert.ok(turns.every((t) => t.passed));
+    if (taskId.includes("miss_func")) {
+      // The held-out function arrives with a message describing it, since the prompt was already sent.
+      const announcement = trajectory.messages.find((m) => m.role === "system" && m.content.startsWith("New tools are available."));
+      assert.match(announcement?.content ?? "", /"name": "mv"/);
+    }
+  });
+}
+
+test("BFCL rollout with native tool calls: the new tool list travels with the next request", async () => {
+  const env = new BfclEnvironment({ categories: ["miss_func"] });
+  const replies = groundTruthReplies("multi_turn_miss_func_1", false);
+  const provider = scriptedProvider((_, call) => replies[call]);
+  const trajectory = await runRollout({ env, taskId: "multi_turn_miss_func_1", model: { kind: "chat", provider }, maxSteps: 40 });
+  assert.equal(trajectory.success, true, JSON.stringify(trajectory.evaluation).slice(0, 600));
+  const toolCounts = provider.requests.map((r) => r.tools?.length ?? 0);
+  assert.ok(toolCounts[toolCounts.length - 1] === toolCounts[0] + 1, `tool counts ${toolCounts.join(",")}`);
+  assert.ok(!trajectory.messages.some((m) => m.content.startsWith("New tools are available.")));
+});
+
+test("BFCL rollout: a policy that answers every turn without calls fails and is graded per turn", async () => {
+  const env = new BfclEnvironment({ categories: ["base"] });
+  const provider = scriptedProvider(() => "I cannot help with that.");
+  const trajectory = await runRollout({ env, taskId: "multi_turn_base_1", model: { kind: "chat", provider }, toolFormat: createToolFormat("bfcl") });
+  assert.equal(trajectory.termination, "done");
+  assert.equal(trajectory.success, false);
+  const turns = trajectory.evaluation.turns as { passed: boolean; checked: boolean }[];
+  assert.ok(turns.length > 1 && turns.every((t) => !t.passed || !t.checked));
+});
