@@ -472,6 +472,7 @@ def retrieve_future(server: TinkerServer, request_id: str) -> dict:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as two writes; Nagle would hold the second ~40 ms
     server: TinkerServer
 
     def do_GET(self):

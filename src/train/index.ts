@@ -1,0 +1,25 @@
+// Training through the Tinker protocol: the client (local trainer, SkyRL or hosted Tinker), the local trainer's
+// launcher, and datums built from token sequences.
+/** Every protocol schema and type, e.g. `tinker.Datum`, `tinker.ForwardBackwardOutput`. */
+export * as tinker from "./tinker-schema.js";
+export type {
+  Datum as TinkerDatum,
+  AdamParams as TinkerAdamParams,
+  LossFnName,
+  LossFnConfig,
+  EvolverPpoConfig,
+} from "./tinker-schema.js";
+export {
+  TinkerClient,
+  TrainingClient,
+  SamplingClient,
+  type TinkerClientOptions,
+  type TrainingClientOptions,
+  type ForwardBackwardResult,
+  type SampleManyRequest,
+  type SampleManyResult,
+} from "./tinker-client.js";
+export { TinkerHttp, type TinkerHttpOptions } from "./tinker-http.js";
+export { LocalTrainer, resolvePython, type LocalTrainerOptions } from "./local-trainer.js";
+export { buildDatum, trajectorySequences, type TrainingSequence } from "./datums.js";
+export { trainerError, type TrainerErrorCode } from "./errors.js";

@@ -1,0 +1,199 @@
+// HTTP for the Tinker protocol: JSON POST/GET under /api/v1/, the API key header, retries where they are safe, and
+// futures (submit, then retrieve_future until a result, a failure or a time limit). Shared by every client class.
+//
+// Retries. A submit is retried on connection errors, 408, 429 and 5xx: training requests carry a seq_id, which a
+// server deduplicates (SkyRL and the local trainer answer a repeated (model_id, seq_id) with the first request_id),
+// so a retry cannot run a step twice. retrieve_future is re-polled at once after try_again or 408 when the server
+// held the request (it long-polls), and with a growing pause when it answered quickly or failed to answer.
+// The API key is sent as X-API-Key and appears in no error, detail or log.
+import type { z } from "zod";
+import { EvolverError } from "../core/errors.js";
+import { trainerError } from "./errors.js";
+import { ErrorDetail, FailedFuture, FutureHandle, TryAgain } from "./tinker-schema.js";
+
+export interface TinkerHttpOptions {
+  /** Server root, e.g. http://127.0.0.1:8000 (the /api/v1/ prefix is added here). */
+  baseUrl: string;
+  apiKey?: string;
+  /** One HTTP call's limit, except retrieve_future's. Default 60 s. */
+  requestTimeoutMs?: number;
+  /** One retrieve_future call's limit; servers long-poll up to ~25-45 s. Default 60 s. */
+  pollTimeoutMs?: number;
+  /** How long a future may take in all. Default 30 min (a large forward_backward on a CPU is slow). */
+  futureTimeoutMs?: number;
+  /** Attempts after the first for a submit that met a connection error, 408, 429 or 5xx. Default 5. */
+  retries?: number;
+  fetch?: typeof fetch;
+}
+
+interface Answer {
+  status: number;
+  body: unknown;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const retryable = (status: number) => status === 408 || status === 429 || status >= 500;
+
+export class TinkerHttp {
+  readonly root: string;
+  private readonly apiKey?: string;
+  private readonly fetchImpl: typeof fetch;
+  private readonly requestTimeoutMs: number;
+  private readonly pollTimeoutMs: number;
+  private readonly futureTimeoutMs: number;
+  private readonly retries: number;
+
+  constructor(options: TinkerHttpOptions) {
+    this.root = `${options.baseUrl.replace(/\/+$/, "")}/api/v1/`;
+    this.apiKey = options.apiKey;
+    this.fetchImpl = options.fetch ?? fetch;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
+    this.pollTimeoutMs = options.pollTimeoutMs ?? 60_000;
+    this.futureTimeoutMs = options.futureTimeoutMs ?? 30 * 60_000;
+    this.retries = options.retries ?? 5;
+  }
+
+  /** A synchronous call: the result is in the answer. */
+  async call<S extends z.ZodType>(path: string, body: unknown, schema: S, signal?: AbortSignal): Promise<z.infer<S>> {
+    const answer = await this.withRetries(path, body, signal);
+    return this.parse(path, this.expectOk(path, answer), schema);
+  }
+
+  /** A slow call: submit it, then wait for its future. */
+  async run<S extends z.ZodType>(path: string, body: unknown, schema: S, signal?: AbortSignal): Promise<z.infer<S>> {
+    const answer = await this.withRetries(path, body, signal);
+    const handle = this.parse(path, this.expectOk(path, answer), FutureHandle);
+    return this.parse(path, await this.awaitFuture(path, handle.request_id, signal), schema);
+  }
+
+  private async awaitFuture(path: string, requestId: string, signal?: AbortSignal): Promise<unknown> {
+    const deadline = Date.now() + this.futureTimeoutMs;
+    let pause = 50;
+    let failures = 0;
+    for (;;) {
+      if (Date.now() > deadline) {
+        throw trainerError("TRAINER_TIMEOUT", `${path}: no result within ${this.futureTimeoutMs} ms`, { details: { requestId } });
+      }
+      const started = Date.now();
+      let answer: Answer | undefined;
+      try {
+        answer = await this.send("retrieve_future", { request_id: requestId, allow_metadata_only: false }, this.pollTimeoutMs, signal);
+        failures = 0;
+      } catch (error) {
+        if (EvolverError.isInstance(error) && error.code === "TRAINER_ABORTED") throw error;
+        if (++failures > this.retries) throw error;
+      }
+      if (answer && answer.status === 200) {
+        if (TryAgain.safeParse(answer.body).success === false) {
+          const failed = FailedFuture.safeParse(answer.body);
+          if (failed.success) {
+            throw trainerError("TRAINER_REQUEST_FAILED", `${path} failed on the trainer: ${failed.data.error}`, {
+              details: { requestId, category: failed.data.category ?? "unknown" },
+            });
+          }
+          return answer.body;
+        }
+      } else if (answer && !retryable(answer.status)) {
+        // SkyRL reports a failed request as 400 {detail} on retrieve_future; 404 means the future is unknown
+        const detail = describeDetail(answer.body);
+        if (answer.status === 400) {
+          throw trainerError("TRAINER_REQUEST_FAILED", `${path} failed on the trainer: ${detail}`, { details: { requestId } });
+        }
+        throw this.statusError(`${path} (retrieve_future)`, answer);
+      }
+      // the server held the poll (long-poll) or is busy: ask again, pausing only if it answered fast or not at all
+      if (!answer || Date.now() - started < 500) {
+        await sleep(pause);
+        pause = Math.min(pause * 2, 2000);
+      } else {
+        pause = 50;
+      }
+    }
+  }
+
+  private async withRetries(path: string, body: unknown, signal?: AbortSignal): Promise<Answer> {
+    let lastError: unknown;
+    for (let attempt = 0; attempt <= this.retries; attempt++) {
+      if (attempt > 0) await sleep(Math.min(100 * 2 ** (attempt - 1), 5000));
+      try {
+        const answer = await this.send(path, body, this.requestTimeoutMs, signal);
+        if (!retryable(answer.status)) return answer;
+        lastError = this.statusError(path, answer);
+      } catch (error) {
+        if (EvolverError.isInstance(error) && error.code === "TRAINER_ABORTED") throw error;
+        lastError = error;
+      }
+    }
+    throw lastError;
+  }
+
+  /** One HTTP exchange. body === undefined means GET. */
+  private async send(path: string, body: unknown, timeoutMs: number, signal?: AbortSignal): Promise<Answer> {
+    const headers: Record<string, string> = { Accept: "application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (this.apiKey) headers["X-API-Key"] = this.apiKey;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    let response: Response;
+    try {
+      response = await this.fetchImpl(this.root + path, {
+        method: body === undefined ? "GET" : "POST",
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: combined,
+      });
+    } catch (error) {
+      if (signal?.aborted) throw trainerError("TRAINER_ABORTED", `${path}: aborted by the caller`);
+      const reason = timeout.aborted ? `no answer within ${timeoutMs} ms` : (error as Error).message;
+      throw trainerError("TRAINER_UNREACHABLE", `${path}: cannot reach the trainer at ${this.root} (${reason})`, { cause: error });
+    }
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text.length > 0 ? JSON.parse(text) : {};
+    } catch {
+      // not JSON: keep the text for the error message
+    }
+    return { status: response.status, body: parsed };
+  }
+
+  async get<S extends z.ZodType>(path: string, schema: S, signal?: AbortSignal): Promise<z.infer<S>> {
+    const answer = await this.send(path, undefined, this.requestTimeoutMs, signal);
+    return this.parse(path, this.expectOk(path, answer), schema);
+  }
+
+  private expectOk(path: string, answer: Answer): unknown {
+    if (answer.status >= 200 && answer.status < 300) return answer.body;
+    throw this.statusError(path, answer);
+  }
+
+  private statusError(path: string, answer: Answer): EvolverError {
+    const detail = describeDetail(answer.body);
+    const details = { status: answer.status, path };
+    if (answer.status === 401 || answer.status === 403) {
+      return trainerError("TRAINER_AUTH", `${path}: the trainer refused the API key (${answer.status})`, { details });
+    }
+    if (answer.status >= 400 && answer.status < 500) {
+      return trainerError("TRAINER_BAD_REQUEST", `${path}: ${answer.status} ${detail}`, { details });
+    }
+    return trainerError("TRAINER_UNREACHABLE", `${path}: the trainer answered ${answer.status} ${detail}`, { details });
+  }
+
+  private parse<S extends z.ZodType>(path: string, body: unknown, schema: S): z.infer<S> {
+    const result = schema.safeParse(body);
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      throw trainerError("TRAINER_BAD_RESPONSE", `${path}: unexpected answer (${issue.path.join(".") || "body"}: ${issue.message})`, {
+        details: { path },
+      });
+    }
+    return result.data;
+  }
+}
+
+function describeDetail(body: unknown): string {
+  const parsed = ErrorDetail.safeParse(body);
+  const detail = parsed.success ? parsed.data.detail : body;
+  const text = typeof detail === "string" ? detail : JSON.stringify(detail);
+  return text.length > 500 ? `${text.slice(0, 500)}...` : text;
+}
