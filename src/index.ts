@@ -4,4 +4,5 @@ export * from "./env/index.js";
 export * from "./llm/index.js";
 export * from "./agent/index.js";
 export * from "./evolve/attributing/index.js";
+export * from "./train/index.js";
 export * from "./store/index.js";
