@@ -97,7 +97,7 @@ export async function run(options: { quick: boolean }): Promise<BenchResult[]> {
     await Promise.all(Array.from({ length: IN_FLIGHT }, () => provider.chat({ messages: [{ role: "user", content: "0" }] })));
 
     // Baseline: 64 workers calling the provider back to back, no environment, no agent.
-    const rawCalls = IN_FLIGHT * (options.quick ? 6 : 24); // as many calls as the rollouts below make
+    const rawCalls = IN_FLIGHT * (options.quick ? 9 : 24); // as many calls as the rollouts below make
     let issued = 0;
     const rawDelay = monitorEventLoopDelay({ resolution: 5 });
     rawDelay.enable();
