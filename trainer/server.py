@@ -18,6 +18,7 @@ Protocol reference: shared/specs/tinker-api.md. What this server does, in its te
 import argparse
 import hashlib
 import json
+import os
 import queue
 import secrets
 import signal
@@ -528,6 +529,7 @@ def main(argv=None):
     parser.add_argument("--micro-batch-tokens", type=int, default=2048)
     parser.add_argument("--long-poll-seconds", type=float, default=25.0)
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
+    parser.add_argument("--exit-with-stdin", action="store_true", help="shut down when stdin closes (the launcher holds it open)")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
 
@@ -546,6 +548,13 @@ def main(argv=None):
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+    if args.exit_with_stdin:
+        # when the launching process dies, however it dies, its end of the pipe closes and we follow it
+        def watch_stdin():
+            sys.stdin.buffer.read()
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        threading.Thread(target=watch_stdin, daemon=True).start()
     try:
         server.serve_forever()
     except KeyboardInterrupt:

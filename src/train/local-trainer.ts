@@ -59,7 +59,6 @@ export class LocalTrainer {
   private port: number;
   private exited?: Promise<void>;
   private restarting?: Promise<void>;
-  private removeExitHook = () => {};
   readonly checkpointDir: string;
   readonly python: string;
 
@@ -71,16 +70,7 @@ export class LocalTrainer {
 
   static async start(options: LocalTrainerOptions): Promise<LocalTrainer> {
     const trainer = new LocalTrainer(options);
-    // never leave an orphaned trainer behind when this process ends without calling stop()
-    const killOnExit = () => trainer.child?.kill("SIGKILL");
-    process.once("exit", killOnExit);
-    trainer.removeExitHook = () => process.off("exit", killOnExit);
-    try {
-      await trainer.launch();
-    } catch (error) {
-      trainer.removeExitHook();
-      throw error;
-    }
+    await trainer.launch();
     return trainer;
   }
 
@@ -119,7 +109,9 @@ export class LocalTrainer {
   }
 
   private launch(): Promise<void> {
-    const child = spawn(this.python, this.args(), { cwd: packageRoot, stdio: ["ignore", "pipe", "pipe"] });
+    // its own process group, so a terminal's Ctrl-C reaches only us and we stop it in order; it watches its stdin
+    // and exits when we do, however we end
+    const child = spawn(this.python, [...this.args(), "--exit-with-stdin"], { cwd: packageRoot, stdio: ["pipe", "pipe", "pipe"], detached: true });
     this.child = child;
     const stderrTail: string[] = [];
     readLines(child.stderr!, (line) => {
@@ -187,7 +179,6 @@ export class LocalTrainer {
   /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
   async stop(graceMs = 5000): Promise<void> {
     this.stopping = true;
-    this.removeExitHook();
     await this.restarting;
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
