@@ -4,6 +4,7 @@ import { envReplayCommand } from "./env-replay.js";
 import { envServeCommand } from "./env-serve.js";
 import { modelTinyCommand } from "./model-tiny.js";
 import { runsCommand } from "./runs.js";
+import { trainerServeCommand } from "./trainer-serve.js";
 import { validateCommand } from "./validate.js";
 
 export const commands: Command[] = [
@@ -12,4 +13,5 @@ export const commands: Command[] = [
   modelTinyCommand,
   validateCommand,
   runsCommand,
+  trainerServeCommand,
 ];
