@@ -131,3 +131,25 @@ test("jsonl: a bad line is named with its file and line number", async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("rollout manager: after an abort no new rollout starts, and those in flight end as errors", async () => {
+  const env = new CounterEnvironment();
+  const controller = new AbortController();
+  const provider = scriptedProvider(async () => {
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    return { message: { role: "assistant", content: "", tool_calls: [add(1), finish] } };
+  });
+  setTimeout(() => controller.abort(new Error("stopped by user")), 10);
+  const result = await runRollouts({
+    env,
+    model: { kind: "chat", provider },
+    tasks: [{ taskId: "reach-1" }],
+    samplesPerTask: 10,
+    batchId: "b",
+    concurrency: 2,
+    signal: controller.signal,
+  });
+  assert.equal(env.created, 2);
+  assert.equal(result.trajectories.length, 2);
+  assert.ok(result.trajectories.every((t) => t.termination === "error" && /stopped by user/.test(t.error!)));
+});

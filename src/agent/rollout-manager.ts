@@ -94,7 +94,8 @@ export async function runRollouts(options: RolloutBatchOptions): Promise<Rollout
 
   let next = 0;
   const worker = async () => {
-    while (next < jobs.length) {
+    // After an abort, rollouts in flight end (their next model call fails) and no new one starts.
+    while (next < jobs.length && !options.signal?.aborted) {
       const jobIndex = next++;
       const { group, taskIndex, sampleIndex } = jobs[jobIndex];
       stats.inFlight += 1;
