@@ -1,0 +1,280 @@
+// A GGUF model run in-process by node-llama-cpp (llama.cpp). One loaded model is shared by everyone who asks for the
+// same file; each EmbeddedModel holds one llama.cpp context whose sequences form a pool, so concurrent calls run in
+// the same batches. Each call takes the free sequence whose cached tokens share the longest prefix with its prompt
+// and evaluates only the rest (multi-turn agents re-send a growing prompt).
+// Sampling reports, for each sampled token, its probability under the sampling distribution (temperature applied,
+// top-k off, top-p as asked), which is what llama.cpp calls the token's confidence.
+import { basename } from "node:path";
+import {
+  getLlama,
+  LlamaGrammarEvaluationState,
+  resolveModelFile,
+  type Llama,
+  type LlamaContext,
+  type LlamaContextSequence,
+  type LlamaGrammar,
+  type LlamaModel,
+  type Token,
+} from "node-llama-cpp";
+import { llmError } from "./errors.js";
+import type { SampleRequest, SampleResult, TextTokenizer, TokenSampler } from "./types.js";
+
+export interface EmbeddedModelOptions {
+  /** A GGUF file path, or a URI node-llama-cpp resolves and downloads (`hf:user/repo:quant`, https://...). */
+  model: string;
+  /** false: CPU only (default); "auto": let node-llama-cpp pick CUDA/Metal/Vulkan when present. */
+  gpu?: false | "auto";
+  /** Where `hf:` and URL models are downloaded to (node-llama-cpp's default models folder otherwise). */
+  modelsDirectory?: string;
+  /** Tokens per sequence; default min(the model's training context, 4096). */
+  contextSize?: number;
+  /** Parallel sequences, i.e. how many calls run at once; more wait. Default 2. */
+  sequences?: number;
+  /** CPU threads per evaluation; default the machine's math cores (node-llama-cpp's own default oversubscribes small machines). */
+  threads?: number;
+  batchSize?: number;
+}
+
+export interface GenerateRequest extends SampleRequest {
+  /** Strings that end the completion (the completion text stops before them; the sampled tokens are kept). */
+  stopStrings?: string[];
+  /** Constrain sampling to JSON matching this JSON Schema. */
+  jsonSchema?: Record<string, unknown>;
+  /** Report logprobs (costs a softmax per token on large vocabularies). Default true. */
+  logprobs?: boolean;
+}
+
+export interface GenerateResult extends SampleResult {
+  /** Decoded completion, without a final end-of-generation token and cut before a stop string. */
+  text: string;
+}
+
+interface SharedModel {
+  llama: Llama;
+  model: LlamaModel;
+  users: number;
+}
+
+const sharedModels = new Map<string, Promise<SharedModel>>();
+// getLlama loads the native binding (~2 s) and does not cache it, so one instance per GPU setting is kept here.
+const llamas = new Map<string, Promise<Llama>>();
+
+function sharedLlama(gpu: false | "auto"): Promise<Llama> {
+  let llama = llamas.get(String(gpu));
+  if (!llama) {
+    llama = getLlama({ gpu, build: "never" });
+    llamas.set(String(gpu), llama);
+    llama.catch(() => llamas.delete(String(gpu)));
+  }
+  return llama;
+}
+
+async function acquireSharedModel(path: string, gpu: false | "auto"): Promise<SharedModel> {
+  const key = `${gpu}:${path}`;
+  let entry = sharedModels.get(key);
+  if (!entry) {
+    entry = (async () => {
+      const llama = await sharedLlama(gpu);
+      const model = await llama.loadModel({ modelPath: path });
+      return { llama, model, users: 0 };
+    })();
+    sharedModels.set(key, entry);
+    entry.catch(() => sharedModels.delete(key));
+  }
+  const shared = await entry;
+  shared.users++;
+  return shared;
+}
+
+async function releaseSharedModel(path: string, gpu: false | "auto", shared: SharedModel): Promise<void> {
+  if (--shared.users > 0) return;
+  sharedModels.delete(`${gpu}:${path}`);
+  await shared.model.dispose();
+}
+
+export class EmbeddedModel implements TokenSampler {
+  readonly id: string;
+  readonly tokenizer: TextTokenizer;
+  private readonly free: LlamaContextSequence[];
+  private readonly waiting: ((sequence: LlamaContextSequence) => void)[] = [];
+  private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
+
+  private constructor(
+    private readonly shared: SharedModel,
+    private readonly context: LlamaContext,
+    private readonly path: string,
+    private readonly gpu: false | "auto",
+  ) {
+    this.id = `embedded:${basename(path)}`;
+    const model = shared.model;
+    this.tokenizer = { encode: (text) => model.tokenize(text, true), decode: (tokens) => model.detokenize(tokens as Token[], true) };
+    this.free = Array.from({ length: context.totalSequences }, () => context.getSequence());
+  }
+
+  static async load(options: EmbeddedModelOptions): Promise<EmbeddedModel> {
+    const gpu = options.gpu ?? false;
+    let path: string;
+    try {
+      path = await resolveModelFile(options.model, { directory: options.modelsDirectory, cli: false });
+    } catch (error) {
+      throw llmError("LLM_MODEL_NOT_FOUND", `cannot resolve model '${options.model}': ${(error as Error).message}`, { cause: error });
+    }
+    let shared: SharedModel;
+    try {
+      shared = await acquireSharedModel(path, gpu);
+    } catch (error) {
+      throw llmError("LLM_MODEL_LOAD", `cannot load ${path}: ${(error as Error).message}`, { cause: error });
+    }
+    try {
+      const context = await shared.model.createContext({
+        contextSize: options.contextSize ?? Math.min(shared.model.trainContextSize, 4096),
+        sequences: options.sequences ?? 2,
+        threads: options.threads ?? shared.llama.cpuMathCores,
+        batchSize: options.batchSize,
+      });
+      return new EmbeddedModel(shared, context, path, gpu);
+    } catch (error) {
+      await releaseSharedModel(path, gpu, shared);
+      throw llmError("LLM_MODEL_LOAD", `cannot create a context for ${path}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  /** Tokens each sequence holds. */
+  get contextSize(): number {
+    return this.context.contextSize;
+  }
+
+  /** The underlying node-llama-cpp model (benchmarks and advanced use). */
+  get llamaModel(): LlamaModel {
+    return this.shared.model;
+  }
+
+  isEndOfGeneration(token: number): boolean {
+    return this.shared.model.isEogToken(token as Token);
+  }
+
+  async sample(request: SampleRequest): Promise<SampleResult> {
+    const { tokens, logprobs, stopReason } = await this.generate({ ...request, logprobs: true });
+    return { tokens, logprobs, stopReason };
+  }
+
+  async generate(request: GenerateRequest): Promise<GenerateResult> {
+    const prompt = request.promptTokens as Token[];
+    if (prompt.length === 0) throw llmError("LLM_BAD_REQUEST", "the prompt has no tokens");
+    if (prompt.length >= this.contextSize) {
+      throw llmError("LLM_CONTEXT_OVERFLOW", `the prompt has ${prompt.length} tokens; the context holds ${this.contextSize}`, {
+        details: { promptTokens: prompt.length, contextSize: this.contextSize },
+      });
+    }
+    const maxTokens = Math.min(request.maxTokens, this.contextSize - prompt.length);
+    const grammar = request.jsonSchema ? await this.grammarFor(request.jsonSchema) : undefined;
+    const sequence = await this.acquire(prompt);
+    try {
+      return await this.run(sequence, prompt, maxTokens, request, grammar);
+    } finally {
+      this.release(sequence);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.context.dispose();
+    await releaseSharedModel(this.path, this.gpu, this.shared);
+  }
+
+  private async run(
+    sequence: LlamaContextSequence,
+    prompt: Token[],
+    maxTokens: number,
+    request: GenerateRequest,
+    grammar: LlamaGrammar | undefined,
+  ): Promise<GenerateResult> {
+    // Keep the cached prefix; at least the last prompt token is evaluated again, since its logits give the first sample.
+    const keep = Math.min(sequence.compareContextTokens(prompt).firstDifferentIndex, prompt.length - 1);
+    if (keep < sequence.nextTokenIndex) await sequence.eraseContextTokenRanges([{ start: keep, end: sequence.nextTokenIndex }]);
+    const stopTokens = new Set(request.stopTokens ?? []);
+    const stopStrings = (request.stopStrings ?? []).filter((s) => s.length > 0);
+    const tokens: number[] = [];
+    const logprobs: number[] = [];
+    let stopReason: "stop" | "length" = "length";
+    let stopAt: number | undefined;
+    const wantLogprobs = request.logprobs ?? true;
+    const iterator = sequence.evaluateWithMetadata(
+      prompt.slice(keep),
+      { confidence: wantLogprobs },
+      {
+        temperature: request.temperature ?? 1,
+        topP: request.topP ?? 1,
+        topK: 0,
+        minP: 0,
+        seed: request.seed ?? Math.floor(Math.random() * 2 ** 31),
+        yieldEogToken: true,
+        grammarEvaluationState: grammar ? new LlamaGrammarEvaluationState({ model: this.shared.model, grammar }) : undefined,
+      },
+    );
+    if (maxTokens > 0) {
+      for await (const output of iterator) {
+        if (request.signal?.aborted) throw llmError("LLM_ABORTED", "generation aborted", { cause: request.signal.reason });
+        tokens.push(output.token);
+        if (wantLogprobs) logprobs.push(Math.log((output as { confidence?: number }).confidence ?? NaN));
+        if (this.isEndOfGeneration(output.token) || stopTokens.has(output.token)) {
+          stopReason = "stop";
+          break;
+        }
+        if (stopStrings.length > 0) {
+          const text = this.tokenizer.decode(tokens);
+          const found = firstStop(text, stopStrings);
+          if (found !== undefined) {
+            stopAt = found;
+            stopReason = "stop";
+            break;
+          }
+        }
+        if (tokens.length >= maxTokens) break;
+      }
+    }
+    const last = tokens[tokens.length - 1];
+    const textTokens = last !== undefined && (this.isEndOfGeneration(last) || stopTokens.has(last)) ? tokens.slice(0, -1) : tokens;
+    let text = this.tokenizer.decode(textTokens);
+    if (stopAt !== undefined) text = text.slice(0, stopAt);
+    return { tokens, logprobs, stopReason, text };
+  }
+
+  private grammarFor(schema: Record<string, unknown>): Promise<LlamaGrammar> {
+    const key = JSON.stringify(schema);
+    let grammar = this.grammars.get(key);
+    if (!grammar) {
+      grammar = this.shared.llama.createGrammarForJsonSchema(schema as never) as Promise<LlamaGrammar>;
+      this.grammars.set(key, grammar);
+      grammar.catch(() => this.grammars.delete(key));
+    }
+    return grammar.catch((error) => {
+      throw llmError("LLM_BAD_REQUEST", `unsupported JSON schema: ${(error as Error).message}`, { cause: error });
+    });
+  }
+
+  private acquire(prompt: Token[]): Promise<LlamaContextSequence> {
+    if (this.free.length === 0) return new Promise((resolve) => this.waiting.push(resolve));
+    let best = 0;
+    let bestShared = -1;
+    this.free.forEach((sequence, index) => {
+      const shared = sequence.compareContextTokens(prompt).firstDifferentIndex;
+      if (shared > bestShared) [best, bestShared] = [index, shared];
+    });
+    return Promise.resolve(this.free.splice(best, 1)[0]);
+  }
+
+  private release(sequence: LlamaContextSequence): void {
+    const next = this.waiting.shift();
+    if (next) next(sequence);
+    else this.free.push(sequence);
+  }
+}
+
+function firstStop(text: string, stops: string[]): number | undefined {
+  let first: number | undefined;
+  for (const stop of stops) {
+    const at = text.indexOf(stop);
+    if (at >= 0 && (first === undefined || at < first)) first = at;
+  }
+  return first;
+}

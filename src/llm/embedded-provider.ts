@@ -1,0 +1,83 @@
+// The embedded model as an LlmProvider: messages are rendered by a ChatTemplate (Qwen2 ChatML over the model's own
+// tokenizer unless another is given), sampled by EmbeddedModel, and Hermes <tool_call> blocks in the output become
+// tool calls. Prompt ids, sampled ids and their logprobs come back exactly.
+import { Qwen2ChatTemplate } from "./chat-template.js";
+import { EmbeddedModel, type EmbeddedModelOptions } from "./embedded-model.js";
+import { llmError } from "./errors.js";
+import { parseHermesToolCalls } from "./hermes-tool-calls.js";
+import type { ChatCompletion, ChatRequest, ChatTemplate, LlmProvider } from "./types.js";
+
+export interface EmbeddedProviderOptions extends EmbeddedModelOptions {
+  /** How messages become tokens; default Qwen2 ChatML over the model's tokenizer (the model must have ChatML tokens). */
+  template?: ChatTemplate;
+  /** Completion length when a request names none. Default 512. */
+  defaultMaxTokens?: number;
+}
+
+export class EmbeddedProvider implements LlmProvider {
+  readonly id: string;
+  private callCounter = 0;
+
+  constructor(
+    readonly model: EmbeddedModel,
+    readonly template: ChatTemplate,
+    private readonly defaultMaxTokens = 512,
+    private readonly ownsModel = false,
+  ) {
+    this.id = model.id;
+  }
+
+  async chat(request: ChatRequest): Promise<ChatCompletion> {
+    const promptTokenIds = this.template.render(request.messages, { tools: request.tools, addGenerationPrompt: true });
+    const result = await this.model.generate({
+      promptTokens: promptTokenIds,
+      maxTokens: request.maxTokens ?? this.defaultMaxTokens,
+      temperature: request.temperature,
+      topP: request.topP,
+      seed: request.seed,
+      stopTokens: this.template.stopTokens,
+      stopStrings: request.stop,
+      jsonSchema: request.jsonSchema?.schema,
+      logprobs: request.logprobs ?? false,
+      signal: request.signal,
+    });
+    if (request.jsonSchema) {
+      try {
+        JSON.parse(result.text);
+      } catch (error) {
+        throw llmError("LLM_BAD_JSON", `the model's structured output is not valid JSON (stopped by ${result.stopReason})`, {
+          details: { text: result.text.slice(0, 500) },
+          cause: error,
+        });
+      }
+    }
+    const parsed = request.tools?.length
+      ? parseHermesToolCalls(result.text, (i) => `call_${++this.callCounter}_${i}`)
+      : { content: result.text, toolCalls: [] };
+    return {
+      message: { role: "assistant", content: parsed.content, ...(parsed.toolCalls.length ? { tool_calls: parsed.toolCalls } : {}) },
+      finishReason: parsed.toolCalls.length ? "tool_calls" : result.stopReason,
+      usage: { promptTokens: promptTokenIds.length, completionTokens: result.tokens.length },
+      promptTokenIds,
+      completionTokenIds: result.tokens,
+      ...(request.logprobs ? { completionLogprobs: result.logprobs } : {}),
+      rawText: result.text,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsModel) await this.model.close();
+  }
+}
+
+/** Loads (or shares) the model and wraps it as a provider; `close()` releases the model. */
+export async function createEmbeddedProvider(options: EmbeddedProviderOptions): Promise<EmbeddedProvider> {
+  const model = await EmbeddedModel.load(options);
+  try {
+    const template = options.template ?? new Qwen2ChatTemplate({ tokenizer: model.tokenizer });
+    return new EmbeddedProvider(model, template, options.defaultMaxTokens, true);
+  } catch (error) {
+    await model.close();
+    throw error;
+  }
+}

@@ -1,0 +1,28 @@
+// Error codes of the model layer. Each is an EvolverError with this code; details name the case.
+//   LLM_AUTH             the server refused the credentials (401/403)
+//   LLM_MODEL_NOT_FOUND  the server or the disk has no such model
+//   LLM_BAD_JSON         structured output that is not valid JSON
+//   LLM_BAD_REQUEST      the server rejected the request as malformed (400/422)
+//   LLM_UNAVAILABLE      retries on 429/5xx/connection errors ran out
+//   LLM_TIMEOUT          one call took longer than its timeout
+//   LLM_ABORTED          the caller's AbortSignal fired
+//   LLM_CONTEXT_OVERFLOW the prompt does not fit the model's context
+//   LLM_MODEL_LOAD       the model file could not be loaded
+//   LLM_SCRIPT_EXHAUSTED a scripted provider ran out of replies
+import { EvolverError } from "../core/errors.js";
+
+export type LlmErrorCode =
+  | "LLM_AUTH"
+  | "LLM_MODEL_NOT_FOUND"
+  | "LLM_BAD_JSON"
+  | "LLM_BAD_REQUEST"
+  | "LLM_UNAVAILABLE"
+  | "LLM_TIMEOUT"
+  | "LLM_ABORTED"
+  | "LLM_CONTEXT_OVERFLOW"
+  | "LLM_MODEL_LOAD"
+  | "LLM_SCRIPT_EXHAUSTED";
+
+export function llmError(code: LlmErrorCode, message: string, options: { details?: Record<string, unknown>; cause?: unknown } = {}): EvolverError {
+  return new EvolverError(code, message, options);
+}
