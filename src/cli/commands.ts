@@ -2,7 +2,9 @@
 import type { Command } from "./command.js";
 import { envReplayCommand } from "./env-replay.js";
 import { envServeCommand } from "./env-serve.js";
+import { modelServeCommand } from "./model-serve.js";
 import { modelTinyCommand } from "./model-tiny.js";
+import { evolveCommand } from "./evolve.js";
 import { runsCommand } from "./runs.js";
 import { trainerServeCommand } from "./trainer-serve.js";
 import { validateCommand } from "./validate.js";
@@ -10,7 +12,9 @@ import { validateCommand } from "./validate.js";
 export const commands: Command[] = [
   envReplayCommand,
   envServeCommand,
+  modelServeCommand,
   modelTinyCommand,
+  evolveCommand,
   validateCommand,
   runsCommand,
   trainerServeCommand,
