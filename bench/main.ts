@@ -4,7 +4,10 @@ import type { BenchModule, BenchResult } from "./result.js";
 
 const suites: Record<string, () => Promise<BenchModule>> = {
   "rollout-orchestration": () => import("./rollout-orchestration.js"),
+  "env-service": () => import("./env-service.js"),
   "env-replay": () => import("./env-replay.js"),
+  trainer: () => import("./trainer.js"),
+  "llm-embedded": () => import("./llm-embedded.js"),
 };
 
 const args = process.argv.slice(2);
