@@ -27,6 +27,7 @@ export {
 } from "./context/index.js";
 export { policyModelId, toWireMessages, type PolicyModel, type SamplingOptions } from "./model-drivers.js";
 export { runRollout, type RolloutOptions, type ExperienceHook } from "./rollout.js";
+export { createPolicyModel, ModelSpecOptions, type LoadedPolicyModel } from "./model-spec.js";
 export { runRollouts, groupKeyFor, type RolloutTask, type RolloutBatchOptions, type RolloutBatchResult, type RolloutGroup } from "./rollout-manager.js";
 export type { RolloutEvent, RolloutStats, RolloutFailure } from "./rollout-events.js";
 export { createProgressReporter, formatProgress, type ProgressReporter, type ProgressOptions } from "./progress.js";

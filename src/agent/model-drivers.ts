@@ -143,6 +143,8 @@ function tokenDriver(
   const stopTokens = new Set(template.stopTokens);
   /** How many history messages the current sequence already holds (append-only contexts). */
   let rendered = 0;
+  /** The last reply was cut by the token limit and still lacks its end-of-turn token. */
+  let unclosed = false;
   return {
     async call({ history, pinned, tools, step, signal, experienceIndex }) {
       const templateTools = format.nativeTools && tools.length > 0 ? tools : undefined;
@@ -160,6 +162,9 @@ function tokenDriver(
           recorder.appendContext(template.renderContinuation(messages.slice(experienceIndex + 1), { addGenerationPrompt: true }), "prompt");
         }
       } else {
+        // A reply cut off by the token limit has no end-of-turn token; close the turn (out of the loss) so the
+        // continuation is rendered after a finished assistant turn, as the template expects.
+        if (unclosed) recorder.appendContext([template.stopTokens[0]], "prompt");
         const added = toTemplateMessages(history.slice(rendered), format);
         recorder.appendContext(template.renderContinuation(added, { addGenerationPrompt: true }), "environment");
       }
@@ -179,9 +184,7 @@ function tokenDriver(
       recorder.appendSampled(sample.tokens, sample.logprobs, step);
       const last = sample.tokens[sample.tokens.length - 1];
       const finished = last !== undefined && stopTokens.has(last);
-      // A reply cut off by the token limit has no end-of-turn token; close the turn (out of the loss) so the
-      // continuation that follows is rendered after a finished assistant turn, as the template expects.
-      if (!finished && context.appendOnly && template.stopTokens.length > 0) recorder.appendContext([template.stopTokens[0]], "prompt");
+      unclosed = !finished && template.stopTokens.length > 0;
       rendered = history.length + 1; // the rollout appends this turn's assistant message next
       return {
         text: template.decode(finished ? sample.tokens.slice(0, -1) : sample.tokens),
