@@ -4,6 +4,7 @@ import { Agent, request } from "node:http";
 import { connect } from "node:net";
 import { networkInterfaces } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { ChatMessage } from "../../core/messages.js";
 import { registerEnvironment } from "../registry.js";
 import { CounterEnvironment } from "../test-support/counter-environment.js";
 import { startEnvService, type EnvService } from "./server.js";
@@ -226,4 +227,30 @@ test("close releases every instance, closes the environments and stops listening
   assert.equal(environment?.liveInstances, 0);
   assert.equal(environment?.closed, true);
   await assert.rejects(fetch(`${service.url}/healthz`));
+});
+
+test("close lets a running call finish before releasing its instance", async () => {
+  const slow = new CounterEnvironment();
+  const service = await startEnvService({
+    port: 0,
+    environments: async () => ({
+      name: "slow-counter",
+      listTasks: (split) => slow.listTasks(split),
+      profile: () => slow.profile(),
+      create: async (taskId) => {
+        const instance = await slow.create(taskId);
+        const step = instance.step.bind(instance);
+        return Object.assign(instance, { step: async (action: ChatMessage) => (await sleep(200), step(action)) });
+      },
+    }),
+  });
+  const id = (await post(service, "/create", { env_type: "slow-counter", task_id: "count-to-1" })).json.data.info.instance_id;
+  const running = post(service, "/step", { instance_id: id, messages: increment("s", 1) });
+  await sleep(50);
+  const closing = service.close();
+  const reply = await running;
+  assert.equal(reply.status, 200);
+  assert.equal(JSON.parse(reply.json.data.state[0].content).count, 1);
+  await closing;
+  assert.equal(slow.liveInstances, 0);
 });
