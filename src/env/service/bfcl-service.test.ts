@@ -14,18 +14,22 @@ import { startEnvService, type EnvService } from "./server.js";
 registerBuiltinEnvironments();
 const registered = knownEnvironments().includes("bfcl-v3");
 const data = new URL("../../../../shared/data/bfcl-v3/", import.meta.url);
-const firstLine = (file: string) => JSON.parse(readFileSync(new URL(file, data), "utf8").split("\n", 1)[0]);
+/** The JSON Lines entry of `taskId` in a shared data file. */
+const entryOf = (file: string) => JSON.parse(readFileSync(new URL(file, data), "utf8").split("\n").find((line) => line.includes(`"${taskId}"`)) ?? "null");
 
-// multi_turn_base_0, turn 1 of possible_answer: cd(folder='document'), mkdir(dir_name='temp'),
-// mv(source='final_report.pdf', destination='temp'), written as OpenAI tool calls.
-const taskId = "multi_turn_base_0";
+// multi_turn_base_16 (GorillaFileSystem only), turn 1 of possible_answer: cd(folder='research'),
+// cp(source='research_notes.txt',destination='archives'), cd(folder='archives'),
+// mv(source='research_notes.txt',destination='2024_research_backup.txt'), written as OpenAI tool calls.
+const taskId = "multi_turn_base_16";
+const call = (id: string, name: string, args: Record<string, string>) => ({ id, type: "function" as const, function: { name, arguments: JSON.stringify(args) } });
 const groundTruthCalls: ChatMessage = {
   role: "assistant",
   content: "",
   tool_calls: [
-    { id: "gt_0", type: "function", function: { name: "cd", arguments: '{"folder": "document"}' } },
-    { id: "gt_1", type: "function", function: { name: "mkdir", arguments: '{"dir_name": "temp"}' } },
-    { id: "gt_2", type: "function", function: { name: "mv", arguments: '{"source": "final_report.pdf", "destination": "temp"}' } },
+    call("gt_0", "cd", { folder: "research" }),
+    call("gt_1", "cp", { source: "research_notes.txt", destination: "archives" }),
+    call("gt_2", "cd", { folder: "archives" }),
+    call("gt_3", "mv", { source: "research_notes.txt", destination: "2024_research_backup.txt" }),
   ],
 };
 
@@ -39,9 +43,9 @@ async function groundTruthEpisode(env: Environment) {
   const instance = await env.create(taskId);
   try {
     const toolNames = instance.initial.tools.map((t) => t.function.name);
-    for (const name of ["cd", "mkdir", "mv"]) assert.ok(toolNames.includes(name), `no tool ${name}`);
+    for (const name of ["cd", "cp", "mv"]) assert.ok(toolNames.includes(name), `no tool ${name}`);
     const afterCalls = await instance.step(groundTruthCalls);
-    const endTurn = await instance.step({ role: "assistant", content: "Moved it." });
+    const endTurn = await instance.step({ role: "assistant", content: "Backed it up." });
     const evaluation = Evaluation.parse(await instance.evaluate());
     // `initial.info` is left out: the service adds instance_id and task_id to it.
     return { messages: instance.initial.messages, tools: instance.initial.tools, afterCalls, endTurn, evaluation };
@@ -62,18 +66,19 @@ describe("bfcl-v3 directly and through the service", { skip: !registered && "bfc
     const remote = new RemoteEnvironment({ url: service.url, envType: "bfcl-v3" });
     try {
       const [local, served] = [await groundTruthEpisode(direct), await groundTruthEpisode(remote)];
-      assert.deepEqual(served, local);
+      // JSON has no undefined: a key set to undefined directly is absent remotely.
+      assert.deepEqual(served, JSON.parse(JSON.stringify(local)));
 
-      const vector = firstLine("vectors/multi_turn_base.vectors.jsonl");
+      const vector = entryOf("vectors/multi_turn_base.vectors.jsonl");
       assert.equal(vector.id, taskId);
       const expected = vector.turns[0].calls.map((c: { result: string }) => c.result);
       const answers = local.afterCalls.observations.filter((m) => m.role === "tool");
-      assert.deepEqual(answers.map((m) => m.tool_call_id), ["gt_0", "gt_1", "gt_2"]);
+      assert.deepEqual(answers.map((m) => m.tool_call_id), ["gt_0", "gt_1", "gt_2", "gt_3"]);
       assert.deepEqual(answers.map((m) => m.content), expected);
       assert.equal(local.afterCalls.done, false);
 
       // Ending the turn brings the task's second user turn.
-      const question = firstLine("BFCL_v3_multi_turn_base.json");
+      const question = entryOf("BFCL_v3_multi_turn_base.json");
       const nextUser = local.endTurn.observations.filter((m) => m.role === "user").map((m) => m.content);
       assert.deepEqual(nextUser, [question.question[1][0].content]);
       assert.ok(local.evaluation.score >= 0 && local.evaluation.score <= 1);
