@@ -2,6 +2,7 @@
 import type { Command } from "./command.js";
 import { envReplayCommand } from "./env-replay.js";
 import { envServeCommand } from "./env-serve.js";
+import { evalCommand } from "./eval.js";
 import { modelServeCommand } from "./model-serve.js";
 import { modelTinyCommand } from "./model-tiny.js";
 import { evolveCommand } from "./evolve.js";
@@ -12,6 +13,7 @@ import { validateCommand } from "./validate.js";
 export const commands: Command[] = [
   envReplayCommand,
   envServeCommand,
+  evalCommand,
   modelServeCommand,
   modelTinyCommand,
   evolveCommand,
