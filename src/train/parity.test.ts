@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { getLlama } from "node-llama-cpp";
+import { getLlama, type Token } from "node-llama-cpp";
 import { writeTinyModel, type TinyModelOptions } from "../llm/index.js";
 import { buildDatum } from "./datums.js";
 import { LocalTrainer } from "./local-trainer.js";
@@ -35,7 +35,7 @@ async function llamaCppLogprobs(ggufPath: string, tokens: number[], vocabSize: n
     experimentalKvCacheValueType: "F32",
   });
   try {
-    const results = await context.getSequence().controlledEvaluate(tokens.map((t) => [t, { generateNext: { logits: true } }]));
+    const results = await context.getSequence().controlledEvaluate(tokens.map((t) => [t as Token, { generateNext: { logits: true } }]));
     return tokens.slice(1).map((next, position) => logprobAt(results[position]!.next!.logits!, next, vocabSize));
   } finally {
     await context.dispose();
