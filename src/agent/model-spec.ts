@@ -24,6 +24,8 @@ export type ModelSpecOptions = z.input<typeof ModelSpecOptions>;
 
 export interface LoadedPolicyModel {
   model: PolicyModel;
+  /** The model's context in tokens, where the backend knows it (use it as the rollouts' contextLimitTokens). */
+  contextTokens?: number;
   close(): Promise<void>;
 }
 
@@ -44,10 +46,10 @@ export async function createPolicyModel(spec: string, options: ModelSpecOptions 
     if (mode === "tokens") {
       const sampler = await EmbeddedModel.load({ model: spec, sequences: concurrency, contextSize });
       const template = new Qwen2ChatTemplate({ tokenizer: sampler.tokenizer });
-      return { model: { kind: "tokens", sampler, template }, close: () => sampler.close() };
+      return { model: { kind: "tokens", sampler, template }, contextTokens: sampler.contextSize, close: () => sampler.close() };
     }
     const provider = await createEmbeddedProvider({ model: spec, sequences: concurrency, contextSize });
-    return { model: { kind: "chat", provider }, close: () => provider.close() };
+    return { model: { kind: "chat", provider }, contextTokens: provider.model.contextSize, close: () => provider.close() };
   }
 
   throw new EvolverError("AGENT_MODEL_SPEC", `unknown model spec '${spec}'; use openai:<model>, a .gguf path, or hf:<user>/<repo>[:quant]`, {

@@ -70,6 +70,7 @@ test("tiny GGUF, token mode, on BFCL: graded rollout whose single sequence is wh
 test("tiny GGUF, chat mode, several rollouts in flight on key-chain: token ids come back and every call is exact", async () => {
   const loaded = await createPolicyModel(ggufPath, { concurrency: 2, contextSize: 2048 });
   try {
+    assert.equal(loaded.contextTokens, 2048);
     const env = new KeyChainEnvironment({ length: 2, symbols: 4 });
     const tasks = (await env.listTasks("train")).slice(0, 2).map((taskId) => ({ taskId }));
     const result = await runRollouts({ env, model: loaded.model, tasks, samplesPerTask: 2, batchId: "e2e", concurrency: 2, maxTokensPerCall: 8, temperature: 1, seed: 1, logprobs: true });

@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { EvolverError } from "../core/errors.js";
 import { KeyChainEnvironment } from "../env/index.js";
 import { createContextStrategy } from "./context/index.js";
 import { runRollout } from "./rollout.js";
@@ -14,7 +15,7 @@ test("rollout on key-chain: a provider that knows the secret opens every lock", 
   assert.equal(trajectory.termination, "done");
   assert.equal(trajectory.success, true);
   assert.equal(trajectory.reward, 1);
-  assert.deepEqual(trajectory.messages.map((m) => m.role), ["user", "assistant", "user", "assistant", "user", "assistant"]);
+  assert.deepEqual(trajectory.messages.filter((m) => m.role !== "system").map((m) => m.role), ["user", "assistant", "user", "assistant", "user", "assistant"]);
   assert.equal(trajectory.steps.length, 3);
   assert.deepEqual(trajectory.steps.map((s) => s.reward), [1, 1, 1]);
   assert.equal(trajectory.steps[0].action.content, env.secret[0]); // thinking kept apart from the action
@@ -85,6 +86,16 @@ test("rollout: a model call that hangs times out, a failing one is an error; bot
   assert.match(failed.error!, /model call 0 failed: HTTP 500 from server/);
   assert.equal(env.released, 2);
   await assert.rejects(runRollout({ env, taskId: "nonsense", model: { kind: "chat", provider: failing } }), /no task 'nonsense'/);
+});
+
+test("rollout: the backend's context overflow and timeout are endings, not infrastructure errors", async () => {
+  const env = new CounterEnvironment();
+  const overflow = scriptedProvider(() => Promise.reject(new EvolverError("LLM_CONTEXT_OVERFLOW", "the prompt has 9000 tokens; the context holds 2048")));
+  const full = await runRollout({ env, taskId: "train-reach-1", model: { kind: "chat", provider: overflow } });
+  assert.equal(full.termination, "context_limit");
+  assert.match(full.error!, /context holds 2048/);
+  const slow = scriptedProvider(() => Promise.reject(new EvolverError("LLM_TIMEOUT", "no answer within 120000 ms")));
+  assert.equal((await runRollout({ env, taskId: "train-reach-1", model: { kind: "chat", provider: slow } })).termination, "timeout");
 });
 
 test("rollout: step budget and chat context limit end the episode", async () => {

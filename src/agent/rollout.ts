@@ -3,7 +3,7 @@
 // exact Trajectory. Model and environment failures end the episode and are recorded in it (termination "error" or
 // "timeout"); only a task that cannot be created throws.
 import { randomUUID } from "node:crypto";
-import { describeError } from "../core/errors.js";
+import { describeError, EvolverError } from "../core/errors.js";
 import type { ChatMessage, ToolSchema } from "../core/messages.js";
 import type { Environment, Evaluation } from "../env/index.js";
 import { linearContext, type ContextStrategy } from "./context/index.js";
@@ -92,7 +92,9 @@ export async function runRollout(options: RolloutOptions): Promise<Trajectory> {
           driver.call({ history, pinned, tools, step, signal, experienceIndex }),
         );
       } catch (cause) {
-        termination = cause instanceof CallTimeout ? "timeout" : "error";
+        // The backend's own timeout and context overflow are the same endings as ours, not infrastructure errors.
+        const code = EvolverError.isInstance(cause) ? cause.code : undefined;
+        termination = cause instanceof CallTimeout || code === "LLM_TIMEOUT" ? "timeout" : code === "LLM_CONTEXT_OVERFLOW" ? "context_limit" : "error";
         error = cause instanceof CallTimeout ? `model call ${step} timed out after ${options.callTimeoutMs} ms` : `model call ${step} failed: ${describeError(cause)}`;
         break;
       } finally {

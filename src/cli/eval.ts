@@ -73,6 +73,7 @@ export const evalCommand: Command = {
         concurrency,
         maxSteps: numberOption("max-steps", values["max-steps"], 30),
         maxTokensPerCall: numberOption("max-tokens", values["max-tokens"], 1024),
+        contextLimitTokens: model.contextTokens,
         temperature,
         callTimeoutMs: timeout,
         toolFormat,
