@@ -3,7 +3,7 @@
 // 64 calls would finish every 0.2 s: 320 calls/s. Goals: >= 90% of that, and the event loop never blocked > 50 ms.
 // A raw loop of 64 workers calling the same provider back to back is the baseline for the HTTP stack.
 import { spawn, type ChildProcess } from "node:child_process";
-import { monitorEventLoopDelay } from "node:perf_hooks";
+import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { runRollouts } from "../src/agent/index.js";
@@ -101,6 +101,11 @@ export async function run(options: { quick: boolean }): Promise<BenchResult[]> {
     const rollouts = IN_FLIGHT * (options.quick ? 3 : 8);
     const tasks = Array.from({ length: rollouts }, (_, i) => ({ taskId: train[i % train.length] }));
     const probe = await startIdleProbe();
+    let maxGcMs = 0;
+    const gcObserver = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) maxGcMs = Math.max(maxGcMs, entry.duration);
+    });
+    gcObserver.observe({ entryTypes: ["gc"] });
     const delay = monitorEventLoopDelay({ resolution: 5 });
     let modelCalls = 0;
     delay.enable();
@@ -123,6 +128,7 @@ export async function run(options: { quick: boolean }): Promise<BenchResult[]> {
     const utilization = performance.eventLoopUtilization(eluStart).utilization;
     delay.disable();
     const idle = await probe.stop();
+    gcObserver.disconnect();
     if (result.stats.failed + result.stats.errored > 0) throw new Error(`${result.stats.failed + result.stats.errored} rollouts failed`);
     const rate = modelCalls / seconds;
     const maxBlockMs = delay.max / 1e6;
@@ -151,6 +157,7 @@ export async function run(options: { quick: boolean }): Promise<BenchResult[]> {
       // in one burst: the max block is about 64 x the CPU cost of one call. Comparing with the raw provider loop
       // (same burst, no agent) separates the HTTP client's share from the orchestration's.
       { name: "max event-loop block during raw provider loop", value: rawDelay.max / 1e6, unit: "ms" },
+      { name: "longest GC pause during rollouts", value: maxGcMs, unit: "ms" },
       { name: "p99 event-loop delay during rollouts", value: delay.percentile(99) / 1e6, unit: "ms", baseline: { name: "idle Node process, same window", value: idle.p99 } },
       { name: "event-loop utilization during rollouts", value: utilization, unit: "fraction" },
       {
