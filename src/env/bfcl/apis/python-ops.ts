@@ -218,18 +218,44 @@ export function ownValue(dict: PyDict, key: PyValue | undefined): PyValue | unde
   return typeof key === "string" && Object.hasOwn(dict, key) ? dict[key] : undefined;
 }
 
-/** Python `dict[key]` on a str-keyed dict: a missing key raises KeyError, whose message is repr(key). */
+/** Python `container[key]` on a dict (a missing key raises KeyError, whose message is repr(key)). */
 export function getItem(dict: PyValue | undefined, key: PyValue | undefined): PyValue {
   if (dict instanceof Map) {
+    requireHashable(key);
     if (key === null || key === undefined || !dict.has(dictKey(key))) throw keyError(key);
     return dict.get(dictKey(key))!;
   }
-  if (typeof dict !== "object" || dict === null || Array.isArray(dict) || !isDictValue(dict)) {
-    throw new BfclCallError(`'${typeName(dict)}' object is not subscriptable`);
-  }
+  if (!isDictValue(dict)) throw subscriptError(dict, key);
+  requireHashable(key);
   const found = ownValue(dict, key);
   if (found === undefined) throw keyError(key);
   return found;
+}
+
+/** Python `container[key] = value` on a dict. */
+export function setItem(dict: PyValue | undefined, key: string, value: PyValue): void {
+  if (dict instanceof Map) dict.set(key, value);
+  else if (isDictValue(dict)) dict[key] = value;
+  else throw new BfclCallError(`'${typeName(dict)}' object does not support item assignment`);
+}
+
+/** Python `container.get(key, fallback)` on a dict. */
+export function dictGet(dict: PyValue | undefined, key: PyValue | undefined, fallback: PyValue): PyValue {
+  if (!isDictValue(dict)) throw new BfclCallError(`'${typeName(dict)}' object has no attribute 'get'`);
+  return pyContains(dict, key) ? getItem(dict, key) : fallback;
+}
+
+/** Python `value.copy()` on a dict: a shallow copy in the same order. */
+export function copyDict(value: PyValue | undefined): PyDict {
+  if (isDictValue(value) && !(value instanceof Map)) return { ...value };
+  throw new BfclCallError(`'${typeName(value)}' object has no attribute 'copy'`);
+}
+
+// CPython 3.10's texts for indexing something that is not a dict with a str key.
+function subscriptError(container: PyValue | undefined, key: PyValue | undefined): BfclCallError {
+  if (typeof container === "string") return new BfclCallError("string indices must be integers");
+  if (Array.isArray(container)) return new BfclCallError(`list indices must be integers or slices, not ${typeName(key)}`);
+  return new BfclCallError(`'${typeName(container)}' object is not subscriptable`);
 }
 
 /** The key a Python value hashes to in a Map: equal numbers (1, 1.0, True) share one key. */

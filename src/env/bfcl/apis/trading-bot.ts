@@ -7,6 +7,8 @@ import { describePyType, isPyDict, pyFloat, type PyDict, type PyValue } from "..
 import { longContextConstants } from "./long-context-constants.js";
 import { arg, method } from "./method-table.js";
 import {
+  copyDict,
+  dictGet,
   dictKey,
   getItem,
   lookup,
@@ -21,6 +23,7 @@ import {
   pyToFloat,
   pyTrueDiv,
   pyTruthy,
+  setItem,
 } from "./python-ops.js";
 import { dateTimeOrder, strptime } from "./python-time.js";
 import { BfclCallError, type BfclApi, type BfclApiClass, type BfclMethod } from "./types.js";
@@ -89,11 +92,6 @@ function toOrders(value: PyValue): Orders {
   const orders: Orders = new Map();
   for (const [key, order] of Object.entries(value)) orders.set(/^[0-9]+$/.test(key) ? Number(key) : key, order);
   return orders;
-}
-
-function asDict(value: PyValue, what: string): PyDict {
-  if (isPyDict(value)) return value;
-  throw new BfclCallError(`${what} is not a dict`);
 }
 
 function asList(value: PyValue): PyValue[] {
@@ -209,10 +207,6 @@ class TradingBotApi implements BfclApi {
     );
   }
 
-  private order(orderId: PyValue): PyDict {
-    return asDict(this.orders.get(dictKey(orderId))!, "order");
-  }
-
   private updateMarketStatus(currentTime: PyValue): PyValue {
     const parsed = strptime(currentTime, "%I:%M %p");
     const minute = parsed.hour * 60 + parsed.minute;
@@ -225,7 +219,7 @@ class TradingBotApi implements BfclApi {
     const info = getItem(this.stocks, symbol);
     if (!this.longContext) return info;
     const constants = longContextConstants();
-    return { ...asDict(info, "stock"), "MA(5)": constants.MA_5_EXTENSION!, "MA(20)": constants.MA_20_EXTENSION! };
+    return { ...copyDict(info), "MA(5)": constants.MA_5_EXTENSION!, "MA(20)": constants.MA_20_EXTENSION! };
   }
 
   private getOrderDetails(orderId: PyValue): PyValue {
@@ -235,18 +229,18 @@ class TradingBotApi implements BfclApi {
       };
     }
     if (!this.longContext) return this.orders.get(dictKey(orderId))!;
-    const order = { ...this.order(orderId) };
+    const order = copyDict(getItem(this.orders, orderId));
     order.metadata = orderMetadata(getItem(order, "symbol"));
     return order;
   }
 
   private cancelOrder(orderId: PyValue): PyValue {
     if (!pyContains(this.orders, orderId)) return { error: `Order with ID ${pyStr(orderId)} not found.` };
-    const order = this.order(orderId);
+    const order = getItem(this.orders, orderId);
     if (pyEquals(getItem(order, "status"), "Completed")) {
       return { error: `Can't cancel order ${pyStr(orderId)}. Order is already completed.` };
     }
-    order.status = "Cancelled";
+    setItem(order, "status", "Cancelled");
     return { order_id: orderId, status: "Cancelled" };
   }
 
@@ -272,19 +266,19 @@ class TradingBotApi implements BfclApi {
   private makeTransaction(accountId: PyValue, kind: PyValue, amount: PyValue): PyValue {
     if (!pyTruthy(this.authenticated)) return { error: "User not authenticated. Please log in to make a transaction." };
     if (!pyEquals(this.marketStatus, "Open")) return { error: "Market is closed. Transactions are not allowed." };
-    const account = asDict(this.accountInfo, "account_info");
+    const account = this.accountInfo;
     if (!pyEquals(accountId, getItem(account, "account_id"))) return { error: `Account with ID ${pyStr(accountId)} not found.` };
     if (pyCompare(amount, "<=", 0)) return { error: "Transaction amount must be positive." };
     if (pyEquals(kind, "deposit")) {
-      account.balance = pyAdd(getItem(account, "balance"), amount, "+=");
+      setItem(account, "balance", pyAdd(getItem(account, "balance"), amount, "+="));
       asList(this.transactionHistory).push({ type: "deposit", amount, timestamp: this.transactionTimestamp() });
-      return { status: "Deposit successful", new_balance: account.balance };
+      return { status: "Deposit successful", new_balance: getItem(account, "balance") };
     }
     if (pyEquals(kind, "withdrawal")) {
       if (pyCompare(amount, ">", getItem(account, "balance"))) return { error: "Insufficient funds for withdrawal." };
-      account.balance = pySub(getItem(account, "balance"), amount, "-=");
+      setItem(account, "balance", pySub(getItem(account, "balance"), amount, "-="));
       asList(this.transactionHistory).push({ type: "withdrawal", amount, timestamp: this.transactionTimestamp() });
-      return { status: "Withdrawal successful", new_balance: account.balance };
+      return { status: "Withdrawal successful", new_balance: getItem(account, "balance") };
     }
     return { error: "Invalid transaction type. Use 'deposit' or 'withdrawal'." };
   }
@@ -292,10 +286,10 @@ class TradingBotApi implements BfclApi {
   private fundAccount(amount: PyValue): PyValue {
     if (!pyTruthy(this.authenticated)) return { error: "User not authenticated. Please log in to fund the account." };
     if (pyCompare(amount, "<=", 0)) return { error: "Funding amount must be positive." };
-    const account = asDict(this.accountInfo, "account_info");
-    account.balance = pyAdd(getItem(account, "balance"), amount, "+=");
+    const account = this.accountInfo;
+    setItem(account, "balance", pyAdd(getItem(account, "balance"), amount, "+="));
     asList(this.transactionHistory).push({ type: "deposit", amount, timestamp: this.transactionTimestamp() });
-    return { status: "Account funded successfully", new_balance: account.balance };
+    return { status: "Account funded successfully", new_balance: getItem(account, "balance") };
   }
 
   private removeFromWatchlist(symbol: PyValue): PyValue {
@@ -334,10 +328,10 @@ class TradingBotApi implements BfclApi {
   private updateStockPrice(symbol: PyValue, newPrice: PyValue): PyValue {
     if (!pyContains(this.stocks, symbol)) return { error: `Stock with symbol '${pyStr(symbol)}' not found.` };
     if (pyCompare(newPrice, "<=", 0)) return { error: "New price must be a positive value." };
-    const info = asDict(getItem(this.stocks, symbol), "stock");
+    const info = getItem(this.stocks, symbol);
     const oldPrice = getItem(info, "price");
-    info.price = newPrice;
-    info.percent_change = pyMul(pyTrueDiv(pySub(newPrice, oldPrice), oldPrice), 100);
+    setItem(info, "price", newPrice);
+    setItem(info, "percent_change", pyMul(pyTrueDiv(pySub(newPrice, oldPrice), oldPrice), 100));
     return { symbol, old_price: oldPrice, new_price: newPrice };
   }
 
@@ -353,10 +347,7 @@ class TradingBotApi implements BfclApi {
   }
 
   private priceOf(symbol: PyValue): PyValue {
-    // self.stocks.get(symbol, {}).get("price", 0)
-    if (!pyContains(this.stocks, symbol)) return 0;
-    const info = getItem(this.stocks, symbol);
-    return pyContains(info, "price") ? getItem(info, "price") : 0;
+    return dictGet(dictGet(this.stocks, symbol, {}), "price", 0);
   }
 
   private filterStocksByPrice(stocks: PyValue, minPrice: PyValue, maxPrice: PyValue): PyValue {

@@ -24,6 +24,7 @@ import {
   pyTrueDiv,
   requireHashable,
   requireStr,
+  setItem,
 } from "./python-ops.js";
 import { strptime } from "./python-time.js";
 import { BfclCallError, type BfclApi, type BfclApiClass, type BfclMethod } from "./types.js";
@@ -88,11 +89,6 @@ function toRecords(value: PyValue): Records {
   if (value instanceof Map) return value;
   if (!isPyDict(value)) throw new BfclCallError(`'${describePyType(value)}' object has no attribute 'items'`);
   return new Map(Object.entries(value));
-}
-
-function asDict(value: PyValue): PyDict {
-  if (isPyDict(value)) return value;
-  throw new BfclCallError(`'${describePyType(value)}' object does not support item assignment`);
 }
 
 /** `sum(int(c) for c in travel_date if c.isdigit())`. */
@@ -213,8 +209,8 @@ class TravelApi implements BfclApi {
     };
   }
 
-  private card(cardId: PyValue): PyDict {
-    return asDict(getItem(this.creditCardList, cardId));
+  private card(cardId: PyValue): PyValue {
+    return getItem(this.creditCardList, cardId);
   }
 
   /**
@@ -292,7 +288,7 @@ class TravelApi implements BfclApi {
     if (this.budgetLimit !== null && pyCompare(getItem(card, "balance"), "<", this.budgetLimit)) {
       return { ...failed, error: "Balance is less than budget limit" };
     }
-    card.balance = pySub(getItem(card, "balance"), travelCost, "-=");
+    setItem(card, "balance", pySub(getItem(card, "balance"), travelCost, "-="));
     const bookingId = String(this.random.randint(1000000, 9999999));
     const transactionId = String(this.random.randint(10000000, 99999999));
     this.bookingRecord.set(bookingId, {
@@ -330,7 +326,7 @@ class TravelApi implements BfclApi {
     if (!pyContains(this.bookingRecord, bookingId)) return { cancel_status: false, error: "Booking not found" };
     const booking = getItem(this.bookingRecord, bookingId);
     const card = this.card(getItem(booking, "card_id"));
-    card.balance = pyAdd(getItem(card, "balance"), getItem(booking, "travel_cost"), "+=");
+    setItem(card, "balance", pyAdd(getItem(card, "balance"), getItem(booking, "travel_cost"), "+="));
     this.bookingRecord.delete(dictKey(bookingId));
     return { cancel_status: true };
   }
@@ -380,7 +376,7 @@ class TravelApi implements BfclApi {
     if (!pyContains(this.bookingRecord, a.booking_id)) return { ...failed, error: "Booking not found" };
     if (!pyContains(this.creditCardList, a.card_id)) return { ...failed, error: "Credit card not registered" };
     const card = this.card(a.card_id);
-    card.balance = pySub(getItem(card, "balance"), a.insurance_cost, "-=");
+    setItem(card, "balance", pySub(getItem(card, "balance"), a.insurance_cost, "-="));
     return { insurance_id: String(this.random.randint(100000000, 999999999)), insurance_status: true };
   }
 }
