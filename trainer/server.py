@@ -25,6 +25,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 import traceback
 from collections import OrderedDict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -310,7 +311,10 @@ def route_post(server: TinkerServer, path: str, body: dict) -> dict:
         backward = path == "forward_backward"
 
         def run():
+            started = time.perf_counter()
             result = service.forward_backward(model_id, datums, loss_fn, config, backward)
+            # the compute time, so a client can tell the protocol's own cost from the work (bench/trainer.ts)
+            result["metrics"]["trainer_seconds:sum"] = time.perf_counter() - started
             # each per-datum output goes on the wire as TensorData
             result["loss_fn_outputs"] = [{name: {"data": values, "dtype": "float32", "shape": [len(values)]} for name, values in output.items()}
                                          for output in result["loss_fn_outputs"]]
