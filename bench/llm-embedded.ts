@@ -43,9 +43,10 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchResult[]>
       }
       return count;
     }
+    let call = 0;
     async function embedded(seed: number, logprobs: boolean): Promise<number> {
-      // A different system prompt each call keeps the provider from reusing the cached prompt, as the bare run cannot.
-      const fresh = [{ ...messages[0], content: `(${seed}) ${messages[0].content}` }, messages[1]];
+      // A system prompt never seen before keeps the provider from reusing a cached prompt, as the bare run cannot.
+      const fresh = [{ ...messages[0], content: `(${++call}) ${messages[0].content}` }, messages[1]];
       const completion = await provider.chat({ messages: fresh, maxTokens, temperature: 1, topP: 1, seed, logprobs });
       return completion.usage.completionTokens;
     }

@@ -30,7 +30,11 @@ export interface EmbeddedModelOptions {
   contextSize?: number;
   /** Parallel sequences, i.e. how many calls run at once; more wait. Default 2. */
   sequences?: number;
-  /** CPU threads per evaluation; default the machine's math cores (node-llama-cpp's own default oversubscribes small machines). */
+  /**
+   * CPU threads per evaluation. Default: the machine's math cores less one, leaving a core to the event loop, the
+   * environments and other processes: llama.cpp's workers spin while they wait, and on oversubscribed cores
+   * generation slows many times over (node-llama-cpp's own default, 4, did so on a 2-core machine).
+   */
   threads?: number;
   batchSize?: number;
 }
@@ -129,7 +133,7 @@ export class EmbeddedModel implements TokenSampler {
       const context = await shared.model.createContext({
         contextSize: options.contextSize ?? Math.min(shared.model.trainContextSize, 4096),
         sequences: options.sequences ?? 2,
-        threads: options.threads ?? shared.llama.cpuMathCores,
+        threads: options.threads ?? Math.max(1, shared.llama.cpuMathCores - 1),
         batchSize: options.batchSize,
       });
       return new EmbeddedModel(shared, context, path, gpu);

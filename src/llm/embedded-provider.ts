@@ -1,6 +1,7 @@
 // The embedded model as an LlmProvider: messages are rendered by a ChatTemplate (Qwen2 ChatML over the model's own
 // tokenizer unless another is given), sampled by EmbeddedModel, and Hermes <tool_call> blocks in the output become
 // tool calls. Prompt ids, sampled ids and their logprobs come back exactly.
+import { EvolverError } from "../core/errors.js";
 import { Qwen2ChatTemplate } from "./chat-template.js";
 import { EmbeddedModel, type EmbeddedModelOptions } from "./embedded-model.js";
 import { llmError } from "./errors.js";
@@ -78,6 +79,9 @@ export async function createEmbeddedProvider(options: EmbeddedProviderOptions): 
     return new EmbeddedProvider(model, template, options.defaultMaxTokens, true);
   } catch (error) {
     await model.close();
+    if (EvolverError.isInstance(error) && error.code === "LLM_TEMPLATE_MISMATCH") {
+      throw llmError("LLM_TEMPLATE_MISMATCH", `${model.id} is not a ChatML (Qwen-style) model; pass the 'template' option (a ChatTemplate) for its format`, { cause: error });
+    }
     throw error;
   }
 }

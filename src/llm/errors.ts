@@ -9,6 +9,9 @@
 //   LLM_CONTEXT_OVERFLOW the prompt does not fit the model's context
 //   LLM_MODEL_LOAD       the model file could not be loaded
 //   LLM_SCRIPT_EXHAUSTED a scripted provider ran out of replies
+//   LLM_TEMPLATE_MISMATCH the chat template does not fit the model's tokenizer
+// Raised directly by the files that meet them: LLM_TOKENIZER_UNSUPPORTED / LLM_TOKENIZER_NOT_FOUND / LLM_TOKEN_UNKNOWN
+// (tokenizer.ts), LLM_TINY_OPTIONS (tiny-model.ts), LLM_MODEL_FORMAT (safetensors.ts).
 import { EvolverError } from "../core/errors.js";
 
 export type LlmErrorCode =
@@ -21,7 +24,8 @@ export type LlmErrorCode =
   | "LLM_ABORTED"
   | "LLM_CONTEXT_OVERFLOW"
   | "LLM_MODEL_LOAD"
-  | "LLM_SCRIPT_EXHAUSTED";
+  | "LLM_SCRIPT_EXHAUSTED"
+  | "LLM_TEMPLATE_MISMATCH";
 
 export function llmError(code: LlmErrorCode, message: string, options: { details?: Record<string, unknown>; cause?: unknown } = {}): EvolverError {
   return new EvolverError(code, message, options);
