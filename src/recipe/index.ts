@@ -1,1 +1,3 @@
 export { EvolveConfig, loadConfig, parseConfig, applyOverrides } from "./config.js";
+export { runEvolve, type EvolveOptions, type EvolveResult } from "./evolve.js";
+export { stepRewardJudge } from "./attribution-stage.js";

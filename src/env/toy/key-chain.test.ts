@@ -7,7 +7,7 @@ test("key chain: answering with the secret letters opens every lock", async () =
   const [taskId] = await env.listTasks("train");
   const instance = await env.create(taskId);
   const digits = taskId.slice(3).split("").map(Number);
-  assert.equal(instance.initial.messages[0].content, String(digits[0]));
+  assert.equal(instance.initial.messages[1].content, String(digits[0]));
   for (let i = 0; i < digits.length; i++) {
     const result = await instance.step({ role: "assistant", content: env.secret[digits[i]] });
     assert.equal(result.reward, 1);

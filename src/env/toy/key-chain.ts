@@ -116,7 +116,11 @@ class KeyChainInstance implements EnvInstance {
     private readonly secret: string[],
   ) {
     this.initial = {
-      messages: [{ role: "user", content: String(digits[0]) } satisfies ChatMessage],
+      // A short system turn: without one the chat template would add its long default, all of it tokens to read.
+      messages: [
+        { role: "system", content: "Open each lock with one letter." },
+        { role: "user", content: String(digits[0]) },
+      ] satisfies ChatMessage[],
       tools: [],
       info: { length: digits.length },
     };

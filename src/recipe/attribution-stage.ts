@@ -1,0 +1,54 @@
+// Self-attributing for one iteration: every trajectory's steps judged GOOD or BAD, the verdicts stored with it
+// (the audit trail). Verdicts already in the store are reused, so a resumed run never judges a step twice.
+import { createRuleJudge, type StepJudge, type TrajectoryJudgment } from "../evolve/attributing/index.js";
+import type { Trajectory } from "../agent/index.js";
+import type { RunStore } from "../store/index.js";
+import { EvolverError } from "../core/errors.js";
+import type { EvolveConfig } from "./config.js";
+
+/** Where the environment scores each step itself (StepResult.reward), a step is GOOD when its reward is positive. */
+export const stepRewardJudge: StepJudge = createRuleJudge("step-reward", (trajectory) =>
+  trajectory.steps.map((step) => ((step.reward ?? 0) > 0 ? "GOOD" : "BAD")),
+);
+
+export async function attributionStage(options: {
+  store: RunStore;
+  runId: string;
+  config: EvolveConfig;
+  trajectories: Trajectory[];
+  judge?: StepJudge;
+  signal?: AbortSignal;
+}): Promise<TrajectoryJudgment[] | null> {
+  const { store, runId, config } = options;
+  if (!config.attribution.enabled) return null;
+  const judge = options.judge ?? pickJudge(config);
+  const judgments: TrajectoryJudgment[] = [];
+  const pending: Trajectory[] = [];
+  for (const trajectory of options.trajectories) {
+    const stored = store.getVerdicts(trajectory.id);
+    if (stored) judgments.push(stored.verdicts as TrajectoryJudgment);
+    else pending.push(trajectory);
+  }
+  if (pending.length > 0) {
+    const fresh = await judge.judge(
+      pending.map((trajectory) => ({ trajectory })),
+      { signal: options.signal },
+    );
+    for (const judgment of fresh) {
+      store.saveVerdicts(runId, {
+        trajectoryId: judgment.trajectoryId,
+        status: judgment.status,
+        judge: judgment.judgeModel,
+        verdicts: judgment,
+        error: judgment.error ?? null,
+      });
+      judgments.push(judgment);
+    }
+  }
+  return judgments;
+}
+
+function pickJudge(config: EvolveConfig): StepJudge {
+  if (config.attribution.judge === "rule") return stepRewardJudge;
+  throw new EvolverError("CONFIG_INVALID", "attribution.judge = llm needs an LLM judge model; pass attribution.judge_model (e.g. openai:gpt-4o-mini)");
+}

@@ -1,0 +1,70 @@
+// The policy being evolved: its trainer (the local Python trainer started here, or any remote server of the Tinker
+// protocol), its training client, and the chat template its prompts are rendered with.
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { EvolverError } from "../core/errors.js";
+import { Qwen2ChatTemplate, Tokenizer, type ChatTemplate } from "../llm/index.js";
+import { LocalTrainer, TinkerClient, type TrainingClient } from "../train/index.js";
+import type { EvolveConfig } from "./config.js";
+
+export interface Policy {
+  trainer?: LocalTrainer;
+  client: TinkerClient;
+  training: TrainingClient;
+  template: ChatTemplate;
+  close(): Promise<void>;
+}
+
+export async function openPolicy(config: EvolveConfig, checkpointDir: string, log: (line: string) => void): Promise<Policy> {
+  const tokenizerPath = config.policy.tokenizer ?? join(config.policy.base_model, "tokenizer.json");
+  if (!existsSync(tokenizerPath)) {
+    throw new EvolverError("POLICY_NO_TOKENIZER", `no tokenizer at ${tokenizerPath}; set policy.tokenizer to the model's tokenizer.json`);
+  }
+  const template = new Qwen2ChatTemplate({ tokenizer: Tokenizer.fromFile(tokenizerPath) });
+
+  let trainer: LocalTrainer | undefined;
+  let client: TinkerClient;
+  // After a crash the launcher restarts the server; the training client then reloads its last saved state.
+  let training: TrainingClient | undefined;
+  const trainerConfig = config.trainer;
+  if (trainerConfig.kind === "local") {
+    if (!existsSync(join(config.policy.base_model, "config.json"))) {
+      throw new EvolverError("POLICY_NOT_FOUND", `policy.base_model ${config.policy.base_model} is not an HF model folder (no config.json); try 'evolver model tiny --out ${config.policy.base_model}'`);
+    }
+    trainer = await LocalTrainer.start({
+      baseModel: resolve(config.policy.base_model),
+      python: trainerConfig.python,
+      device: trainerConfig.device === "auto" ? undefined : trainerConfig.device,
+      loraRank: trainerConfig.lora_rank,
+      checkpointDir,
+      microBatchTokens: trainerConfig.micro_batch_tokens,
+      onLog: (line) => {
+        if (/error|Traceback/i.test(line)) log(`trainer: ${line}`);
+      },
+      onRestart: (count) => {
+        log(`trainer crashed; restarted (${count}), recovering the last checkpoint`);
+        void training?.recover().catch((error) => log(`trainer recovery failed: ${(error as Error).message}`));
+      },
+    });
+    client = await trainer.connect();
+  } else {
+    const apiKey = process.env[trainerConfig.api_key_env];
+    client = await TinkerClient.connect({ baseUrl: trainerConfig.url, ...(apiKey ? { apiKey } : {}) });
+  }
+  training = await client.createTrainingClient({
+    // The local trainer knows its model by folder; a remote one by the name it serves.
+    baseModel: trainer ? resolve(config.policy.base_model) : config.policy.base_model,
+    loraRank: trainerConfig.lora_rank,
+    seed: config.run.seed,
+  });
+  return {
+    trainer,
+    client,
+    training,
+    template,
+    async close() {
+      client.close();
+      await trainer?.stop();
+    },
+  };
+}

@@ -1,0 +1,90 @@
+// One policy update from one iteration's trajectories: outcomes and verdicts → per-token advantages (GRPO, or
+// ADCA-GRPO when attribution is on) → datums (only tokens the policy sampled are in the loss) → forward-backward
+// with the PPO-style loss → one optimizer step.
+import { computeTrajectoryAdvantages, AttributionConfig, type TrajectoryJudgment } from "../evolve/attributing/index.js";
+import type { Trajectory } from "../agent/index.js";
+import { buildDatum, trajectorySequences, type TinkerDatum, type TrainingClient } from "../train/index.js";
+import type { EvolveConfig } from "./config.js";
+
+export async function trainStage(options: {
+  config: EvolveConfig;
+  training: TrainingClient;
+  trajectories: Trajectory[];
+  judgments: TrajectoryJudgment[] | null;
+  iteration: number;
+  signal?: AbortSignal;
+}): Promise<Record<string, number>> {
+  const { config, trajectories } = options;
+  const started = performance.now();
+  const attribution = AttributionConfig.parse({
+    enabled: config.attribution.enabled,
+    alpha: config.attribution.alpha,
+    alphaSchedule:
+      config.attribution.alpha_schedule === "cosine"
+        ? { kind: "cosine", alphaMin: 0, totalSteps: config.schedule.iterations }
+        : { kind: "constant" },
+    normalizeStd: config.attribution.normalize_std,
+  });
+  const { advantages, stats } = computeTrajectoryAdvantages(trajectories, options.judgments, attribution, options.iteration);
+
+  const datums: TinkerDatum[] = [];
+  let untrainable = 0;
+  let sampledTokens = 0;
+  trajectories.forEach((trajectory, i) => {
+    if (trajectory.segments.length === 0) {
+      untrainable += 1; // an API model's rollout: evaluated, never trained on
+      return;
+    }
+    for (const sequence of trajectorySequences(trajectory, advantages[i].segmentAdvantages)) {
+      const advantageValues = sequence.advantages as number[];
+      sampledTokens += sequence.lossMask.reduce((n, m) => n + m, 0);
+      // With no KL term, a sequence whose every advantage is 0 adds nothing to the loss or its gradient.
+      if (config.loss.kl_beta === 0 && advantageValues.every((a) => a === 0)) continue;
+      datums.push(buildDatum(sequence));
+    }
+  });
+
+  const metrics: Record<string, number> = {
+    "train/reward": mean(trajectories.map((t) => t.reward)),
+    "train/success": mean(trajectories.map((t) => (t.success ? 1 : 0))),
+    "train/trajectories": trajectories.length,
+    "train/datums": datums.length,
+    "train/untrainable": untrainable,
+    "attribution/judged": stats.judged,
+    "attribution/fallbacks": stats.fallbacks,
+    "attribution/alpha": stats.alpha,
+  };
+  if (datums.length === 0) return metrics;
+
+  const result = await options.training.forwardBackward(
+    datums,
+    "evolver_ppo",
+    {
+      clip_low: config.loss.clip_low,
+      clip_high: config.loss.clip_high,
+      clip_high_boost: config.loss.clip_high_boost,
+      dual_clip_c: config.loss.dual_clip_c,
+      kl_beta: config.loss.kl_beta,
+      aggregation: config.loss.aggregation,
+    },
+    options.signal,
+  );
+  const step = await options.training.optimStep(
+    {
+      learning_rate: config.optimizer.learning_rate,
+      beta1: config.optimizer.beta1,
+      beta2: config.optimizer.beta2,
+      eps: config.optimizer.eps,
+      weight_decay: config.optimizer.weight_decay,
+      grad_clip_norm: config.optimizer.grad_clip_norm,
+    },
+    options.signal,
+  );
+  for (const [key, value] of Object.entries({ ...result.metrics, ...step.metrics })) metrics[`trainer/${key}`] = value;
+  metrics["train/tokens_per_second"] = sampledTokens / ((performance.now() - started) / 1000);
+  return metrics;
+}
+
+function mean(values: number[]): number {
+  return values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length;
+}
