@@ -83,17 +83,17 @@ export class TinkerHttp {
         if (EvolverError.isInstance(error) && error.code === "TRAINER_ABORTED") throw error;
         if (++failures > this.retries) throw error;
       }
-      if (answer && answer.status === 200) {
-        if (TryAgain.safeParse(answer.body).success === false) {
-          const failed = FailedFuture.safeParse(answer.body);
-          if (failed.success) {
-            throw trainerError("TRAINER_REQUEST_FAILED", `${path} failed on the trainer: ${failed.data.error}`, {
-              details: { requestId, category: failed.data.category ?? "unknown" },
-            });
-          }
-          return answer.body;
+      const tryAgain = answer?.status === 200 && TryAgain.safeParse(answer.body).success;
+      if (answer?.status === 200 && !tryAgain) {
+        const failed = FailedFuture.safeParse(answer.body);
+        if (failed.success) {
+          throw trainerError("TRAINER_REQUEST_FAILED", `${path} failed on the trainer: ${failed.data.error}`, {
+            details: { requestId, category: failed.data.category ?? "unknown" },
+          });
         }
-      } else if (answer && !retryable(answer.status)) {
+        return answer.body;
+      }
+      if (answer && answer.status !== 200 && !retryable(answer.status)) {
         // SkyRL reports a failed request as 400 {detail} on retrieve_future; 404 means the future is unknown
         const detail = describeDetail(answer.body);
         if (answer.status === 400) {
