@@ -1,6 +1,15 @@
 """Evolver's local trainer: a Qwen2/Llama decoder in plain torch, LoRA, the RL losses, a KV-cache sampler and a
 server speaking the Tinker training protocol (see shared/specs/tinker-api.md). Depends only on torch and numpy.
 
-Files, smallest first: model.py (the decoder), checkpoint_io.py (HF safetensors in and out), lora.py (adapters),
-loss.py (per-token losses), sampler.py (generation), train_step.py (forward-backward, AdamW), server.py (HTTP).
+Files, model first, protocol last:
+  model.py          the decoder (config dataclass, RMSNorm, RoPE, GQA attention, SwiGLU, KV cache)
+  checkpoint_io.py  HF checkpoints in and out, with its own safetensors reader and writer
+  lora.py           LoRA adapters (rank 0 = full fine-tuning)
+  loss.py           per-token losses: Tinker's, and evolver_ppo (mirrors src/evolve/attributing/loss.ts)
+  sampler.py        KV-cache sampling (temperature, top-k, top-p, stop tokens, seed + i per sample)
+  train_step.py     forward-backward over Tinker datums, micro-batches, AdamW, state tensors
+  checkpoints.py    checkpoints on disk addressed by tinker:// paths
+  service.py        models of one base checkpoint, their steps, checkpoints and sampling (no HTTP)
+  protocol.py, endpoints.py, futures.py, server.py   the Tinker protocol over HTTP
+  tiny.py, bench_direct.py                           a tiny random checkpoint; the bench's direct baseline
 """

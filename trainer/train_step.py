@@ -101,7 +101,7 @@ def micro_batches(lengths: List[int], micro_batch_tokens: int) -> List[List[int]
 
 
 def target_logprobs(logits, targets):
-    """logits (B, T, V), targets (B, T) -> log p(target) (B, T), without materializing a second (B, T, V) tensor."""
+    """logits (B, T, V), targets (B, T) -> log p(target) (B, T), without keeping a full log_softmax output."""
     return logits.gather(-1, targets[..., None])[..., 0] - torch.logsumexp(logits, dim=-1)
 
 
