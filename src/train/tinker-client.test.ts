@@ -75,23 +75,33 @@ test("sampler weights: seeded samples repeat, and their logprobs are what forwar
   assert.equal(stopped.tokens.at(-1), first.tokens[1]);
 });
 
-test("evolver_ppo runs through the protocol with its config", async () => {
-  const training = await client.createTrainingClient({ baseModel: "tiny", loraRank: 4 });
-  const n = sequence.length;
-  const datum = buildDatum({
-    tokens: sequence,
-    lossMask: sequence.map((_, i) => (i < 4 ? 0 : 1)),
-    advantages: 1,
-    samplerLogprobs: sequence.map(() => -5.6),
-    refLogprobs: sequence.map(() => -5.6),
-    experienceGuided: true,
+test("evolver_ppo on its own fresh samples: the importance ratio is exactly 1, so the loss is -mean(A)", async () => {
+  const training = await client.createTrainingClient({ baseModel: "tiny", loraRank: 4, seed: 3 });
+  await training.forwardBackward([memorize], "cross_entropy");
+  await training.optimStep({ learning_rate: 1e-2 });
+  const sampler = await training.saveWeightsForSampler("on-policy");
+  const prompt = [40, 47, 54];
+  // sampled at temperature 0.7: the logprobs are still the model's own (temperature 1), as the learner computes them
+  const { sequences } = await sampler.sampleMany({ promptTokens: prompt, maxTokens: 8, temperature: 0.7, seed: 5, numSamples: 2 });
+  const datums = sequences.map((sample, i) => {
+    const tokens = [...prompt, ...sample.tokens];
+    return buildDatum({
+      tokens,
+      lossMask: tokens.map((_, j) => (j < prompt.length ? 0 : 1)),
+      advantages: i === 0 ? 1 : -0.5,
+      samplerLogprobs: [...prompt.map(() => 0), ...sample.logprobs],
+      refLogprobs: [...prompt.map(() => 0), ...sample.logprobs], // reference = policy: the KL is 0
+      experienceGuided: i === 0,
+    });
   });
-  const result = await training.forwardBackward([datum], "evolver_ppo", {
-    clip_low: 0.2, clip_high: 0.28, clip_high_boost: 0.4, dual_clip_c: 3, kl_beta: 0.01, aggregation: "seq-mean-token-mean",
+  const result = await training.forwardBackward(datums, "evolver_ppo", {
+    clip_low: 0.2, clip_high: 0.28, clip_high_boost: 0.4, dual_clip_c: 3, kl_beta: 0.1, aggregation: "seq-mean-token-mean",
   });
-  assert.equal(result.lossFnOutputs[0].elementwise_loss.length, n - 1);
-  assert.ok(Number.isFinite(result.metrics["loss:sum"]));
-  assert.ok(result.metrics["clip_fraction:mean"] >= 0 && result.metrics["clip_fraction:mean"] <= 1);
+  // seq-mean-token-mean of -A * 1: (-1 + 0.5) / 2
+  assert.ok(Math.abs(result.metrics["loss:sum"] - -0.25) < 1e-5, `loss ${result.metrics["loss:sum"]}`);
+  assert.ok(Math.abs(result.metrics["kl:sum"]) < 1e-6);
+  assert.equal(result.metrics["clip_fraction:mean"], 0);
+  assert.equal(result.lossFnOutputs[0].elementwise_loss.length, prompt.length + sequences[0].tokens.length - 1);
 });
 
 test("bad requests and failed requests surface as typed errors", async () => {
