@@ -6,7 +6,8 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { resolveBfclDataDir } from "../env/index.js";
+import { replayVectorFile, resolveBfclDataDir } from "../env/index.js";
+import { envReplayCommand } from "./env-replay.js";
 
 const data = resolveBfclDataDir();
 const ids = ["multi_turn_base_2", "multi_turn_base_6", "multi_turn_base_0", "multi_turn_base_10"];
@@ -42,9 +43,11 @@ test("env replay names the file and line of bad input, without a stack trace", (
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /bad\.jsonl:2: invalid JSON/);
   assert.doesNotMatch(bad.stderr, /\n\s+at /);
-  const missing = evolver("env", "replay", "--vectors", join(dir, "nope.jsonl"), "--out", join(dir, "o.jsonl"));
-  assert.match(missing.stderr, /cannot read .*nope\.jsonl/);
-  const usage = evolver("env", "replay", "--vectors", join(dir, "bad.jsonl"));
-  assert.equal(usage.status, 2);
-  assert.match(usage.stderr, /--vectors and --out are required/);
+});
+
+test("env replay: a missing input file and missing options are named errors (in-process)", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "evolver-replay-"));
+  assert.throws(() => replayVectorFile(join(dir, "nope.jsonl"), join(dir, "o.jsonl")), /cannot read .*nope\.jsonl/);
+  await assert.rejects(envReplayCommand.run(["--vectors", join(dir, "x.jsonl")]), /--vectors and --out are required/);
+  await assert.rejects(envReplayCommand.run(["--env", "key-chain", "--vectors", "a", "--out", "b"]), /supports --env bfcl-v3 only/);
 });
