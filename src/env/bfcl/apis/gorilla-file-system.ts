@@ -11,51 +11,23 @@
 // - `cp` into a directory that already holds the name raises from `_add_file`/`_add_directory` (the "File exists"
 //   check it makes first looks for "dest/source", which never matches).
 import { pyStr } from "../python/repr.js";
-import { describePyType, isPyDict, num, type PyDict, type PyValue } from "../python/value.js";
+import { describePyType, num, type PyDict, type PyValue } from "../python/value.js";
 import { longContextConstants } from "./long-context-constants.js";
 import { arg, method, type MethodArgs } from "./method-table.js";
 import { isFloatValue, isPyNumeric, pyRoundFloat, pyTruthy, requireStr } from "./python-ops.js";
 import { comparePyStrings, pyLength, pySplitLines, pySplitWhitespace, pyUtf8Length } from "./python-text.js";
+import {
+  containsSlash,
+  FsDirectory,
+  FsFile,
+  has,
+  hasInvalidChar,
+  nameArg,
+  readText,
+  serialiseNode,
+  type FsNode,
+} from "./gorilla-file-tree.js";
 import { BfclCallError, type BfclApi, type BfclApiClass, type BfclMethod } from "./types.js";
-
-class FsFile {
-  constructor(
-    readonly name: string,
-    /** A str, unless a caller wrote something else with echo (Python stores whatever it is given). */
-    public content: PyValue,
-  ) {}
-}
-
-class FsDirectory {
-  contents = new Map<string, FsNode>();
-
-  constructor(
-    readonly name: string,
-    readonly parent: FsDirectory | null,
-  ) {}
-
-  addFile(fileName: string, content: PyValue = ""): void {
-    if (this.contents.has(fileName)) {
-      throw new BfclCallError(`File '${fileName}' already exists in directory '${this.name}'.`);
-    }
-    this.contents.set(fileName, new FsFile(fileName, content));
-  }
-
-  addDirectory(dirName: string): FsDirectory {
-    if (this.contents.has(dirName)) {
-      throw new BfclCallError(`Directory '${dirName}' already exists in directory '${this.name}'.`);
-    }
-    const directory = new FsDirectory(dirName, this);
-    this.contents.set(dirName, directory);
-    return directory;
-  }
-
-  getItem(itemName: string): FsNode | undefined {
-    return itemName === "." ? this : this.contents.get(itemName);
-  }
-}
-
-type FsNode = FsFile | FsDirectory;
 
 interface LongContextFiles {
   tailUsed: Set<string>;
@@ -77,66 +49,11 @@ function longContextFileConstants(): LongContextFiles {
   return longContextFiles;
 }
 
-const INVALID_NAME_CHARS = '|/\\?%*:"><';
-
-/** The name a method was given, which `_validate_file_or_directory_name` tests with `c in name`. */
-function nameArg(name: PyValue): string {
-  if (typeof name !== "string") throw notIterable(name);
-  return name;
-}
-
-/** `not _validate_file_or_directory_name(name)`. */
-function hasInvalidChar(name: string): boolean {
-  for (const c of INVALID_NAME_CHARS) if (name.includes(c)) return true;
-  return false;
-}
-
-function notIterable(value: PyValue): BfclCallError {
-  if (Array.isArray(value) || value instanceof Map || value instanceof Set || isPyDict(value)) {
-    return new BfclCallError(`unhashable type: '${describePyType(value)}'`);
-  }
-  return new BfclCallError(`argument of type '${describePyType(value)}' is not iterable`);
-}
-
-/** `key in directory.contents`: only a str can match; an unhashable key raises as in Python. */
-function has(directory: FsDirectory, key: PyValue): key is string {
-  if (typeof key === "string") return directory.contents.has(key);
-  if (Array.isArray(key) || key instanceof Map || key instanceof Set || isPyDict(key)) {
-    throw new BfclCallError(`unhashable type: '${describePyType(key)}'`);
-  }
-  return false;
-}
-
-/** `"/" in destination` (destination may be any value a model passed). */
-function containsSlash(destination: PyValue): boolean {
-  if (typeof destination === "string") return destination.includes("/");
-  if (Array.isArray(destination)) return destination.includes("/");
-  if (destination instanceof Map || destination instanceof Set) return destination.has("/");
-  if (isPyDict(destination)) return Object.hasOwn(destination, "/");
-  throw new BfclCallError(`argument of type '${describePyType(destination)}' is not iterable`);
-}
-
-function readText(file: FsFile, methodName: string): string {
-  return requireStr(file.content, methodName);
-}
-
 // A directory can end up inside itself (cp of a directory into itself); Python then hits its recursion limit.
 const MAX_DEPTH = 990;
 
 function recursionError(): BfclCallError {
   return new BfclCallError("maximum recursion depth exceeded");
-}
-
-/** The vector form of a node. A directory that contains itself (after `cp` of a directory into itself) would
- * make Python's own comparison recurse forever; here its repeated occurrence is cut to a marker. */
-function serialiseNode(node: FsNode, ancestors: Set<FsDirectory>): PyValue {
-  if (node instanceof FsFile) return { __class__: "File", name: node.name, content: node.content };
-  if (ancestors.has(node)) return { __class__: "Directory", name: node.name, contents: "<cycle>" };
-  ancestors.add(node);
-  const contents = new Map<string, PyValue>();
-  for (const [name, child] of node.contents) contents.set(name, serialiseNode(child, ancestors));
-  ancestors.delete(node);
-  return { __class__: "Directory", name: node.name, contents };
 }
 
 /** Python's `f"{x:.2f}"`: exact halves (6.625 = 6784/1024) go to even, where toFixed would round up. */

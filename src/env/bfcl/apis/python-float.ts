@@ -1,6 +1,7 @@
 // Exact float operations for MathAPI where JavaScript's shortcuts differ from CPython: round(x, n) for any n
-// (CPython rounds the exact binary value, ties to even), round(int, -n), and `**` with an integral exponent
-// (computed exactly and rounded once, as a correctly rounded pow gives; V8's Math.pow may be 1 ulp off).
+// (CPython rounds the exact binary value, ties to even), round(int, -n), and `**`, computed exactly for an
+// integral exponent and correctly rounded through exp(y ln x) otherwise, as glibc's pow (nearly always) rounds;
+// V8's Math.pow can be 1 ulp off. Exact halfway results (10.0 ** 23) go to even here; glibc is not consistent.
 import { BfclCallError } from "./types.js";
 import { bitLength, mpfFromDouble } from "./binary-float.js";
 import { ln2Truncated, lnApprox } from "./exact-log.js";
@@ -17,19 +18,12 @@ export function rationalToDouble(p: bigint, q: bigint): number {
     const quotient = num / den;
     return { quotient, sticky: quotient * den !== num };
   };
-  let { quotient, sticky } = quotientAt(e);
-  while (bitLength(quotient) > 53) {
-    e += 1;
-    ({ quotient, sticky } = quotientAt(e));
-  }
-  while (bitLength(quotient) < 53 && e > -1074) {
-    e -= 1;
-    ({ quotient, sticky } = quotientAt(e));
-  }
-  // One extra bit decides the rounding; the sticky bit breaks ties.
+  let quotient = quotientAt(e).quotient;
+  while (bitLength(quotient) > 53) quotient = quotientAt(++e).quotient;
+  while (bitLength(quotient) < 53 && e > -1074) quotient = quotientAt(--e).quotient;
+  // One extra bit decides the rounding; the bits below it break ties.
   const wide = quotientAt(e - 1);
-  const roundBit = wide.quotient & 1n;
-  if (roundBit === 1n && (wide.sticky || (quotient & 1n) === 1n)) quotient += 1n;
+  if ((wide.quotient & 1n) === 1n && (wide.sticky || (quotient & 1n) === 1n)) quotient += 1n;
   return Number(quotient) * 2 ** e;
 }
 
