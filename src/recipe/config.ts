@@ -15,6 +15,9 @@ const Optimizer = z
     weight_decay: z.number().min(0).default(0),
     /** 0 turns clipping off. */
     grad_clip_norm: z.number().min(0).default(1.0),
+    /** Optimizer steps per iteration: the batch is split into this many mini-batches, one update each (PPO-style;
+     * after the first, the importance ratio and its clipping are what keep the updates near the sampling policy). */
+    mini_batches: z.number().int().min(1).default(1),
   })
   .strict();
 

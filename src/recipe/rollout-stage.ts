@@ -40,6 +40,8 @@ export async function rolloutStage(options: RolloutStageOptions): Promise<Trajec
       if (!stored.has(`${groupKey}/${sampleIndex}`)) jobs.push({ taskId, groupKey, sampleIndex });
     }
   }
+  // Said on resume only: the rollouts a killed run had finished are reused, never sampled again.
+  if (stored.size > 0) options.log(`${purpose} rollouts of iteration ${iteration}: ${stored.size} already in the store, ${jobs.length} to run`);
   const format = createToolFormat("hermes");
   let failures = 0;
   let next = 0;

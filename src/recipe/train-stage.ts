@@ -56,31 +56,32 @@ export async function trainStage(options: {
   };
   if (datums.length === 0) return metrics;
 
-  const result = await options.training.forwardBackward(
-    datums,
-    "evolver_ppo",
-    {
-      clip_low: config.loss.clip_low,
-      clip_high: config.loss.clip_high,
-      clip_high_boost: config.loss.clip_high_boost,
-      dual_clip_c: config.loss.dual_clip_c,
-      kl_beta: config.loss.kl_beta,
-      aggregation: config.loss.aggregation,
-    },
-    options.signal,
-  );
-  const step = await options.training.optimStep(
-    {
-      learning_rate: config.optimizer.learning_rate,
-      beta1: config.optimizer.beta1,
-      beta2: config.optimizer.beta2,
-      eps: config.optimizer.eps,
-      weight_decay: config.optimizer.weight_decay,
-      grad_clip_norm: config.optimizer.grad_clip_norm,
-    },
-    options.signal,
-  );
-  for (const [key, value] of Object.entries({ ...result.metrics, ...step.metrics })) metrics[`trainer/${key}`] = value;
+  const lossConfig = {
+    clip_low: config.loss.clip_low,
+    clip_high: config.loss.clip_high,
+    clip_high_boost: config.loss.clip_high_boost,
+    dual_clip_c: config.loss.dual_clip_c,
+    kl_beta: config.loss.kl_beta,
+    aggregation: config.loss.aggregation,
+  };
+  const adam = {
+    learning_rate: config.optimizer.learning_rate,
+    beta1: config.optimizer.beta1,
+    beta2: config.optimizer.beta2,
+    eps: config.optimizer.eps,
+    weight_decay: config.optimizer.weight_decay,
+    grad_clip_norm: config.optimizer.grad_clip_norm,
+  };
+  // Mini-batches take a fixed, interleaved share of the datums, so every update sees every group.
+  const count = Math.min(config.optimizer.mini_batches, datums.length);
+  for (let b = 0; b < count; b++) {
+    const batch = datums.filter((_, i) => i % count === b);
+    const result = await options.training.forwardBackward(batch, "evolver_ppo", lossConfig, options.signal);
+    const step = await options.training.optimStep(adam, options.signal);
+    for (const [key, value] of Object.entries({ ...result.metrics, ...step.metrics })) {
+      metrics[`trainer/${key}`] = (metrics[`trainer/${key}`] ?? 0) + value / count;
+    }
+  }
   metrics["train/tokens_per_second"] = sampledTokens / ((performance.now() - started) / 1000);
   return metrics;
 }
