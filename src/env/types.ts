@@ -75,6 +75,12 @@ export interface Environment {
   listTasks(split: Split): Promise<string[]>;
   profile(): Promise<EnvProfile>;
   create(taskId: string, params?: Record<string, unknown>): Promise<EnvInstance>;
+  /**
+   * A correct episode of the task, for an SFT warm start: the initial messages, then every assistant action (native
+   * tool calls) with the observations the environment answers it with, exactly as a rollout records them, so that
+   * stepping an instance with its assistant messages in order ends in success. `undefined` where the task has none.
+   */
+  referenceSolution?(taskId: string): Promise<ChatMessage[] | undefined>;
   /** Frees what the environment holds (servers, files). */
   close?(): Promise<void>;
 }

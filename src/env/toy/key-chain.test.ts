@@ -40,3 +40,20 @@ test("key chain: splits are disjoint and cover every chain; bad input is named",
   assert.throws(() => new KeyChainEnvironment({ length: 0 }), /length/);
   assert.throws(() => new KeyChainEnvironment({ colour: "red" }), /colour|Unrecognized/i);
 });
+
+test("key chain: the reference solution is the initial prompt, then letter and next digit in turn, and it succeeds", async () => {
+  const env = new KeyChainEnvironment({ length: 3, symbols: 8, seed: 7 });
+  const reference = (await env.referenceSolution("kc-502"))!;
+  assert.deepEqual(
+    reference.slice(1).map((m) => [m.role, m.content]),
+    [["user", "5"], ["assistant", env.secret[5]], ["user", "0"], ["assistant", env.secret[0]], ["user", "2"], ["assistant", env.secret[2]]],
+  );
+  for (const taskId of await env.listTasks("test")) {
+    const messages = (await env.referenceSolution(taskId))!;
+    const instance = await env.create(taskId);
+    assert.deepEqual(messages.slice(0, instance.initial.messages.length), instance.initial.messages);
+    for (const message of messages.filter((m) => m.role === "assistant")) await instance.step(message);
+    assert.equal((await instance.evaluate()).success, true, taskId);
+  }
+  await assert.rejects(env.referenceSolution("kc-9"), /no task 'kc-9'/);
+});

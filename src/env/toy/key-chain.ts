@@ -103,6 +103,20 @@ export class KeyChainEnvironment implements Environment {
     }
     return new KeyChainInstance(taskId, [...digits].map(Number), this.secret);
   }
+
+  /** Every lock opened with its secret letter. */
+  async referenceSolution(taskId: string): Promise<ChatMessage[]> {
+    const instance = await this.create(taskId);
+    const messages = structuredClone(instance.initial.messages);
+    for (let done = false; !done; ) {
+      const digit = Number(messages[messages.length - 1].content);
+      const action: ChatMessage = { role: "assistant", content: this.secret[digit] };
+      const result = await instance.step(action);
+      messages.push(action, ...result.observations);
+      done = result.done;
+    }
+    return messages;
+  }
 }
 
 class KeyChainInstance implements EnvInstance {
