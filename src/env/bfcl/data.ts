@@ -41,11 +41,14 @@ export interface BfclFuncDoc {
 }
 
 /** The package root: the nearest folder above this file whose package.json is Evolver's (works from src/ and dist/). */
+let root: string | undefined;
+
 function packageRoot(): string {
+  if (root) return root;
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const manifest = join(dir, "package.json");
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, "utf8")) as { name?: string }).name === "evolver") return dir;
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, "utf8")) as { name?: string }).name === "evolver") return (root = dir);
     const parent = dirname(dir);
     if (parent === dir) throw new EvolverError("BFCL_DATA_MISSING", "cannot find Evolver's package root to locate the BFCL data");
     dir = parent;

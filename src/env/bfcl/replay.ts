@@ -61,7 +61,7 @@ export function serializeVector(vector: BfclVector): string {
     id: vector.id,
     involved_classes: vector.involved_classes,
     initial_config: vector.initial_config,
-    turns: vector.turns.map((turn) => ({ calls: turn.calls.map((c) => ({ call: c.call, result: c.result })), state: turn.state })),
+    turns: vector.turns.map((turn) => ({ calls: turn.calls.map((c) => ({ call: c.call, result: c.result })), state: setsAsSortedLists(turn.state) })),
   } as unknown as PyDict;
   return pyJsonDumps(ordered, { compact: true, ensureAscii: false });
 }
@@ -130,6 +130,34 @@ function checkReplayInput(row: unknown, where: string): BfclReplayInput {
   return entry as BfclReplayInput;
 }
 
+/** The README's state serialisation writes a set (MessageAPI.generated_ids) as a list sorted ascending. */
+function setsAsSortedLists<T extends PyValue>(value: T): T {
+  if (value instanceof Set) return [...value].sort(ascending) as T;
+  if (Array.isArray(value)) return (value.some(hasSet) ? value.map(setsAsSortedLists) : value) as T;
+  if (value instanceof Map) {
+    const entries = [...(value as Map<number | string, PyValue>)];
+    return new Map(entries.map(([k, v]): [number | string, PyValue] => [k, setsAsSortedLists(v)])) as T;
+  }
+  if (isPyDict(value)) {
+    if (!hasSet(value)) return value;
+    const copy: PyDict = {};
+    for (const [k, v] of Object.entries(value)) copy[k] = setsAsSortedLists(v);
+    return copy as T;
+  }
+  return value;
+}
+
+function hasSet(value: PyValue): boolean {
+  if (value instanceof Set) return true;
+  if (Array.isArray(value)) return value.some(hasSet);
+  if (value instanceof Map) return [...value.values()].some(hasSet);
+  return isPyDict(value) && Object.values(value).some(hasSet);
+}
+
+function ascending(x: number | string, y: number | string): number {
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
 // ---- comparison ----
 
 /** Where two values first differ (a dotted path), or undefined when equal as the README defines it for states:
@@ -169,7 +197,7 @@ function join(path: string, key: string): string {
 function normalize(value: PyValue | undefined): PyValue | undefined {
   if (value instanceof PyFloat) return value.value;
   if (value instanceof PyTuple) return value.items;
-  if (value instanceof Set) return [...value].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+  if (value instanceof Set) return [...value].sort(ascending);
   if (value instanceof Map) {
     const dict: PyDict = {};
     for (const [k, v] of value) dict[String(k)] = v;

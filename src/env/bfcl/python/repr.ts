@@ -8,6 +8,12 @@ export function formatPyFloat(x: number): string {
   if (x === Infinity) return "inf";
   if (x === -Infinity) return "-inf";
   if (x === 0) return Object.is(x, -0) ? "-0.0" : "0.0";
+  const magnitude = Math.abs(x);
+  if (magnitude >= 1e-4 && magnitude < 1e16) {
+    // Here JS also prints fixed notation with the same shortest digits; only the `.0` may be missing.
+    const text = String(x);
+    return text.includes(".") ? text : `${text}.0`;
+  }
   const sign = x < 0 ? "-" : "";
   const { digits, exponent } = shortestDigits(Math.abs(x));
   // CPython's 'r' format switches to exponent notation when the decimal point position is <= -4 or > 16.
@@ -117,9 +123,15 @@ export interface PyJsonOptions {
 
 const JSON_ESCAPES: Record<string, string> = { '"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f" };
 
+// ensure_ascii escapes every code unit outside space..~ (astral characters become their surrogate pair).
+const ESCAPE_ASCII = /["\\\u0000-\u001f\u007f-\uffff]/;
+const ESCAPE_ASCII_ALL = new RegExp(ESCAPE_ASCII.source, "g");
+const ESCAPE_UNICODE = /["\\\u0000-\u001f]/;
+const ESCAPE_UNICODE_ALL = new RegExp(ESCAPE_UNICODE.source, "g");
+
 function jsonString(text: string, ensureAscii: boolean): string {
-  // ensure_ascii escapes every code unit outside space..~ (astral characters become their surrogate pair).
-  const pattern = ensureAscii ? /["\\\u0000-\u001f\u007f-\uffff]/g : /["\\\u0000-\u001f]/g;
+  if (!(ensureAscii ? ESCAPE_ASCII : ESCAPE_UNICODE).test(text)) return `"${text}"`;
+  const pattern = ensureAscii ? ESCAPE_ASCII_ALL : ESCAPE_UNICODE_ALL;
   return `"${text.replace(pattern, (ch) => JSON_ESCAPES[ch] ?? "\\u" + hex(ch.charCodeAt(0), 4))}"`;
 }
 
