@@ -10,7 +10,7 @@ import { replayVectorFile, resolveBfclDataDir } from "../env/index.js";
 import { envReplayCommand } from "./env-replay.js";
 
 const data = resolveBfclDataDir();
-const ids = ["multi_turn_base_2", "multi_turn_base_6", "multi_turn_base_0", "multi_turn_base_10"];
+const ids = ["multi_turn_base_2", "multi_turn_base_6", "multi_turn_base_0", "multi_turn_base_14"];
 
 function linesWithIds(path: string): string[] {
   const lines = readFileSync(path, "utf8").split("\n");
