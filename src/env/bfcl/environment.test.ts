@@ -18,7 +18,8 @@ async function playGroundTruth(taskId: string, category: BfclCategoryName) {
   const truth = loadBfclGroundTruth(category).get(taskId)!;
   const instance = await env.create(taskId);
   const seen: { observations: ChatMessage[]; tools?: unknown[] }[] = [];
-  for (let turn = 0; turn < truth.length; turn++) {
+  const turns = instance.initial.info.turns as number;
+  for (let turn = 0; turn < turns; turn++) {
     if (truth[turn].length > 0) seen.push(await instance.step(assistantCalling(truth[turn], turn)));
     seen.push(await instance.step(done));
   }
@@ -41,6 +42,22 @@ test("an episode driven by the ground truth's calls reaches success", async () =
   assert.equal(evaluation.score, 1);
   assert.equal(evaluation.details.turnAccuracy, 1);
   await assert.rejects(instance.step(done), /finished/);
+});
+
+test("every task is solvable: ground-truth episodes succeed for all 800 but the upstream v3 bug base_154", async () => {
+  // multi_turn_base_154 has 5 question turns and 6 ground-truth turns, so BFCL v3 fails every model on it.
+  const failures: string[] = [];
+  for (const split of ["train", "val", "test"] as const) {
+    for (const id of await env.listTasks(split)) {
+      const category = id.replace(/^multi_turn_/, "").replace(/_\d+$/, "") as BfclCategoryName;
+      const { instance } = await playGroundTruth(id, category);
+      const evaluation = await instance.evaluate();
+      if (!evaluation.success) failures.push(`${id}: ${evaluation.details.error}`);
+    }
+  }
+  assert.deepEqual(failures, [
+    "multi_turn_base_154: Model was force-terminated during inference phase. The length of the model result turns (5) does not match the length of the ground truth turns (6).",
+  ]);
 });
 
 test("an episode that skips a turn's calls fails, naming that turn", async () => {

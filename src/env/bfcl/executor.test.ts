@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { BfclCallError, type BfclApiClass } from "./apis/types.js";
 import { BfclExecution, bfclCategory, isLongContextEntry } from "./executor.js";
-import { pyFloat, type PyDict } from "./python/value.js";
+import { pyFloat, type PyDict, type PyValue } from "./python/value.js";
+import { parseBfclCall } from "./python/call-parser.js";
 
 // A small backend with the shapes the executor must handle: defaults, a Python exception, a JS crash.
 const Probe: BfclApiClass = {
@@ -21,6 +22,7 @@ const Probe: BfclApiClass = {
         echo: { params: [{ name: "text", required: true }, { name: "times", required: false }], call: (a) => ({ text: a.text, times: a.times ?? 1 }) },
         pair: { params: [{ name: "a", required: true }, { name: "b", required: true }, { name: "c", required: true }], call: () => null },
         none: { params: [], call: () => [pyFloat(1), 2] },
+        keep: { params: [{ name: "items", required: true }], call: (a) => ((a.items as PyValue[]).push("added"), a.items) },
         raises: { params: [], call: () => { throw new BfclCallError("'missing'"); } },
         crashes: { params: [{ name: "x", required: true }], call: (a) => (a.x as unknown as { y: { z: number } }).y.z },
       },
@@ -74,4 +76,13 @@ test("the real class table: TicketAPI executes with Python's argument errors", (
   const execution = new BfclExecution({ id: "multi_turn_base_1", involved_classes: ["TicketAPI"], initial_config: {} });
   assert.equal(execution.executeText("get_ticket()"), "Error during execution: TicketAPI.get_ticket() missing 1 required positional argument: 'ticket_id'");
   assert.equal(execution.executeText("ticket_login(username='u', password='p')"), '{"success": true}');
+});
+
+test("a call's list arguments are fresh each time, as Python evaluates literals anew", () => {
+  // A backend that keeps and mutates a list it was given must not change the recorded call (the grader re-runs it).
+  const call = parseBfclCall("keep(items=['a'])");
+  const execution = new BfclExecution(entry(), { classes: { Probe } });
+  assert.equal(execution.execute(call), "['a', 'added']");
+  assert.equal(execution.execute(call), "['a', 'added']");
+  assert.deepEqual(call.keyword, [["items", ["a"]]]);
 });

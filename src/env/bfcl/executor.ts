@@ -114,16 +114,18 @@ function errorText(error: unknown): string {
 }
 
 /** Binds a call's arguments to the Python signature, raising CPython 3.10's TypeError texts in its order:
- * unexpected or repeated keywords first, then too many positional arguments, then missing ones. */
+ * unexpected or repeated keywords first, then too many positional arguments, then missing ones. The values are
+ * copies: Python evaluates a call's literals afresh each time, and backends keep (and later mutate) the lists
+ * they are given, so a call run twice (episode, then grader) must not share them. */
 export function bindArguments(qualname: string, method: BfclMethod, call: BfclCall): Record<string, PyValue> {
   const params = method.params;
   const args: Record<string, PyValue> = {};
   const bound = Math.min(call.positional.length, params.length);
-  for (let i = 0; i < bound; i++) args[params[i].name] = call.positional[i];
+  for (let i = 0; i < bound; i++) args[params[i].name] = deepCopy(call.positional[i]);
   for (const [name, value] of call.keyword) {
     if (!params.some((p) => p.name === name)) throw new BfclCallError(`${qualname}() got an unexpected keyword argument '${name}'`);
     if (Object.hasOwn(args, name)) throw new BfclCallError(`${qualname}() got multiple values for argument '${name}'`);
-    args[name] = value;
+    args[name] = deepCopy(value);
   }
   if (call.positional.length > params.length) {
     // Python counts `self` among the positional arguments of a bound method.
