@@ -20,6 +20,7 @@ import {
 import { BfclExecution } from "./executor.js";
 import { gradeBfclEntry } from "./grader.js";
 import { parseBfclCalls, type BfclCall } from "./python/call-parser.js";
+import { bfclReferenceSolution } from "./reference.js";
 import { toolCallToBfclCall } from "./tool-calls.js";
 
 export const BfclEnvironmentOptions = z
@@ -100,6 +101,11 @@ export class BfclEnvironment implements Environment {
     const parsed = InstanceParams.safeParse(params);
     if (!parsed.success) throw new EvolverError("ENV_BAD_PARAMS", `bfcl-v3 params: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
     return new BfclInstance(task, parsed.data.format, this.options);
+  }
+
+  /** The ground truth played as native calls through a fresh instance (reference.ts); undefined for base_154. */
+  async referenceSolution(taskId: string): Promise<ChatMessage[] | undefined> {
+    return bfclReferenceSolution(this, taskId);
   }
 }
 
