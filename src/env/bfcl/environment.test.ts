@@ -131,4 +131,7 @@ test("registered as bfcl-v3; the profile lists the eight classes and their funct
   const fs = profile.entities.find((e) => e.name === "GorillaFileSystem")!;
   assert.ok(fs.operations.some((o) => o.name === "cd" && o.description.length > 0));
   assert.match(fs.description, /file system/);
+  const vehicle = profile.entities.find((e) => e.name === "VehicleControlAPI")!;
+  assert.equal(vehicle.attributes.fuelLevel, "float");
+  assert.equal(vehicle.attributes.engine_state, "str");
 });

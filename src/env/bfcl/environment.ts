@@ -17,10 +17,12 @@ import {
   type BfclCategoryName,
   type BfclQuestionEntry,
 } from "./data.js";
+import { BFCL_API_CLASSES, BFCL_STATELESS_CLASSES } from "./apis/index.js";
 import { BfclExecution } from "./executor.js";
 import { gradeBfclEntry } from "./grader.js";
 import { parseBfclCalls, type BfclCall } from "./python/call-parser.js";
 import { bfclReferenceSolution } from "./reference.js";
+import { describePyType } from "./python/value.js";
 import { toolCallToBfclCall } from "./tool-calls.js";
 
 export const BfclEnvironmentOptions = z
@@ -260,7 +262,7 @@ export function bfclProfile(dataDir?: string): EnvProfile {
     return {
       name: className,
       description: (cut >= 0 ? first.slice(0, cut) : "").trim(),
-      attributes: {},
+      attributes: defaultAttributes(className),
       operations: functions.map((doc) => {
         const at = doc.description.indexOf("Tool description:");
         return { name: doc.name, description: (at >= 0 ? doc.description.slice(at + "Tool description:".length) : doc.description).trim() };
@@ -279,4 +281,13 @@ export function bfclProfile(dataDir?: string): EnvProfile {
       notes: "Tasks span several user turns; later turns depend on the state earlier calls left behind.",
     },
   };
+}
+
+/** A class's public attributes with their Python types, as a fresh instance with an empty scenario has them. */
+function defaultAttributes(className: string): Record<string, string> {
+  const apiClass = BFCL_API_CLASSES[className];
+  if (!apiClass) return {};
+  const instance = apiClass.create();
+  if (!BFCL_STATELESS_CLASSES.has(className)) instance.loadScenario({}, false);
+  return Object.fromEntries(Object.entries(instance.state()).map(([name, value]) => [name, describePyType(value)]));
 }
