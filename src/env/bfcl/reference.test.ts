@@ -3,10 +3,10 @@ import assert from "node:assert/strict";
 import type { ChatMessage } from "../../core/messages.js";
 import { BFCL_CATEGORIES } from "./data.js";
 import { BFCL_FUNCTIONS_UPDATED, BfclEnvironment } from "./environment.js";
-import { BFCL_REFERENCE_CANNOT, BFCL_REFERENCE_DONE, bfclReferenceSolution } from "./reference.js";
+import { BFCL_REFERENCE_CANNOT, BFCL_REFERENCE_DONE } from "./reference.js";
 
 const env = new BfclEnvironment();
-const reference = async (taskId: string) => (await bfclReferenceSolution(env, taskId))!;
+const reference = async (taskId: string) => (await env.referenceSolution(taskId))!;
 const assistants = (messages: ChatMessage[]) => messages.filter((m) => m.role === "assistant");
 
 test("reference solutions replay to success in every category, observation for observation", async () => {
@@ -68,6 +68,6 @@ test("turns without ground-truth calls are declined; miss_func's functions retur
 });
 
 test("an entry with more ground-truth turns than questions has no reference", async () => {
-  assert.equal(await bfclReferenceSolution(env, "multi_turn_base_154"), undefined);
-  await assert.rejects(bfclReferenceSolution(env, "multi_turn_base_9999"), /no task/);
+  assert.equal(await env.referenceSolution("multi_turn_base_154"), undefined);
+  await assert.rejects(env.referenceSolution("multi_turn_base_9999"), /no task/);
 });
