@@ -3,7 +3,7 @@
 // moment) and resumed each time ends with what an uninterrupted run has: every rollout, verdict, checkpoint and
 // metric once. Rows written before a kill are never rewritten, and the rollouts a killed process had finished are
 // not sampled again (the resumed process says how many it reused). The killed process's trainer does not outlive it.
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { writeTinyModel } from "../llm/index.js";
+import { resolvePython } from "../train/index.js";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const cliMain = join(repoRoot, "src/cli/main.ts");
@@ -33,7 +34,9 @@ interface CliProcess {
 
 /** `node --import tsx src/cli/main.ts ...`: one process, so a SIGKILL to its pid is a SIGKILL to the CLI itself. */
 function startCli(args: string[]): CliProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", cliMain, ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+  // the Python with torch, found once here rather than probed again by every launch
+  const env = { ...process.env, EVOLVER_PYTHON: resolvePython() };
+  const child = spawn(process.execPath, ["--import", "tsx", cliMain, ...args], { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout!.on("data", (chunk) => (output += chunk));
   child.stderr!.on("data", (chunk) => (output += chunk));
@@ -168,9 +171,13 @@ function reuseLines(output: string): Map<string, [number, number]> {
 
 /** Where the store and the run's files for the shared test below live; the `evolver runs` test reads them too. */
 const fixture = { dir: "", store: "", runId: "" };
+after(() => {
+  if (fixture.dir) rmSync(fixture.dir, { recursive: true, force: true });
+});
 
 test("an evolve run SIGKILLed in every phase resumes to the same rows, with nothing lost and nothing done twice", { timeout: 300_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "evolver-resume-"));
+  fixture.dir = dir;
   const model = join(dir, "model");
   writeTinyModel(model);
   const storePath = join(dir, "runs.db");
@@ -201,8 +208,10 @@ test("an evolve run SIGKILLed in every phase resumes to the same rows, with noth
   const rowsAt = (purpose: string, iteration: number) => reader.count("trajectories WHERE purpose = ? AND iteration = ?", purpose, iteration);
 
   /** SIGKILL, then: the trainer it started follows it (its stdin closes); the store as the kill left it. */
-  const kill = async (cli: CliProcess, label: string): Promise<Snapshot> => {
+  const kill = async (cli: CliProcess, label: string, { trainerRunning = true } = {}): Promise<Snapshot> => {
     const trainers = trainerPids(dir);
+    // (the check below would pass vacuously if the trainer could not be found)
+    if (trainerRunning) assert.equal(trainers.length, 1, `${label}: one trainer runs at the kill`);
     cli.child.kill("SIGKILL");
     const { signal } = await cli.exited;
     assert.equal(signal, "SIGKILL", `${label}: the CLI ended on its own before the kill:\n${cli.output()}`);
@@ -300,10 +309,11 @@ test("an evolve run SIGKILLed in every phase resumes to the same rows, with noth
 
     // 6. killed at a random moment (it may land in start-up, in iteration 5, in the last eval, or after the end)
     cli = resume();
-    const delay = 300 + Math.floor(Math.random() * 4000);
+    await waitUntil(cli, "the resumed run's first line", () => cli.output().includes("resuming"));
+    const delay = Math.floor(Math.random() * 3000);
     await Promise.race([sleep(delay), cli.exited]);
     if (cli.child.exitCode === null && cli.child.signalCode === null) {
-      before = await kill(cli, `kill 6 (random, after ${delay} ms)`);
+      before = await kill(cli, `kill 6 (random, after ${delay} ms)`, { trainerRunning: false });
       snapshots.push(before);
     }
 
@@ -353,6 +363,52 @@ test("an evolve run SIGKILLed in every phase resumes to the same rows, with noth
   } finally {
     db.close();
   }
-  fixture.dir = dir;
   fixture.store = storePath;
+});
+
+/** Runs the CLI to its end: exit code and what it printed on each stream. */
+async function runToEnd(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", cliMain, ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk) => (stdout += chunk));
+  child.stderr.on("data", (chunk) => (stderr += chunk));
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  return { code, stdout, stderr };
+}
+
+test("evolver runs lists the resumed run; runs show prints its counts, every iteration's metrics and its last checkpoint", async (t) => {
+  if (!fixture.store) return t.skip("needs the store of the resume test above");
+  const [list, show, json, unknown] = await Promise.all([
+    runToEnd(["runs", "--store", fixture.store]),
+    runToEnd(["runs", "show", fixture.runId, "--store", fixture.store]),
+    runToEnd(["runs", "show", fixture.runId, "--store", fixture.store, "--json"]),
+    runToEnd(["runs", "show", "run-nope", "--store", fixture.store]),
+  ]);
+  assert.equal(list.code, 0, list.stderr);
+  assert.match(list.stdout, new RegExp(`^${fixture.runId}\\s+done\\s+${ITERATIONS} it\\s+\\S+\\s+resume-test$`, "m"));
+
+  assert.equal(show.code, 0, show.stderr);
+  assert.match(show.stdout, new RegExp(`run ${fixture.runId} \\(resume-test\\): done`));
+  assert.match(show.stdout, new RegExp(`completed iterations: ${ITERATIONS}\\b`));
+  const trajectories = ITERATIONS * TRAIN_PER_ITERATION + EVAL_ITERATIONS.length * EVAL_TASKS;
+  assert.match(show.stdout, new RegExp(`trajectories ${trajectories}, step verdicts ${ITERATIONS * TRAIN_PER_ITERATION}, checkpoints ${ITERATIONS}\\b`));
+  // the metrics table: a header naming the metrics, then one row per iteration (-1 is the eval before any update)
+  const lines = show.stdout.split("\n");
+  const header = lines.findIndex((line) => /^\s*iter\s/.test(line));
+  assert.ok(header >= 0, show.stdout);
+  const columns = lines[header].trim().split(/\s+/);
+  for (const name of ["train/reward", "train/success", "eval/success", "attribution/judged"]) assert.ok(columns.includes(name), name);
+  const rows = lines.slice(header + 1).filter((line) => /^\s*-?\d+\s/.test(line));
+  assert.deepEqual(rows.map((row) => Number(row.trim().split(/\s+/)[0])), [-1, ...Array(ITERATIONS).keys()]);
+  const reported = JSON.parse(json.stdout) as { run: { status: string }; metrics: { iteration: number; name: string; value: number }[] };
+  assert.equal(reported.run.status, "done");
+  const judged = reported.metrics.filter((m) => m.name === "attribution/judged").map((m) => [m.iteration, m.value]);
+  assert.deepEqual(judged, [...Array(ITERATIONS).keys()].map((i) => [i, TRAIN_PER_ITERATION]));
+  assert.match(show.stdout, new RegExp(`latest checkpoint: iteration ${ITERATIONS - 1} training tinker://\\S+/weights/it-${ITERATIONS - 1}`));
+
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /no run 'run-nope'/);
+  assert.match(unknown.stderr, new RegExp(fixture.runId), "the error names the runs the store has");
+  assert.doesNotMatch(unknown.stderr, /^\s+at /m, "no stack trace");
 });
