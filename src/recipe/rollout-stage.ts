@@ -74,5 +74,7 @@ export async function rolloutStage(options: RolloutStageOptions): Promise<Trajec
   };
   await Promise.all(Array.from({ length: Math.min(config.rollout.concurrency, jobs.length) }, worker));
   if (failures > 0) options.log(`${failures} of ${jobs.length} rollouts failed in iteration ${iteration} (${purpose}); they are left out`);
-  return [...stored.values()];
+  // In a fixed order, not the order the rollouts happened to end in: the update (its datums, its mini-batches) is
+  // then the same whether the rollouts came from one process or from a killed one and its resumption.
+  return [...stored.values()].sort((a, b) => (a.groupKey === b.groupKey ? a.sampleIndex - b.sampleIndex : a.groupKey < b.groupKey ? -1 : 1));
 }
