@@ -1,0 +1,90 @@
+// `evolver evolve` on bad input, through the real command line: a clear message naming the problem and the right exit
+// status (1 for a bad run or config, 2 for bad usage), never a stack trace. (The run itself, killed and resumed, is
+// tested in src/recipe/resume.test.ts.)
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
+
+const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
+
+async function evolver(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "src/cli/main.ts"), ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk) => (stdout += chunk));
+  child.stderr.on("data", (chunk) => (stderr += chunk));
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  return { code, stdout, stderr };
+}
+
+const noStackTrace = (stderr: string) => assert.doesNotMatch(stderr, /^\s+at /m, `no stack trace:\n${stderr}`);
+
+test("evolver evolve: an unknown run, neither or both of --config and --resume, a config with unknown keys", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "evolver-evolve-cli-"));
+  try {
+    const store = join(dir, "runs.db");
+    const badConfig = join(dir, "bad.yaml");
+    writeFileSync(
+      badConfig,
+      [
+        "run: { nme: x, seed: 1.5 }",
+        "env: { type: key-chain, optons: {} }",
+        "rollout: { group_sise: 4, concurrency: 0 }",
+        "schedule: { iterations: ten }",
+        "extra: 1",
+        "",
+      ].join("\n"),
+    );
+    const [unknownRun, neither, both, bad, missing] = await Promise.all([
+      evolver(["evolve", "--resume", "nope", "--store", store]),
+      evolver(["evolve"]),
+      evolver(["evolve", "--config", badConfig, "--resume", "nope", "--store", store]),
+      evolver(["evolve", "--config", badConfig, "--set", "loss.clip_lo=0.1", "--store", store]),
+      evolver(["evolve", "--config", join(dir, "missing.yaml"), "--store", store]),
+    ]);
+
+    assert.equal(unknownRun.code, 1, unknownRun.stderr);
+    assert.match(unknownRun.stderr, /^evolver evolve: RUN_UNKNOWN: no run 'nope' in .*runs\.db \(the store is empty\)$/m);
+    noStackTrace(unknownRun.stderr);
+
+    for (const usage of [neither, both]) {
+      assert.equal(usage.code, 2);
+      assert.match(usage.stderr, /give either --config or --resume\nusage: evolver evolve --config RUN\.yaml .*\| --resume RUN/);
+      noStackTrace(usage.stderr);
+    }
+
+    // every problem at once, each with its path, in the file and in the overrides alike
+    assert.equal(bad.code, 1, bad.stderr);
+    assert.match(bad.stderr, /CONFIG_INVALID: .*bad\.yaml has 9 problem\(s\)/);
+    for (const problem of [
+      /run: Unrecognized key: "nme"/,
+      /run\.seed: .*expected int/,
+      /env: Unrecognized key: "optons"/,
+      /policy: .*expected object/,
+      /rollout: Unrecognized key: "group_sise"/,
+      /rollout\.concurrency: Too small/,
+      /schedule\.iterations: .*expected number/,
+      /loss: Unrecognized key: "clip_lo"/,
+      /\(root\): Unrecognized key: "extra"/,
+    ]) {
+      assert.match(bad.stderr, problem);
+    }
+    noStackTrace(bad.stderr);
+    if (existsSync(store)) {
+      const db = new Database(store, { readonly: true });
+      assert.equal((db.prepare("SELECT count(*) AS n FROM runs").get() as { n: number }).n, 0, "bad input starts no run");
+      db.close();
+    }
+
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /CONFIG_NOT_FOUND: cannot read config .*missing\.yaml: ENOENT/);
+    noStackTrace(missing.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
