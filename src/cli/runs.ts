@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { RunStore } from "../store/index.js";
 import type { Command } from "./command.js";
 import { parseOptions } from "./command.js";
@@ -15,6 +16,11 @@ export const runsCommand: Command = {
       usage,
       true,
     );
+    // Opening a store creates it: a mistyped --store would leave an empty database behind and list nothing.
+    if (!existsSync(values.store!)) {
+      console.error(`evolver runs: no run store at ${values.store} (evolver evolve creates one; --store names another)`);
+      return 1;
+    }
     const store = new RunStore(values.store!);
     try {
       if (positionals[0] === "show" && positionals[1]) return show(store, positionals[1], values.json!);

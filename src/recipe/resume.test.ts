@@ -379,11 +379,13 @@ async function runToEnd(args: string[]): Promise<{ code: number | null; stdout: 
 
 test("evolver runs lists the resumed run; runs show prints its counts, every iteration's metrics and its last checkpoint", async (t) => {
   if (!fixture.store) return t.skip("needs the store of the resume test above");
-  const [list, show, json, unknown] = await Promise.all([
+  const missingStore = join(fixture.dir, "no-such.db");
+  const [list, show, json, unknown, missing] = await Promise.all([
     runToEnd(["runs", "--store", fixture.store]),
     runToEnd(["runs", "show", fixture.runId, "--store", fixture.store]),
     runToEnd(["runs", "show", fixture.runId, "--store", fixture.store, "--json"]),
     runToEnd(["runs", "show", "run-nope", "--store", fixture.store]),
+    runToEnd(["runs", "--store", missingStore]),
   ]);
   assert.equal(list.code, 0, list.stderr);
   assert.match(list.stdout, new RegExp(`^${fixture.runId}\\s+done\\s+${ITERATIONS} it\\s+\\S+\\s+resume-test$`, "m"));
@@ -411,4 +413,8 @@ test("evolver runs lists the resumed run; runs show prints its counts, every ite
   assert.match(unknown.stderr, /no run 'run-nope'/);
   assert.match(unknown.stderr, new RegExp(fixture.runId), "the error names the runs the store has");
   assert.doesNotMatch(unknown.stderr, /^\s+at /m, "no stack trace");
+
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /no run store at .*no-such\.db/);
+  assert.equal(existsSync(missingStore), false, "reading runs creates no store");
 });
