@@ -41,3 +41,19 @@ test("config: YAML file plus dotted overrides; a missing file is named", () => {
   assert.throws(() => loadConfig(path), /not valid YAML/);
   assert.throws(() => loadConfig(path, ["novalue"]), /CONFIG|YAML|key\.path=value/);
 });
+
+test("config: the SFT warm start is off by default, with documented defaults; its section is strict", () => {
+  const config = parseConfig({ env: { type: "bfcl-v3" }, policy: { base_model: "m" } });
+  assert.deepEqual(config.sft, { enabled: false, epochs: 1, tasks: 64, batch_size: 16, learning_rate: 1e-4 });
+  const on = parseConfig({ env: { type: "bfcl-v3" }, policy: { base_model: "m" }, sft: { enabled: true, epochs: 3 } });
+  assert.equal(on.sft.enabled, true);
+  assert.equal(on.sft.epochs, 3);
+  assert.equal(on.sft.batch_size, 16);
+  assert.throws(
+    () => parseConfig({ env: { type: "bfcl-v3" }, policy: { base_model: "m" }, sft: { epochs: 0, batch_size: 2.5, learning_rate: -1, warmup: 10 } }),
+    (error: Error) => {
+      for (const problem of [/sft\.epochs/, /sft\.batch_size/, /sft\.learning_rate/, /warmup/]) assert.match(error.message, problem);
+      return true;
+    },
+  );
+});

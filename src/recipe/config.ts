@@ -122,6 +122,21 @@ export const EvolveConfig = z
       })
       .strict()
       .prefault({}),
+    /** A supervised warm start before the first iteration, on the environment's reference solutions (BFCL's ground
+     * truth): cross-entropy on the assistant's tokens only. The other AdamW settings come from `optimizer`. */
+    sft: z
+      .object({
+        enabled: z.boolean().default(false),
+        /** Passes over the reference sequences. */
+        epochs: z.number().int().min(1).default(1),
+        /** Train tasks to learn from (those without a reference solution are passed over). */
+        tasks: z.number().int().min(1).default(64),
+        /** Sequences per optimizer step. */
+        batch_size: z.number().int().min(1).default(16),
+        learning_rate: z.number().positive().default(1e-4),
+      })
+      .strict()
+      .prefault({}),
     schedule: z
       .object({
         iterations: z.number().int().min(1).default(20),

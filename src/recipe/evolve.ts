@@ -4,7 +4,8 @@
 // and every few iterations evaluates on held-out tasks. Everything is written to the run store as it happens, and
 // every phase can be redone from what the store holds, so a run killed at any moment resumes with nothing lost and
 // nothing done twice: stored rollouts and verdicts are reused, and an update whose checkpoint was not recorded is
-// redone from the previous checkpoint on the same data.
+// redone from the previous checkpoint on the same data. Where configured, an SFT warm start on the environment's
+// reference solutions comes before the first iteration (sft-stage.ts), recorded and checkpointed the same way.
 //
 // Self-questioning (task synthesis) will plug in where tasks are picked, self-navigating (experience retrieval and
 // summarization) around the rollout stage; both read and write the same store.
@@ -20,6 +21,7 @@ import { deriveSeed, sampleFromPool } from "./seeds.js";
 import { rolloutStage } from "./rollout-stage.js";
 import { attributionStage } from "./attribution-stage.js";
 import { trainStage } from "./train-stage.js";
+import { SFT_DONE, SFT_ITERATION, sftStage } from "./sft-stage.js";
 
 export interface EvolveOptions {
   /** A new run's config; ignored when resuming (the stored config is used). */
@@ -35,7 +37,7 @@ export interface EvolveOptions {
 export interface EvolveResult {
   runId: string;
   iterations: number;
-  /** Held-out results: iteration -1 is the policy before any update. */
+  /** Held-out results: iteration -1 is the policy before any update (after the SFT warm start, where configured). */
   evaluations: { iteration: number; success: number; score: number }[];
 }
 
@@ -84,6 +86,17 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
     if (latest) {
       await policy.training.loadWeights(latest.path, { optimizer: true });
       log(`loaded checkpoint of iteration ${latest.iteration}: ${latest.path}`);
+    }
+    if (config.sft.enabled && store.iterationPhase(id, SFT_ITERATION) !== SFT_DONE) {
+      // Until its weights are saved, an interrupted warm start is redone from the base weights.
+      store.setIterationPhase(id, SFT_ITERATION, "sft");
+      const metrics = await sftStage({ config, env, training: policy.training, template: policy.template, tasks: trainPool, signal: options.signal, log });
+      const path = await policy.training.saveWeights("sft", { overwrite: true });
+      store.db.transaction(() => {
+        store.saveMetrics(id, SFT_ITERATION, metrics);
+        store.saveCheckpoint(id, { iteration: SFT_ITERATION, kind: "training", path });
+        store.setIterationPhase(id, SFT_ITERATION, SFT_DONE);
+      })();
     }
 
     const evaluations: EvolveResult["evaluations"] = evaluationsSoFar(store, id);

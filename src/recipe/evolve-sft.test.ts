@@ -1,0 +1,61 @@
+// The SFT warm start inside an evolve run (key-chain, tiny model, real local trainer): it runs before the first
+// iteration, is recorded as iteration -2 with its own checkpoint, and a resumed run neither skips an unfinished
+// warm start nor redoes a finished one.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { writeTinyModel } from "../llm/index.js";
+import { RunStore } from "../store/index.js";
+import { parseConfig } from "./config.js";
+import { runEvolve } from "./evolve.js";
+import { SFT_DONE, SFT_ITERATION } from "./sft-stage.js";
+
+const dir = mkdtempSync(join(tmpdir(), "evolver-evolve-sft-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test("evolve: an SFT warm start interrupted is redone on resume, a finished one never again", async () => {
+  writeTinyModel(join(dir, "tiny"), { formats: ["hf"], seed: 3 });
+  const storePath = join(dir, "runs.db");
+  const config = parseConfig({
+    run: { name: "sft", store: storePath, output_dir: join(dir, "runs") },
+    env: { type: "key-chain" },
+    policy: { base_model: join(dir, "tiny") },
+    sft: { enabled: true, epochs: 6, tasks: 64, batch_size: 8, learning_rate: 3e-3 },
+    rollout: { group_size: 2, tasks_per_iteration: 2, max_steps: 3, max_tokens_per_step: 2, concurrency: 4 },
+    schedule: { iterations: 1, eval_every: 1, eval_tasks: 12 },
+  });
+
+  // Stopped after the first epoch: nothing of the warm start is kept.
+  const controller = new AbortController();
+  const firstLines: string[] = [];
+  const log = (line: string) => {
+    firstLines.push(line);
+    if (/^sft: epoch 1\//.test(line)) controller.abort();
+  };
+  await assert.rejects(runEvolve({ config, log, signal: controller.signal }), /stopped/);
+  const runId = /run (\S+)/.exec(firstLines[0])![1];
+  let store = new RunStore(storePath);
+  assert.equal(store.iterationPhase(runId, SFT_ITERATION), "sft");
+  assert.equal(store.listCheckpoints(runId).length, 0);
+  store.close();
+
+  const resumedLines: string[] = [];
+  const result = await runEvolve({ resume: runId, storePath, log: (line) => resumedLines.push(line) });
+  assert.ok(resumedLines.some((line) => /^sft: epoch 6\/6/.test(line)), resumedLines.join("\n"));
+  store = new RunStore(storePath);
+  assert.equal(store.iterationPhase(runId, SFT_ITERATION), SFT_DONE);
+  assert.deepEqual(store.listCheckpoints(runId).map((c) => [c.iteration, c.kind]), [[SFT_ITERATION, "training"], [0, "training"]]);
+  const sftMetrics = store.listMetrics(runId).filter((m) => m.iteration === SFT_ITERATION);
+  assert.deepEqual(sftMetrics.filter((m) => /^sft\/loss_epoch_/.test(m.name)).map((m) => m.name).sort(), [1, 2, 3, 4, 5, 6].map((e) => `sft/loss_epoch_${e}`));
+  store.close();
+  console.log(`held-out evaluations: ${JSON.stringify(result.evaluations)}`);
+  // Iteration -1's evaluation sees the warm-started policy.
+  const warm = result.evaluations.find((e) => e.iteration === -1)!;
+  assert.ok(warm.success >= 0.5, JSON.stringify(result.evaluations));
+
+  const againLines: string[] = [];
+  await runEvolve({ resume: runId, storePath, log: (line) => againLines.push(line) });
+  assert.ok(!againLines.some((line) => line.startsWith("sft:")), againLines.join("\n"));
+});

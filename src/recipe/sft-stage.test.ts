@@ -1,0 +1,123 @@
+// The SFT warm start on key-chain with the tiny model and the real local trainer, and the token layout of reference
+// sequences against the template and against real token rollouts.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { createToolFormat, runRollout, trainingSequences, type Trajectory } from "../agent/index.js";
+import { BfclEnvironment, KeyChainEnvironment, type Environment } from "../env/index.js";
+import { Qwen2ChatTemplate, Tokenizer, writeTinyModel } from "../llm/index.js";
+import { LocalTrainer, type TinkerClient, type TrainingClient } from "../train/index.js";
+import { parseConfig } from "./config.js";
+import { referenceSequence, sftStage } from "./sft-stage.js";
+
+const dir = mkdtempSync(join(tmpdir(), "evolver-sft-"));
+const hermes = createToolFormat("hermes");
+const env = new KeyChainEnvironment({ length: 3, symbols: 8, seed: 7 });
+let template: Qwen2ChatTemplate;
+let trainer: LocalTrainer;
+let client: TinkerClient;
+
+before(async () => {
+  writeTinyModel(join(dir, "tiny"), { formats: ["hf"], seed: 3 });
+  template = new Qwen2ChatTemplate({ tokenizer: Tokenizer.fromFile(join(dir, "tiny", "tokenizer.json")) });
+  trainer = await LocalTrainer.start({ baseModel: join(dir, "tiny"), checkpointDir: join(dir, "checkpoints"), threads: 1 });
+  client = await trainer.connect({ heartbeatMs: 0 });
+});
+
+after(async () => {
+  client?.close();
+  await trainer?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The runs of a sequence's tokens with mask 1, decoded. */
+function trainedSpans(sequence: { tokens: number[]; lossMask: number[] }): string[] {
+  const spans: string[] = [];
+  let run: number[] = [];
+  sequence.tokens.forEach((token, i) => {
+    if (sequence.lossMask[i] === 1) run.push(token);
+    else if (run.length > 0) (spans.push(template.decode(run)), (run = []));
+  });
+  if (run.length > 0) spans.push(template.decode(run));
+  return spans;
+}
+
+async function greedyRollouts(training: TrainingClient, name: string, tasks: string[]): Promise<Trajectory[]> {
+  const sampler = await training.saveWeightsForSampler(name);
+  const trajectories: Trajectory[] = [];
+  for (const taskId of tasks) {
+    trajectories.push(
+      await runRollout({ env, taskId, model: { kind: "tokens", sampler, template }, toolFormat: hermes, maxSteps: 3, maxTokensPerCall: 2, temperature: 0 }),
+    );
+  }
+  return trajectories;
+}
+
+const successRate = (trajectories: Trajectory[]) => trajectories.filter((t) => t.success).length / trajectories.length;
+
+test("key-chain reference sequence: the conversation rendered whole, with only the assistant's letters and end tokens trained", async () => {
+  const sequence = (await referenceSequence({ env, taskId: "kc-502", template }))!;
+  const conversation = (await env.referenceSolution("kc-502"))!;
+  assert.deepEqual(sequence.tokens, template.render(conversation, { addGenerationPrompt: false }));
+  assert.deepEqual(trainedSpans(sequence), [5, 0, 2].map((digit) => `${env.secret[digit]}<|im_end|>`));
+  // Each trained span follows the generation prompt.
+  const header = template.renderContinuation([], { addGenerationPrompt: true });
+  const first = sequence.lossMask.indexOf(1);
+  assert.deepEqual(sequence.tokens.slice(first - header.length, first), header);
+});
+
+test("BFCL reference sequence: calls written as the rollouts parse them, results and the returning tools out of the loss", async () => {
+  const bfcl = new BfclEnvironment();
+  const sequence = (await referenceSequence({ env: bfcl, taskId: "multi_turn_miss_func_2", template }))!;
+  const reference = (await bfcl.referenceSolution!("multi_turn_miss_func_2"))!;
+  const assistants = reference.filter((m) => m.role === "assistant");
+  assert.deepEqual(trainedSpans(sequence), assistants.map((m) => `${hermes.format(m.tool_calls ?? [], m.content)}<|im_end|>`));
+  const text = template.decode(sequence.tokens);
+  assert.ok(text.startsWith(template.decode(template.render([{ role: "system", content: reference[0].content }], { addGenerationPrompt: false })).slice(0, -"<|im_end|>".length)));
+  assert.match(text, /<tool_response>\n\{"current_working_directory": "/);
+  assert.match(text, /New tools are available\.[\s\S]*"name":"cp"/); // cp is held back until turn 4
+  assert.ok(sequence.tokens.length > 2000);
+});
+
+test("SFT on key-chain references lifts held-out greedy success far above chance, in the token layout rollouts sample in", async () => {
+  const training = await client.createTrainingClient({ baseModel: "tiny", loraRank: 0, seed: 0 });
+  const heldOut = (await env.listTasks("test")).slice(0, 24);
+  const before = successRate(await greedyRollouts(training, "before-sft", heldOut));
+
+  const config = parseConfig({
+    env: { type: "key-chain" },
+    policy: { base_model: join(dir, "tiny") },
+    sft: { enabled: true, epochs: 6, tasks: 64, batch_size: 8, learning_rate: 3e-3 },
+  });
+  const lines: string[] = [];
+  const metrics = await sftStage({ config, env, training, template, tasks: await env.listTasks("train"), log: (line) => lines.push(line) });
+  const rollouts = await greedyRollouts(training, "after-sft", heldOut);
+  const after = successRate(rollouts);
+  console.log(`held-out greedy success ${before.toFixed(3)} -> ${after.toFixed(3)}; loss per token ${metrics["sft/loss_epoch_1"].toFixed(3)} -> ${metrics["sft/loss"].toFixed(3)}`);
+
+  assert.equal(metrics["sft/sequences"], 64);
+  assert.equal(metrics["sft/tokens"], 64 * 3 * 2); // a letter and <|im_end|> per lock
+  assert.ok(metrics["sft/loss"] < 0.25 * metrics["sft/loss_epoch_1"], JSON.stringify(metrics));
+  // Chance is (1/8)^3 for a model that already answers with single letters; the random model does not even do that.
+  assert.ok(before <= 1 / 24, `before SFT: ${before}`);
+  assert.ok(after >= 0.6, `after SFT: ${after}`);
+  assert.ok(lines.some((line) => /epoch 6\/6/.test(line)));
+
+  // A successful greedy rollout of the trained policy is token for token the reference sequence SFT trained on.
+  const solved = rollouts.filter((t) => t.success).slice(0, 4);
+  for (const trajectory of solved) {
+    const [segments] = trainingSequences(trajectory);
+    const sequence = (await referenceSequence({ env, taskId: trajectory.taskId, template }))!;
+    assert.deepEqual(sequence.tokens, segments.flatMap((s) => s.tokens), trajectory.taskId);
+    assert.deepEqual(sequence.lossMask, segments.flatMap((s) => s.lossMask), trajectory.taskId);
+  }
+});
+
+test("SFT needs an environment with reference solutions", async () => {
+  const training = await client.createTrainingClient({ baseModel: "tiny", loraRank: 0 });
+  const config = parseConfig({ env: { type: "key-chain" }, policy: { base_model: "tiny" }, sft: { enabled: true } });
+  const plain: Environment = { name: "plain", listTasks: (split) => env.listTasks(split), profile: () => env.profile(), create: (taskId) => env.create(taskId) };
+  await assert.rejects(sftStage({ config, env: plain, training, template, tasks: ["kc-000"] }), /sft\.enabled needs reference solutions, and environment plain has none/);
+});

@@ -1,0 +1,166 @@
+// The SFT warm start: before the first iteration the policy imitates the environment's reference solutions (BFCL's
+// ground truth, key-chain's secret letters), with cross-entropy on its own turns only.
+//
+// Token layout. A reference is replayed as a token rollout (src/agent's runRollout, the rollout stage's tool-call
+// format) whose sampler answers each model call with the next reference turn, written as the policy writes it and
+// closed by the template's end-of-turn token. So the sequence is built the way every sampled rollout is: the prompt
+// rendered with the generation prompt, each assistant completion (in the loss), then the continuation of what the
+// environment answered (out of the loss), tool descriptions and tools added mid-episode included. Training and
+// sampling see the same tokens, and a reference the environment does not score as a success is never learnt from.
+import { EvolverError, describeError } from "../core/errors.js";
+import type { ChatMessage } from "../core/messages.js";
+import type { Environment } from "../env/index.js";
+import type { ChatTemplate, SampleResult, TokenSampler } from "../llm/index.js";
+import { createToolFormat, runRollout, trainingSequences, type ToolCallFormat } from "../agent/index.js";
+import { buildDatum, type TrainingClient, type TrainingSequence } from "../train/index.js";
+import type { EvolveConfig } from "./config.js";
+import { deriveSeed, sampleFromPool } from "./seeds.js";
+
+/** The run store's iteration for the warm start (iteration -1 holds the evaluation before the first update). */
+export const SFT_ITERATION = -2;
+/** Its phase once its weights are saved: a resumed run skips it. */
+export const SFT_DONE = "sft-done";
+/** The rollout stage's tool-call format: SFT must teach the calls the way rollouts parse them. */
+const ROLLOUT_TOOL_FORMAT = "hermes";
+
+export interface SftStageOptions {
+  config: EvolveConfig;
+  env: Environment;
+  training: TrainingClient;
+  template: ChatTemplate;
+  /** The train pool; references are taken from a seeded shuffle of it until `sft.tasks` are found. */
+  tasks: string[];
+  toolFormat?: ToolCallFormat;
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+}
+
+/**
+ * `sft.epochs` passes of cross-entropy over the reference sequences of up to `sft.tasks` train tasks, one optimizer
+ * step per `sft.batch_size` sequences. Metrics: sft/loss_epoch_<k> (mean loss per trained token during epoch k),
+ * sft/loss (the last epoch's), sft/sequences, sft/tokens, sft/skipped, sft/seconds.
+ */
+export async function sftStage(options: SftStageOptions): Promise<Record<string, number>> {
+  const { config, env, training, signal } = options;
+  const sft = config.sft;
+  const log = options.log ?? (() => undefined);
+  const format = options.toolFormat ?? createToolFormat(ROLLOUT_TOOL_FORMAT);
+  if (!env.referenceSolution) {
+    throw new EvolverError("CONFIG_INVALID", `sft.enabled needs reference solutions, and environment ${env.name} has none; set sft.enabled: false`);
+  }
+  const started = performance.now();
+
+  const sequences: TrainingSequence[] = [];
+  let skipped = 0;
+  for (const taskId of sampleFromPool(options.tasks, options.tasks.length, deriveSeed(config.run.seed, "sft"))) {
+    if (sequences.length === sft.tasks) break;
+    if (signal?.aborted) throw new EvolverError("RUN_ABORTED", "stopped");
+    try {
+      const sequence = await referenceSequence({ env, taskId, template: options.template, toolFormat: format });
+      if (sequence) sequences.push(sequence);
+      else skipped += 1;
+    } catch (error) {
+      skipped += 1;
+      log(`sft: no sequence for ${taskId}: ${describeError(error)}`);
+    }
+  }
+  if (sequences.length === 0) throw new EvolverError("SFT_NO_REFERENCES", `sft: none of ${env.name}'s ${options.tasks.length} train tasks has a reference solution that succeeds`);
+  const datums = sequences.map((sequence) => buildDatum(sequence));
+  const trainedTokens = sequences.map((sequence) => sequence.lossMask.reduce((n, m) => n + m, 0));
+  log(`sft: ${sequences.length} reference sequences (${sum(trainedTokens)} trained tokens), ${sft.epochs} epoch(s)`);
+
+  const adam = { ...adamParams(config), learning_rate: sft.learning_rate };
+  const metrics: Record<string, number> = {};
+  for (let epoch = 1; epoch <= sft.epochs; epoch++) {
+    const order = sampleFromPool(datums.map((_, i) => i), datums.length, deriveSeed(config.run.seed, "sft-epoch", epoch));
+    let loss = 0;
+    let tokens = 0;
+    for (let start = 0; start < order.length; start += sft.batch_size) {
+      if (signal?.aborted) throw new EvolverError("RUN_ABORTED", "stopped");
+      const batch = order.slice(start, start + sft.batch_size);
+      const result = await training.forwardBackward(batch.map((i) => datums[i]), "cross_entropy", undefined, signal);
+      await training.optimStep(adam, signal);
+      loss += result.metrics["loss:sum"] ?? 0;
+      tokens += sum(batch.map((i) => trainedTokens[i]));
+    }
+    metrics[`sft/loss_epoch_${epoch}`] = loss / Math.max(1, tokens);
+    log(`sft: epoch ${epoch}/${sft.epochs} loss ${metrics[`sft/loss_epoch_${epoch}`].toFixed(4)} per token`);
+  }
+  metrics["sft/loss"] = metrics[`sft/loss_epoch_${sft.epochs}`];
+  metrics["sft/sequences"] = sequences.length;
+  metrics["sft/tokens"] = sum(trainedTokens);
+  metrics["sft/skipped"] = skipped;
+  metrics["sft/seconds"] = (performance.now() - started) / 1000;
+  return metrics;
+}
+
+/**
+ * The training sequence of a task's reference solution (mask 1 on the assistant completions), or `undefined` when
+ * the environment has none for it. Throws when the replayed reference does not end in success.
+ */
+export async function referenceSequence(options: {
+  env: Environment;
+  taskId: string;
+  template: ChatTemplate;
+  toolFormat?: ToolCallFormat;
+}): Promise<TrainingSequence | undefined> {
+  const { env, taskId, template } = options;
+  const format = options.toolFormat ?? createToolFormat(ROLLOUT_TOOL_FORMAT);
+  const reference = await env.referenceSolution?.(taskId);
+  if (!reference) return undefined;
+  const completions = reference
+    .filter((message) => message.role === "assistant")
+    .map((message) => assistantCompletion(template, format.format(message.tool_calls ?? [], message.content)));
+  const player = new ReferencePlayer(completions);
+  const trajectory = await runRollout({
+    env,
+    taskId,
+    model: { kind: "tokens", sampler: player, template },
+    toolFormat: format,
+    maxSteps: completions.length,
+    maxTokensPerCall: Math.max(1, ...completions.map((tokens) => tokens.length)),
+    temperature: 0,
+  });
+  if (!trajectory.success || trajectory.termination !== "done" || !player.finished) {
+    throw new EvolverError("SFT_REFERENCE_FAILED", `the reference of ${taskId} does not replay to success (${trajectory.termination}${trajectory.error ? `: ${trajectory.error}` : ""}, score ${trajectory.reward})`);
+  }
+  const [segments] = trainingSequences(trajectory); // a linear context: the whole episode is one sequence
+  return { tokens: segments.flatMap((s) => s.tokens), lossMask: segments.flatMap((s) => s.lossMask) };
+}
+
+/** "Samples" the reference's assistant turns in order. */
+class ReferencePlayer implements TokenSampler {
+  readonly id = "reference";
+  private next = 0;
+  constructor(private readonly completions: number[][]) {}
+
+  get finished(): boolean {
+    return this.next === this.completions.length;
+  }
+
+  async sample(): Promise<SampleResult> {
+    const tokens = this.completions[this.next++];
+    if (!tokens) throw new EvolverError("SFT_REFERENCE_FAILED", "the episode goes on after the reference's last turn");
+    return { tokens, logprobs: tokens.map(() => 0), stopReason: "stop" };
+  }
+}
+
+/** The tokens a model samples for this assistant text, end-of-turn token included. */
+function assistantCompletion(template: ChatTemplate, text: string): number[] {
+  const message: ChatMessage = { role: "assistant", content: text };
+  if (hasAssistantCompletion(template)) return template.renderAssistantCompletion(message);
+  return [...template.encode(text), template.stopTokens[0]];
+}
+
+function hasAssistantCompletion(template: ChatTemplate): template is ChatTemplate & { renderAssistantCompletion(message: ChatMessage): number[] } {
+  return typeof (template as { renderAssistantCompletion?: unknown }).renderAssistantCompletion === "function";
+}
+
+function adamParams(config: EvolveConfig) {
+  const { beta1, beta2, eps, weight_decay, grad_clip_norm } = config.optimizer;
+  return { beta1, beta2, eps, weight_decay, grad_clip_norm };
+}
+
+function sum(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}
