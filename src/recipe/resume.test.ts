@@ -175,7 +175,7 @@ after(() => {
   if (fixture.dir) rmSync(fixture.dir, { recursive: true, force: true });
 });
 
-test("an evolve run SIGKILLed in every phase resumes to the same rows, with nothing lost and nothing done twice", { timeout: 300_000 }, async () => {
+test("an evolve run SIGKILLed in every phase resumes to the same rows, with nothing lost and nothing done twice", { timeout: 300_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "evolver-resume-"));
   fixture.dir = dir;
   const model = join(dir, "model");
@@ -214,11 +214,13 @@ test("an evolve run SIGKILLed in every phase resumes to the same rows, with noth
     if (trainerRunning) assert.equal(trainers.length, 1, `${label}: one trainer runs at the kill`);
     cli.child.kill("SIGKILL");
     const { signal } = await cli.exited;
+    const at = snapshot(storePath);
+    t.diagnostic(`${label}: rows ${JSON.stringify(Object.fromEntries(at.counts))}, checkpoints [${[...at.checkpoints.keys()]}]`);
     assert.equal(signal, "SIGKILL", `${label}: the CLI ended on its own before the kill:\n${cli.output()}`);
     const deadline = Date.now() + 20_000;
     while (trainerPids(dir).length > 0 && Date.now() < deadline) await sleep(50);
     assert.deepEqual(trainerPids(dir), [], `${label}: the trainer (${trainers.join(", ")}) outlived the killed CLI`);
-    return snapshot(storePath);
+    return at;
   };
   /** Resumes and checks what the resumed process says: the checkpoint it loads, the rollouts it reuses. */
   const checkResumed = (cli: CliProcess, before: Snapshot, label: string) => {
