@@ -1,6 +1,7 @@
 // Self-attributing for one iteration: every trajectory's steps judged GOOD or BAD, the verdicts stored with it
 // (the audit trail). Verdicts already in the store are reused, so a resumed run never judges a step twice.
-import { createRuleJudge, type StepJudge, type TrajectoryJudgment } from "../evolve/attributing/index.js";
+import { createLlmJudge, createRuleJudge, type StepJudge, type TrajectoryJudgment } from "../evolve/attributing/index.js";
+import { createPolicyModel } from "../agent/index.js";
 import type { Trajectory } from "../agent/index.js";
 import type { RunStore } from "../store/index.js";
 import { EvolverError } from "../core/errors.js";
@@ -16,12 +17,11 @@ export async function attributionStage(options: {
   runId: string;
   config: EvolveConfig;
   trajectories: Trajectory[];
-  judge?: StepJudge;
+  judge: StepJudge;
   signal?: AbortSignal;
 }): Promise<TrajectoryJudgment[] | null> {
-  const { store, runId, config } = options;
+  const { store, runId, config, judge } = options;
   if (!config.attribution.enabled) return null;
-  const judge = options.judge ?? pickJudge(config);
   const judgments: TrajectoryJudgment[] = [];
   const pending: Trajectory[] = [];
   for (const trajectory of options.trajectories) {
@@ -48,7 +48,14 @@ export async function attributionStage(options: {
   return judgments;
 }
 
-function pickJudge(config: EvolveConfig): StepJudge {
-  if (config.attribution.judge === "rule") return stepRewardJudge;
-  throw new EvolverError("CONFIG_INVALID", "attribution.judge = llm needs an LLM judge model; pass attribution.judge_model (e.g. openai:gpt-4o-mini)");
+/** The run's step judge: the environment's step rewards (rule), or an LLM named by a model spec. */
+export async function openJudge(config: EvolveConfig): Promise<{ judge: StepJudge; close(): Promise<void> }> {
+  const { attribution } = config;
+  if (attribution.judge === "rule") return { judge: stepRewardJudge, close: async () => undefined };
+  if (!attribution.judge_model) {
+    throw new EvolverError("CONFIG_INVALID", "attribution.judge = llm needs attribution.judge_model, e.g. openai:gpt-4o-mini or a .gguf path");
+  }
+  const loaded = await createPolicyModel(attribution.judge_model, { baseUrl: attribution.judge_base_url, mode: "chat" });
+  if (loaded.model.kind !== "chat") throw new EvolverError("CONFIG_INVALID", `${attribution.judge_model} cannot serve as a chat judge`);
+  return { judge: createLlmJudge({ provider: loaded.model.provider }), close: () => loaded.close() };
 }

@@ -103,6 +103,8 @@ export const EvolveConfig = z
         judge: z.enum(["rule", "llm"]).default("rule"),
         /** Provider spec of the LLM judge (e.g. openai:gpt-4o-mini), for judge = llm. */
         judge_model: z.string().optional(),
+        /** Base URL of the judge's OpenAI-compatible server (else OPENAI_BASE_URL); its key comes from OPENAI_API_KEY. */
+        judge_base_url: z.string().url().optional(),
         alpha: z.number().min(0).default(0.5),
         alpha_schedule: z.enum(["constant", "cosine"]).default("constant"),
         normalize_std: z.boolean().default(true),

@@ -19,7 +19,7 @@ import { parseConfig, type EvolveConfig } from "./config.js";
 import { openPolicy, type Policy } from "./policy.js";
 import { deriveSeed, sampleFromPool } from "./seeds.js";
 import { rolloutStage } from "./rollout-stage.js";
-import { attributionStage } from "./attribution-stage.js";
+import { attributionStage, openJudge } from "./attribution-stage.js";
 import { trainStage } from "./train-stage.js";
 import { SFT_DONE, SFT_ITERATION, sftStage } from "./sft-stage.js";
 
@@ -47,6 +47,7 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
   const store = new RunStore(storePath);
   let policy: Policy | undefined;
   let env: Environment | undefined;
+  let judge: Awaited<ReturnType<typeof openJudge>> | undefined;
   let runId: string | undefined;
   try {
     let config: EvolveConfig;
@@ -79,6 +80,7 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
     ]);
     const evalTasks = sampleFromPool(evalPool, Math.min(config.schedule.eval_tasks, evalPool.length), deriveSeed(config.run.seed, "eval"));
 
+    judge = await openJudge(config);
     const runDir = resolve(config.run.output_dir, id);
     mkdirSync(runDir, { recursive: true });
     policy = await openPolicy(config, join(runDir, "checkpoints"), log);
@@ -131,7 +133,7 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
           tasks, samplesPerTask: config.rollout.group_size, temperature: config.rollout.temperature, signal: options.signal, log,
         });
         store.setIterationPhase(id, iteration, "attribute");
-        const judgments = await attributionStage({ store, runId: id, config, trajectories, signal: options.signal });
+        const judgments = await attributionStage({ store, runId: id, config, trajectories, judge: judge.judge, signal: options.signal });
         store.setIterationPhase(id, iteration, "train");
         metrics = await trainStage({ config, training: policy.training, trajectories, judgments, iteration, signal: options.signal });
         const path = await policy.training.saveWeights(`it-${iteration}`, { overwrite: true });
@@ -154,6 +156,7 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
     throw error;
   } finally {
     await policy?.close().catch(() => undefined);
+    await judge?.close().catch(() => undefined);
     await env?.close?.().catch(() => undefined);
     store.close();
   }
