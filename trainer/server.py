@@ -175,8 +175,11 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, stop)
     if args.exit_with_stdin:
         # when the launching process dies, however it dies, its end of the pipe closes and we follow it
+        # os.read on the raw descriptor: a thread blocked in sys.stdin's buffered reader holds its lock, and
+        # Python aborts at exit ("could not acquire lock ... <stdin>") when a daemon thread still holds it.
         def watch_stdin():
-            sys.stdin.buffer.read()
+            while os.read(0, 65536):
+                pass
             os.kill(os.getpid(), signal.SIGTERM)
 
         threading.Thread(target=watch_stdin, daemon=True).start()

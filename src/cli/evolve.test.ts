@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
+import { RunStore } from "../store/index.js";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -40,8 +41,10 @@ test("evolver evolve: an unknown run, neither or both of --config and --resume, 
         "",
       ].join("\n"),
     );
-    const [unknownRun, neither, both, bad, missing] = await Promise.all([
+    new RunStore(store).close(); // an empty store: the run is what is missing
+    const [unknownRun, noStore, neither, both, bad, missing] = await Promise.all([
       evolver(["evolve", "--resume", "nope", "--store", store]),
+      evolver(["evolve", "--resume", "nope", "--store", join(dir, "typo.db")]),
       evolver(["evolve"]),
       evolver(["evolve", "--config", badConfig, "--resume", "nope", "--store", store]),
       evolver(["evolve", "--config", badConfig, "--set", "loss.clip_lo=0.1", "--store", store]),
@@ -51,6 +54,10 @@ test("evolver evolve: an unknown run, neither or both of --config and --resume, 
     assert.equal(unknownRun.code, 1, unknownRun.stderr);
     assert.match(unknownRun.stderr, /^evolver evolve: RUN_UNKNOWN: no run 'nope' in .*runs\.db \(the store is empty\)$/m);
     noStackTrace(unknownRun.stderr);
+    // A mistyped --store is named, and no empty database is left behind in its place.
+    assert.equal(noStore.code, 1, noStore.stderr);
+    assert.match(noStore.stderr, /^evolver evolve: STORE_NOT_FOUND: no run store at .*typo\.db$/m);
+    assert.equal(existsSync(join(dir, "typo.db")), false);
 
     for (const usage of [neither, both]) {
       assert.equal(usage.code, 2);

@@ -19,6 +19,10 @@ export const evolveCommand: Command = {
       console.error(`give either --config or --resume\nusage: ${usage}`);
       return 2;
     }
+    if (values.resume && values.set) {
+      console.error("--set does not apply to --resume: a run goes on with the config it was started with");
+      return 2;
+    }
     const controller = new AbortController();
     // Every rollout in flight listens to this one signal.
     setMaxListeners(0, controller.signal);

@@ -44,7 +44,7 @@ export interface EvolveResult {
 export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
   const log = options.log ?? ((line: string) => console.log(line));
   const storePath = options.storePath ?? options.config?.run.store ?? ".evolver/runs.db";
-  const store = new RunStore(storePath);
+  const store = new RunStore(storePath, { create: !options.resume });
   let policy: Policy | undefined;
   let env: Environment | undefined;
   let judge: Awaited<ReturnType<typeof openJudge>> | undefined;

@@ -27,7 +27,9 @@ export interface RolloutStageOptions {
 
 export async function rolloutStage(options: RolloutStageOptions): Promise<Trajectory[]> {
   const { store, runId, iteration, purpose, config } = options;
-  const batchId = `${runId}/${purpose}/${iteration}`;
+  // Group keys need only be unique within the run (the store keys rows by run); leaving the run id out of them and
+  // of the seeds makes two runs with the same config and seed sample the same rollouts.
+  const batchId = `${purpose}/${iteration}`;
   const stored = new Map(store.listTrajectories(runId, iteration, purpose).map((t) => [`${t.groupKey}/${t.sampleIndex}`, t]));
   const jobs: { taskId: string; groupKey: string; sampleIndex: number }[] = [];
   const seen = new Map<string, number>();
@@ -58,7 +60,7 @@ export async function rolloutStage(options: RolloutStageOptions): Promise<Trajec
           maxTokensPerCall: config.rollout.max_tokens_per_step,
           temperature: options.temperature,
           topP: config.rollout.top_p,
-          seed: deriveSeed(runId, purpose, iteration, job.groupKey, job.sampleIndex),
+          seed: deriveSeed(config.run.seed, purpose, iteration, job.groupKey, job.sampleIndex),
           groupKey: job.groupKey,
           sampleIndex: job.sampleIndex,
           id: `${runId}/${purpose}/${iteration}/${job.groupKey.slice(0, 12)}/${job.sampleIndex}`,

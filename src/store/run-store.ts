@@ -3,7 +3,7 @@
 // and `evolver runs` read the same facts. Token arrays are stored as binary blobs (int32 ids, float64 logprobs,
 // uint8 mask): a trajectory is written exactly as it was sampled.
 import Database from "better-sqlite3";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { randomUUID } from "node:crypto";
 import { EvolverError } from "../core/errors.js";
@@ -50,7 +50,11 @@ const now = () => new Date().toISOString();
 export class RunStore {
   readonly db: Database.Database;
 
-  constructor(readonly path: string) {
+  /** `create: false` refuses a path with no store yet, instead of making an empty one there (a mistyped --store). */
+  constructor(readonly path: string, options: { create?: boolean } = {}) {
+    if (options.create === false && path !== ":memory:" && !existsSync(path)) {
+      throw new EvolverError("STORE_NOT_FOUND", `no run store at ${path}`, { details: { path } });
+    }
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     try {
       this.db = new Database(path);

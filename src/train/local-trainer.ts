@@ -182,6 +182,8 @@ export class LocalTrainer {
     await this.restarting;
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    // Closing its stdin is the trainer's own signal to stop (--exit-with-stdin); SIGTERM makes sure.
+    child.stdin?.end();
     child.kill("SIGTERM");
     const killed = setTimeout(() => child.kill("SIGKILL"), graceMs);
     await this.exited;
