@@ -6,3 +6,4 @@ export * from "./agent/index.js";
 export * from "./evolve/attributing/index.js";
 export * from "./train/index.js";
 export * from "./store/index.js";
+export * from "./recipe/index.js";
