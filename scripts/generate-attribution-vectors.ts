@@ -11,21 +11,12 @@ import {
   type StepLabelValue,
 } from "../src/evolve/attributing/advantages.js";
 import { policyLoss, type PolicyLossConfig } from "../src/evolve/attributing/loss.js";
+import { mulberry32 } from "../src/core/random.js";
 
 const E = Math.E;
 const ln = Math.log;
 const S96 = Math.sqrt(0.96);
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const round = (x: number, digits = 4) => Number(x.toFixed(digits));
 
 function assertClose(actual: number[], expected: number[], what: string): void {

@@ -6,6 +6,7 @@ import { gradedTurns, scoreTasks, type EvalScores, type TaskOutcomes } from "./e
 import { policyModelId } from "./model-drivers.js";
 import type { RolloutStats } from "./rollout-events.js";
 import { runRollouts, type RolloutBatchOptions } from "./rollout-manager.js";
+import { mulberry32 } from "../core/random.js";
 
 export interface EvaluateOptions extends Omit<RolloutBatchOptions, "tasks" | "samplesPerTask" | "batchId"> {
   split: Split;
@@ -50,16 +51,6 @@ export function sampleTasks(taskIds: string[], count: number | undefined, seed: 
   return shuffled.slice(0, count);
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export async function evaluateAgent(options: EvaluateOptions): Promise<EvalReport> {
   const { split, k, tasks: taskCount, ...batchOptions } = options;

@@ -3,6 +3,7 @@
 // safetensors writers can each produce them on demand and get the very same numbers.
 // Qwen2 uses rotate-half (NEOX) rope, so llama.cpp takes q/k weights as HF stores them, without llama's permutation.
 import { float16BitsToFloat32, float32ToFloat16Bits } from "./float16.js";
+import { mulberry32 } from "../core/random.js";
 
 export interface Qwen2Shape {
   vocabSize: number;
@@ -70,17 +71,6 @@ function hashSeed(seed: number, name: string): number {
   return h;
 }
 
-/** mulberry32: small, fast and good enough for random weights. Returns uniform numbers in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * The values of one tensor. With `roundToF16` they are rounded to half precision first, so that an F16 GGUF and the

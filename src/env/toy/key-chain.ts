@@ -9,6 +9,7 @@ import { EvolverError } from "../../core/errors.js";
 import type { ChatMessage } from "../../core/messages.js";
 import type { EnvInstance, EnvProfile, Environment, Evaluation, Split, StepResult } from "../types.js";
 import { z } from "zod";
+import { mulberry32 } from "../../core/random.js";
 
 export const KeyChainOptions = z
   .object({
@@ -24,17 +25,6 @@ export type KeyChainOptions = z.infer<typeof KeyChainOptions>;
 
 const LETTERS = "abcdefghij";
 
-/** A small deterministic PRNG (mulberry32): the secret map must not depend on the platform. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Held-out chains: a stable hash of the task id puts ~20% in test and ~10% in val. */
 function splitOf(taskId: string): Split {

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import type { StepLabelValue } from "../advantages.js";
 import type { LossAggregation, PolicyLossConfig, PolicyLossInput } from "../loss.js";
+import { mulberry32 } from "../../../core/random.js";
 
 export interface AdvantageVector {
   name: string;
@@ -70,16 +71,7 @@ export function lossConfigFromVector(vector: LossVector): PolicyLossConfig {
 }
 
 /** A small seeded generator (mulberry32) so property tests are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seededRandom = mulberry32;
 
 export function assertAllClose(actual: readonly number[], expected: readonly number[], tolerance: number, what: string): void {
   if (actual.length !== expected.length) throw new Error(`${what}: length ${actual.length}, expected ${expected.length}`);
