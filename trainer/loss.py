@@ -53,6 +53,7 @@ class EvolverPpoConfig:
     kl_beta: float = 0.0  # 0 turns the KL penalty off
     kl_type: str = "low_var_kl"
     aggregation: str = "token-mean"
+    entropy_coeff: float = 0.0  # entropy bonus (as verl's entropy_coeff): the loss subtracts coeff * H at trained tokens
 
     def __post_init__(self):
         if self.aggregation not in AGGREGATIONS:
@@ -61,6 +62,15 @@ class EvolverPpoConfig:
             raise ValueError(f"unknown kl_type '{self.kl_type}' (supported: {', '.join(KL_TYPES)})")
         if self.dual_clip_c is not None and self.dual_clip_c <= 1:
             raise ValueError(f"dual_clip_c must be > 1, got {self.dual_clip_c}")
+        if self.entropy_coeff < 0:
+            raise ValueError(f"entropy_coeff must be >= 0, got {self.entropy_coeff}")
+
+
+def token_entropy(logits):
+    """Entropy of the learner's next-token distribution over the full vocabulary at every position: (..., V) ->
+    (...). A bonus on it keeps a policy from collapsing onto one answer before the reward has told answers apart."""
+    logp = torch.log_softmax(logits.to(torch.promote_types(logits.dtype, torch.float32)), dim=-1)
+    return -(logp.exp() * logp).sum(dim=-1)
 
 
 def low_var_kl(logprobs, ref_logprobs):
@@ -133,8 +143,9 @@ def aggregation_weights(masks: List[torch.Tensor], aggregation: str) -> List[tor
     raise ValueError(f"unknown aggregation '{aggregation}' (supported: {', '.join(AGGREGATIONS)})")
 
 
-def evolver_ppo_loss(logprobs, old_logprobs, advantages, masks, config: EvolverPpoConfig, experience_guided, ref_logprobs=None):
-    """The whole-batch loss over lists of 1-D per-sequence tensors: sum(weight * (policy + kl_beta * kl)).
+def evolver_ppo_loss(logprobs, old_logprobs, advantages, masks, config: EvolverPpoConfig, experience_guided, ref_logprobs=None, entropies=None):
+    """The whole-batch loss over lists of 1-D per-sequence tensors: sum(weight * (policy + kl_beta * kl - entropy_coeff
+    * entropy)), `entropies` being token_entropy per sequence (needed only when entropy_coeff is not 0).
     Returns (loss, [PolicyTerms per sequence])."""
     weights = aggregation_weights(masks, config.aggregation)
     total = logprobs[0].new_zeros(())
@@ -142,6 +153,9 @@ def evolver_ppo_loss(logprobs, old_logprobs, advantages, masks, config: EvolverP
     for i, lp in enumerate(logprobs):
         ref = None if ref_logprobs is None else ref_logprobs[i]
         t = policy_terms(lp, old_logprobs[i], advantages[i], masks[i], config, experience_guided[i], ref)
-        total = total + (weights[i] * (t.policy + config.kl_beta * t.kl)).sum()
+        token_losses = t.policy + config.kl_beta * t.kl
+        if config.entropy_coeff != 0:
+            token_losses = token_losses - config.entropy_coeff * torch.where(masks[i] != 0, entropies[i], torch.zeros_like(entropies[i]))
+        total = total + (weights[i] * token_losses).sum()
         terms.append(t)
     return total, terms

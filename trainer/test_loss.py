@@ -14,6 +14,7 @@ from trainer.loss import (
     evolver_ppo_loss,
     importance_sampling_token_losses,
     tinker_ppo_token_losses,
+    token_entropy,
 )
 
 VECTORS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "vectors", "attribution.json")
@@ -74,9 +75,43 @@ class AggregationTest(unittest.TestCase):
         self.assertAlmostEqual(weights[2][0].item(), 1 / 6)
 
     def test_bad_config_is_refused(self):
-        for bad in ({"aggregation": "seq-sum"}, {"kl_type": "mse"}, {"dual_clip_c": 0.5}):
+        for bad in ({"aggregation": "seq-sum"}, {"kl_type": "mse"}, {"dual_clip_c": 0.5}, {"entropy_coeff": -0.1}):
             with self.assertRaises(ValueError):
                 EvolverPpoConfig(**bad)
+
+
+class EntropyBonusTest(unittest.TestCase):
+    """entropy_coeff subtracts coeff * H(p) at trained tokens, H over the full vocabulary of each position."""
+
+    def test_value_and_gradient(self):
+        # position 0: uniform over 4 tokens, H = ln 4; position 1: p = (1/2, 1/4, 1/8, 1/8), H = 1.75 ln 2;
+        # position 2 is masked out. Zero advantages, so only the bonus is left: token-mean over 2 trained tokens.
+        logits = torch.tensor([[0.0, 0.0, 0.0, 0.0], [math.log(4), math.log(2), 0.0, 0.0], [5.0, 0.0, 0.0, 0.0]],
+                              dtype=torch.float64, requires_grad=True)
+        entropy = token_entropy(logits)
+        torch.testing.assert_close(entropy[:2].detach(), torch.tensor([math.log(4), 1.75 * math.log(2)], dtype=torch.float64))
+        target = torch.tensor([0, 1, 2])
+        lp = torch.log_softmax(logits, -1).gather(1, target[:, None])[:, 0]
+        config = EvolverPpoConfig(entropy_coeff=0.1)
+        zeros = torch.zeros(3, dtype=torch.float64)
+        mask = torch.tensor([1.0, 1.0, 0.0], dtype=torch.float64)
+        loss, _ = evolver_ppo_loss([lp], [lp.detach()], [zeros], [mask], config, [False], entropies=[entropy])
+        self.assertAlmostEqual(loss.item(), -0.1 * (math.log(4) + 1.75 * math.log(2)) / 2, delta=1e-12)
+        (grad,) = torch.autograd.grad(loss, logits)
+        # dH/dz_j = -p_j (ln p_j + H): the bonus pushes the likely token down and the unlikely ones up
+        p = torch.softmax(logits.detach(), -1)
+        h = entropy.detach()[:, None]
+        expected = -0.1 / 2 * -p * (torch.log(p) + h) * mask[:, None]
+        torch.testing.assert_close(grad, expected, rtol=0, atol=1e-12)
+        self.assertEqual(grad[0].abs().max().item(), 0.0)  # uniform is the maximum: no push
+        self.assertGreater(grad[1, 0].item(), 0.0)  # descent lowers the most likely token's logit
+        self.assertLess(grad[1, 3].item(), 0.0)
+
+    def test_zero_coefficient_needs_no_entropies(self):
+        lp = torch.tensor([-1.0], dtype=torch.float64)
+        loss, _ = evolver_ppo_loss([lp], [lp], [torch.tensor([1.0], dtype=torch.float64)], [torch.tensor([1.0], dtype=torch.float64)],
+                                   EvolverPpoConfig(), [False])
+        self.assertAlmostEqual(loss.item(), -1.0)
 
 
 class TinkerLossesTest(unittest.TestCase):

@@ -53,7 +53,7 @@ LOSS_SPECS = {
     "evolver_ppo": LossSpec(
         ["target_tokens", "logprobs", "advantages"],
         ["weights", "ref_logprobs", "experience_guided"],
-        ["clip_low", "clip_high", "clip_high_boost", "dual_clip_c", "kl_beta", "kl_type", "aggregation"],
+        ["clip_low", "clip_high", "clip_high_boost", "dual_clip_c", "kl_beta", "kl_type", "aggregation", "entropy_coeff"],
     ),
 }
 
@@ -127,12 +127,16 @@ class TrainingModel:
                 raise UserError(f"evolver_ppo config: {error}") from error
             coefficients = losses.aggregation_weights(weights, ppo_config.aggregation)
         outputs: List[dict] = [{} for _ in datums]
-        totals = {"loss": 0.0, "pg_loss": 0.0, "kl": 0.0, "clipped": 0.0, "dual_clipped": 0.0, "trained": 0.0}
+        totals = {"loss": 0.0, "pg_loss": 0.0, "kl": 0.0, "entropy": 0.0, "clipped": 0.0, "dual_clipped": 0.0, "trained": 0.0}
         self.model.train(backward)
         for batch in micro_batches([len(d.tokens) for d in datums], self.micro_batch_tokens):
             with torch.set_grad_enabled(backward):
                 tokens, targets = self._padded(datums, batch)
-                logprobs = target_logprobs(self.model(tokens), targets)  # (B, T)
+                logits = self.model(tokens)
+                logprobs = target_logprobs(logits, targets)  # (B, T)
+                entropies = None
+                if loss_fn == "evolver_ppo" and ppo_config.entropy_coeff != 0:
+                    entropies = losses.token_entropy(logits)  # (B, T)
                 batch_loss = logprobs.new_zeros(())
                 for row, index in enumerate(batch):
                     datum, n = datums[index], len(datums[index].tokens)
@@ -140,6 +144,10 @@ class TrainingModel:
                     if loss_fn == "evolver_ppo":
                         terms = self._evolver_ppo_terms(datum, lp, w, ppo_config)
                         token_losses = terms.policy + ppo_config.kl_beta * terms.kl
+                        if entropies is not None:
+                            entropy = torch.where(w != 0, entropies[row, :n], torch.zeros_like(lp))
+                            token_losses = token_losses - ppo_config.entropy_coeff * entropy
+                            totals["entropy"] += float((coefficients[index] * entropy).sum())
                         contribution = (coefficients[index] * token_losses).sum()
                         totals["pg_loss"] += float((coefficients[index] * terms.policy).sum())
                         totals["kl"] += float((coefficients[index] * terms.kl).sum())
@@ -160,7 +168,7 @@ class TrainingModel:
         metrics = {"loss:sum": totals["loss"], "num_tokens:sum": float(sum(float((w != 0).sum()) for w in weights))}
         if loss_fn == "evolver_ppo":
             trained = max(totals["trained"], 1.0)
-            metrics.update({"pg_loss:sum": totals["pg_loss"], "kl:sum": totals["kl"],
+            metrics.update({"pg_loss:sum": totals["pg_loss"], "kl:sum": totals["kl"], "entropy:sum": totals["entropy"],
                             "clip_fraction:mean": totals["clipped"] / trained, "dual_clip_fraction:mean": totals["dual_clipped"] / trained})
         return {"loss_fn_output_type": "scalar", "loss_fn_outputs": outputs, "metrics": metrics}
 

@@ -121,6 +121,8 @@ export const EvolveConfig = z
         dual_clip_c: z.number().gt(1).nullable().default(3),
         kl_beta: z.number().min(0).default(0),
         aggregation: z.enum(["token-mean", "seq-mean-token-mean"]).default("token-mean"),
+        /** Entropy bonus at the sampled tokens (full-vocabulary entropy, as verl's entropy_coeff); 0 turns it off. */
+        entropy_coeff: z.number().min(0).default(0),
       })
       .strict()
       .prefault({}),

@@ -38,8 +38,8 @@ export async function trainStage(options: {
     for (const sequence of trajectorySequences(trajectory, advantages[i].segmentAdvantages)) {
       const advantageValues = sequence.advantages as number[];
       sampledTokens += sequence.lossMask.reduce((n, m) => n + m, 0);
-      // With no KL term, a sequence whose every advantage is 0 adds nothing to the loss or its gradient.
-      if (config.loss.kl_beta === 0 && advantageValues.every((a) => a === 0)) continue;
+      // With no KL or entropy term, a sequence whose every advantage is 0 adds nothing to the loss or its gradient.
+      if (config.loss.kl_beta === 0 && config.loss.entropy_coeff === 0 && advantageValues.every((a) => a === 0)) continue;
       datums.push(buildDatum(sequence));
     }
   });
@@ -63,6 +63,8 @@ export async function trainStage(options: {
     dual_clip_c: config.loss.dual_clip_c,
     kl_beta: config.loss.kl_beta,
     aggregation: config.loss.aggregation,
+    // sent only when on, so a trainer without the bonus still accepts the default config
+    ...(config.loss.entropy_coeff > 0 ? { entropy_coeff: config.loss.entropy_coeff } : {}),
   };
   const adam = {
     learning_rate: config.optimizer.learning_rate,

@@ -50,6 +50,8 @@ export const EvolverPpoConfig = z
     kl_beta: z.number().min(0).optional(),
     kl_type: z.literal("low_var_kl").optional(),
     aggregation: z.enum(["token-mean", "seq-mean-token-mean"]).optional(),
+    /** Entropy bonus: the loss subtracts entropy_coeff * H(p) at trained tokens; 0 or absent: off. */
+    entropy_coeff: z.number().min(0).optional(),
   })
   .strict();
 export type EvolverPpoConfig = z.infer<typeof EvolverPpoConfig>;
