@@ -17,4 +17,6 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   fi
 fi
 
-npm ci --no-audit --no-fund
+# npm install rather than npm ci: the lock file holds only the platform binaries the registry serves here
+# (node-llama-cpp's optional mac/windows builds are missing), which npm ci refuses as out of sync.
+npm install --no-audit --no-fund
