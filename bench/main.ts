@@ -8,6 +8,7 @@ const suites: Record<string, () => Promise<BenchModule>> = {
   "env-replay": () => import("./env-replay.js"),
   trainer: () => import("./trainer.js"),
   "llm-embedded": () => import("./llm-embedded.js"),
+  learning: () => import("./learning.js"),
 };
 
 const args = process.argv.slice(2);

@@ -57,3 +57,13 @@ test("key chain: the reference solution is the initial prompt, then letter and n
   }
   await assert.rejects(env.referenceSolution("kc-9"), /no task 'kc-9'/);
 });
+
+test("key chain: repeat says the digit that many times, and the reference solution still reads it", async () => {
+  const env = new KeyChainEnvironment({ length: 2, symbols: 4, seed: 1, repeat: 3 });
+  const instance = await env.create("kc-21");
+  assert.equal(instance.initial.messages[1].content, "2 2 2");
+  assert.deepEqual((await instance.step({ role: "assistant", content: env.secret[2] })).observations, [{ role: "user", content: "1 1 1" }]);
+  const reference = (await env.referenceSolution("kc-21"))!;
+  assert.deepEqual(reference.filter((m) => m.role === "assistant").map((m) => m.content), [env.secret[2], env.secret[1]]);
+  assert.throws(() => new KeyChainEnvironment({ repeat: 0 }), /repeat/);
+});

@@ -19,6 +19,9 @@ export const KeyChainOptions = z
     symbols: z.number().int().min(2).max(10).default(8),
     /** Picks the secret map. */
     seed: z.number().int().default(7),
+    /** How many times the user's message repeats its digit ("3 3 3 3"): a model trained from scratch attends to a
+     * repeated digit sooner, so it learns to condition its answer on the digit before it settles on one letter. */
+    repeat: z.number().int().min(1).max(16).default(1),
   })
   .strict();
 export type KeyChainOptions = z.infer<typeof KeyChainOptions>;
@@ -91,7 +94,7 @@ export class KeyChainEnvironment implements Environment {
         details: { taskId },
       });
     }
-    return new KeyChainInstance(taskId, [...digits].map(Number), this.secret);
+    return new KeyChainInstance(taskId, [...digits].map(Number), this.secret, this.options.repeat);
   }
 
   /** Every lock opened with its secret letter. */
@@ -99,7 +102,7 @@ export class KeyChainEnvironment implements Environment {
     const instance = await this.create(taskId);
     const messages = structuredClone(instance.initial.messages);
     for (let done = false; !done; ) {
-      const digit = Number(messages[messages.length - 1].content);
+      const digit = Number(messages[messages.length - 1].content.charAt(0));
       const action: ChatMessage = { role: "assistant", content: this.secret[digit] };
       const result = await instance.step(action);
       messages.push(action, ...result.observations);
@@ -118,12 +121,13 @@ class KeyChainInstance implements EnvInstance {
     readonly taskId: string,
     private readonly digits: number[],
     private readonly secret: string[],
+    private readonly repeat: number,
   ) {
     this.initial = {
       // A short system turn: without one the chat template would add its long default, all of it tokens to read.
       messages: [
         { role: "system", content: "Open each lock with one letter." },
-        { role: "user", content: String(digits[0]) },
+        { role: "user", content: this.prompt(digits[0]) },
       ] satisfies ChatMessage[],
       tools: [],
       info: { length: digits.length },
@@ -139,8 +143,12 @@ class KeyChainInstance implements EnvInstance {
     this.correct.push(right);
     this.position += 1;
     const done = this.position >= this.digits.length;
-    const observations: ChatMessage[] = done ? [] : [{ role: "user", content: String(this.digits[this.position]) }];
+    const observations: ChatMessage[] = done ? [] : [{ role: "user", content: this.prompt(this.digits[this.position]) }];
     return { observations, done, reward: right ? 1 : 0, info: { correct: right } };
+  }
+
+  private prompt(digit: number): string {
+    return Array.from({ length: this.repeat }, () => String(digit)).join(" ");
   }
 
   async evaluate(): Promise<Evaluation> {
