@@ -30,17 +30,24 @@ async function learn(dir: string, name: string, overrides: string[]): Promise<Cu
   ]);
   const points: Curve["points"] = [];
   const started = performance.now();
-  const result = await runEvolve({
-    config,
-    log: (line) => {
-      // the moment each evaluation is reported: the seconds include rollouts, updates and evaluations so far
-      const match = /^eval after iteration (-?\d+): success ([\d.]+) score ([\d.]+)/.exec(line);
-      if (match) {
+  // stopped once the last threshold is reached: the rest of the run would measure nothing
+  const controller = new AbortController();
+  try {
+    await runEvolve({
+      config,
+      signal: controller.signal,
+      log: (line) => {
+        // the moment each evaluation is reported: the seconds include rollouts, updates and evaluations so far
+        const match = /^eval after iteration (-?\d+): success ([\d.]+) score ([\d.]+)/.exec(line);
+        if (!match) return;
         points.push({ iteration: Number(match[1]) + 1, success: Number(match[2]), score: Number(match[3]), seconds: (performance.now() - started) / 1000 });
-      }
-    },
-  });
-  if (points.length !== result.evaluations.length) throw new Error(`${name}: ${result.evaluations.length} evaluations, ${points.length} seen in the log`);
+        if (Number(match[2]) >= THRESHOLDS[THRESHOLDS.length - 1]) controller.abort();
+      },
+    });
+  } catch (error) {
+    if (!controller.signal.aborted) throw error;
+  }
+  if (points.length === 0) throw new Error(`${name}: no held-out evaluation was reported`);
   return { points, seconds: (performance.now() - started) / 1000 };
 }
 
@@ -52,7 +59,7 @@ export async function run(options: { quick: boolean }): Promise<BenchResult[]> {
   const dir = mkdtempSync(join(tmpdir(), "evolver-bench-learning-"));
   try {
     // quick: a shorter run, so only the first threshold is likely to be reached
-    const schedule = options.quick ? ["schedule.iterations=30", "schedule.eval_every=5"] : ["schedule.iterations=120", "schedule.eval_every=5"];
+    const schedule = options.quick ? ["schedule.iterations=30", "schedule.eval_every=5"] : ["schedule.iterations=200", "schedule.eval_every=5"];
     const grpo = await learn(dir, "grpo", [...schedule, "attribution.enabled=false"]);
     const adca = await learn(dir, "adca", [...schedule, "attribution.enabled=true"]);
     const results: BenchResult[] = [];
