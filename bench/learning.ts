@@ -58,8 +58,10 @@ function firstReaching(curve: Curve, threshold: number) {
 export async function run(options: { quick: boolean }): Promise<BenchResult[]> {
   const dir = mkdtempSync(join(tmpdir(), "evolver-bench-learning-"));
   try {
-    // quick: a shorter run, so only the first threshold is likely to be reached
-    const schedule = options.quick ? ["schedule.iterations=30", "schedule.eval_every=5"] : ["schedule.iterations=200", "schedule.eval_every=5"];
+    // quick: the CI test's smaller chains (4 digits, 3 per chain), learnt in a few dozen iterations
+    const schedule = options.quick
+      ? ["env.options.symbols=4", "rollout.tasks_per_iteration=8", "schedule.iterations=40", "schedule.eval_every=5", "schedule.eval_tasks=16"]
+      : ["schedule.iterations=200", "schedule.eval_every=5"];
     const grpo = await learn(dir, "grpo", [...schedule, "attribution.enabled=false"]);
     const adca = await learn(dir, "adca", [...schedule, "attribution.enabled=true"]);
     const results: BenchResult[] = [];
