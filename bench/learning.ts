@@ -2,6 +2,7 @@
 // environment, each run from the same tiny random-init model with the same seed and config (examples/key-chain.yaml),
 // attribution.enabled being the only difference. Figures: held-out success over time, iterations and seconds to reach
 // 0.5 and 0.9 held-out success, and the ADCA/GRPO iteration ratio.
+import { setMaxListeners } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -32,6 +33,7 @@ async function learn(dir: string, name: string, overrides: string[]): Promise<Cu
   const started = performance.now();
   // stopped once the last threshold is reached: the rest of the run would measure nothing
   const controller = new AbortController();
+  setMaxListeners(0, controller.signal); // every rollout in flight listens to it
   try {
     await runEvolve({
       config,
