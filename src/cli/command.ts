@@ -31,3 +31,16 @@ export function numberOption(name: string, value: string | undefined, fallback: 
   if (!Number.isFinite(parsed)) throw new EvolverError("CLI_USAGE", `--${name} must be a number, got '${value}'`);
   return parsed;
 }
+
+/** Resolves with the signal's name at the first SIGINT or SIGTERM: how a long-running server command waits. */
+export function waitForStopSignal(): Promise<string> {
+  return new Promise<string>((resolve) => {
+    const stop = (name: string) => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve(name);
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+}

@@ -2,7 +2,7 @@
 // (docs/env-service.md) until SIGINT or SIGTERM, then closes cleanly.
 import { EvolverError } from "../core/errors.js";
 import { knownEnvironments, registerBuiltinEnvironments, registryEnvironments, startEnvService } from "../env/index.js";
-import { numberOption, parseOptions, type Command } from "./command.js";
+import { numberOption, parseOptions, type Command, waitForStopSignal } from "./command.js";
 
 const usage = "evolver env serve [--host 127.0.0.1] [--port 8080] [--idle-timeout 600] [--max-instances 4096] [--env NAME]...";
 
@@ -38,15 +38,7 @@ export const envServeCommand: Command = {
     });
     const served = values.env ?? knownEnvironments().filter((name) => name !== "remote");
     console.log(`env service listening on ${service.url} (environments: ${served.join(", ")})`);
-    const signal = await new Promise<string>((resolve) => {
-      const stop = (name: string) => {
-        process.off("SIGINT", stop);
-        process.off("SIGTERM", stop);
-        resolve(name);
-      };
-      process.on("SIGINT", stop);
-      process.on("SIGTERM", stop);
-    });
+    const signal = await waitForStopSignal();
     await service.close();
     console.log(`env service closed (${signal})`);
     return 0;

@@ -3,7 +3,7 @@
 // where other users of the machine could read it).
 import { EvolverError } from "../core/errors.js";
 import { createEmbeddedProvider, startModelServer } from "../llm/index.js";
-import { numberOption, parseOptions, type Command } from "./command.js";
+import { numberOption, parseOptions, type Command, waitForStopSignal } from "./command.js";
 
 const usage =
   "evolver model serve --model PATH_OR_HF_URI [--host 127.0.0.1] [--port 8000] [--served-name NAME] " +
@@ -46,10 +46,7 @@ export const modelServeCommand: Command = {
       tokenText: (id) => provider.template.decode([id]),
     });
     console.log(`serving ${provider.id} at ${server.url}/v1 (model name '${values["served-name"] ?? provider.id}')`);
-    await new Promise<void>((resolve) => {
-      process.once("SIGINT", resolve);
-      process.once("SIGTERM", resolve);
-    });
+    await waitForStopSignal();
     await server.close();
     await provider.close();
     return 0;

@@ -2,7 +2,7 @@
 // or SIGTERM, restarting it if it crashes. Point TinkerClient (or Tinker's SDK <= 0.24) at the printed URL.
 import { EvolverError } from "../core/errors.js";
 import { LocalTrainer } from "../train/index.js";
-import { numberOption, parseOptions, type Command } from "./command.js";
+import { numberOption, parseOptions, type Command, waitForStopSignal } from "./command.js";
 
 const usage =
   "evolver trainer serve --base-model DIR [--host 127.0.0.1] [--port 8000] [--lora-rank 32] [--device cpu|cuda] " +
@@ -48,15 +48,7 @@ export const trainerServeCommand: Command = {
       onRestart: (count) => console.error(`trainer restarted after a crash (${count})`),
     });
     console.log(`trainer listening on ${trainer.baseUrl} (python ${trainer.python}, checkpoints in ${trainer.checkpointDir})`);
-    const signal = await new Promise<string>((resolve) => {
-      const stop = (name: string) => {
-        process.off("SIGINT", stop);
-        process.off("SIGTERM", stop);
-        resolve(name);
-      };
-      process.on("SIGINT", stop);
-      process.on("SIGTERM", stop);
-    });
+    const signal = await waitForStopSignal();
     await trainer.stop();
     console.log(`trainer stopped (${signal})`);
     return 0;
