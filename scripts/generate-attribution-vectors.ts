@@ -12,6 +12,7 @@ import {
 } from "../src/evolve/attributing/advantages.js";
 import { policyLoss, type PolicyLossConfig } from "../src/evolve/attributing/loss.js";
 import { mulberry32 } from "../src/core/random.js";
+import { lossConfigFromJson, type LossVector } from "../src/evolve/attributing/test-support/vectors.js";
 
 const E = Math.E;
 const ln = Math.log;
@@ -271,15 +272,7 @@ interface LossInputs {
   mask: number[][];
   experience_guided: boolean[];
 }
-interface LossConfigJson {
-  clip_low: number;
-  clip_high: number;
-  clip_high_boost: number | null;
-  dual_clip_c: number | null;
-  kl_beta: number;
-  kl_type: "low_var_kl";
-  aggregation: "token-mean" | "seq-mean-token-mean";
-}
+type LossConfigJson = LossVector["config"];
 interface LossSpec {
   name: string;
   comment: string;
@@ -524,18 +517,6 @@ lossSpecs.push(
     config: { ...baseConfig, clip_high_boost: 0.4, kl_beta: 0.05, aggregation: "seq-mean-token-mean" },
   },
 );
-
-function lossConfigFromJson(config: LossConfigJson): PolicyLossConfig {
-  return {
-    clipLow: config.clip_low,
-    clipHigh: config.clip_high,
-    clipHighBoost: config.clip_high_boost,
-    dualClipC: config.dual_clip_c,
-    klBeta: config.kl_beta,
-    klType: config.kl_type,
-    aggregation: config.aggregation,
-  };
-}
 
 function buildLossCase(spec: LossSpec) {
   const { inputs } = spec;

@@ -58,7 +58,11 @@ export function lossInputFromVector(vector: LossVector): PolicyLossInput {
 }
 
 export function lossConfigFromVector(vector: LossVector): PolicyLossConfig {
-  const { config } = vector;
+  return lossConfigFromJson(vector.config);
+}
+
+/** The vectors' snake_case loss config as the maths takes it; the generator script writes cases through it too. */
+export function lossConfigFromJson(config: LossVector["config"]): PolicyLossConfig {
   return {
     clipLow: config.clip_low,
     clipHigh: config.clip_high,
