@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { writeTinyModel } from "../llm/index.js";
 import { resolvePython } from "../train/index.js";
+import { runEvolverCli } from "../cli/test-support/spawn-cli.js";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const cliMain = join(repoRoot, "src/cli/main.ts");
@@ -368,16 +369,7 @@ test("an evolve run SIGKILLed in every phase resumes to the same rows, with noth
   fixture.store = storePath;
 });
 
-/** Runs the CLI to its end: exit code and what it printed on each stream. */
-async function runToEnd(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", cliMain, ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk) => (stdout += chunk));
-  child.stderr.on("data", (chunk) => (stderr += chunk));
-  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
-  return { code, stdout, stderr };
-}
+const runToEnd = (args: string[]) => runEvolverCli(args);
 
 test("evolver runs lists the resumed run; runs show prints its counts, every iteration's metrics and its last checkpoint", async (t) => {
   if (!fixture.store) return t.skip("needs the store of the resume test above");
