@@ -1,5 +1,6 @@
 // The model layer: provider and sampler interfaces, tokenizer and chat template, providers, tiny model files.
 export * from "./types.js";
+export type { Embedder } from "./embedding-types.js";
 export { writeTinyModel, tinyModelShapes, TinyModelOptions, type TinyModelFiles } from "./tiny-model.js";
 export { writeGguf, gguf, type GgufValue, type GgufTensor, type GgufTensorType } from "./gguf-writer.js";
 export { writeSafetensors, readSafetensors, type SafetensorsTensor, type LoadedTensor } from "./safetensors.js";

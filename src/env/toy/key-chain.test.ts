@@ -67,3 +67,17 @@ test("key chain: repeat says the digit that many times, and the reference soluti
   assert.deepEqual(reference.filter((m) => m.role === "assistant").map((m) => m.content), [env.secret[2], env.secret[1]]);
   assert.throws(() => new KeyChainEnvironment({ repeat: 0 }), /repeat/);
 });
+
+test("key chain: train_digits keeps training chains to the seed digits while held-out chains use every digit", async () => {
+  const full = new KeyChainEnvironment({ length: 3, symbols: 8 });
+  const scarce = new KeyChainEnvironment({ length: 3, symbols: 8, train_digits: 4 });
+  const train = await scarce.listTasks("train");
+  assert.ok(train.length > 20);
+  assert.ok(train.every((id) => [...id.slice(3)].every((d) => Number(d) < 4)), "a training chain uses an unseen digit");
+  assert.deepEqual(train, (await full.listTasks("train")).filter((id) => [...id.slice(3)].every((d) => Number(d) < 4)));
+  assert.deepEqual(await scarce.listTasks("test"), await full.listTasks("test"));
+  assert.ok((await scarce.listTasks("test")).some((id) => [...id.slice(3)].some((d) => Number(d) >= 4)));
+  // A withheld chain can still be created (its id is valid), it is only never offered as a seed task.
+  assert.equal((await scarce.create("kc-777")).initial.messages[1].content, "7");
+  assert.throws(() => new KeyChainEnvironment({ symbols: 4, train_digits: 5 }), /train_digits/);
+});

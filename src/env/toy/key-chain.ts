@@ -22,6 +22,9 @@ export const KeyChainOptions = z
     /** How many times the user's message repeats its digit ("3 3 3 3"): a model trained from scratch attends to a
      * repeated digit sooner, so it learns to condition its answer on the digit before it settles on one letter. */
     repeat: z.number().int().min(1).max(16).default(1),
+    /** Data scarcity: training chains use only digits below this number, while held-out chains (val, test) use every
+     * digit, so the seed tasks cover only part of what held-out tasks need. Unset: every chain in every split. */
+    train_digits: z.number().int().min(1).max(10).optional(),
   })
   .strict();
 export type KeyChainOptions = z.infer<typeof KeyChainOptions>;
@@ -50,6 +53,9 @@ export class KeyChainEnvironment implements Environment {
       throw new EvolverError("ENV_BAD_OPTIONS", `key-chain options: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`);
     }
     this.options = parsed.data;
+    if (this.options.train_digits !== undefined && this.options.train_digits > this.options.symbols) {
+      throw new EvolverError("ENV_BAD_OPTIONS", `key-chain options: train_digits (${this.options.train_digits}) must be at most symbols (${this.options.symbols})`);
+    }
     const letters = LETTERS.slice(0, this.options.symbols).split("");
     const random = mulberry32(this.options.seed);
     for (let i = letters.length - 1; i > 0; i--) {
@@ -63,7 +69,11 @@ export class KeyChainEnvironment implements Environment {
       let digits = "";
       for (let k = 0, m = n; k < this.options.length; k++, m = Math.floor(m / this.options.symbols)) digits += String(m % this.options.symbols);
       const id = `kc-${digits}`;
-      this.tasks.get(splitOf(id))!.push(id);
+      const split = splitOf(id);
+      const scarce = this.options.train_digits;
+      // A training chain that needs a digit outside the seed set is withheld from every split, not moved elsewhere.
+      if (split === "train" && scarce !== undefined && [...digits].some((d) => Number(d) >= scarce)) continue;
+      this.tasks.get(split)!.push(id);
     }
   }
 
