@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { EvolverError } from "../../core/errors.js";
 import type { ChatMessage } from "../../core/messages.js";
-import type { EnvInstance, EnvProfile, Environment, Evaluation, InitialState, Split, StepResult } from "../types.js";
+import type { EnvCapabilities, EnvInstance, EnvProfile, Environment, Evaluation, InitialState, Split, StepResult } from "../types.js";
 import { CreateData, DescribeData, EvaluateData, StepData, TaskIdsData } from "./schema.js";
 import { JsonTransport } from "./transport.js";
 
@@ -41,6 +41,17 @@ export class RemoteEnvironment implements Environment {
 
   async profile(): Promise<EnvProfile> {
     return this.call("/describe", DescribeData, {}, true);
+  }
+
+  /** As the service answers on /describe (ours does); a service without /describe (AgentEvolver's: 404) can do none. */
+  async capabilities(): Promise<EnvCapabilities> {
+    try {
+      const envelope = await this.post("/describe", {}, true);
+      return { stepRewards: envelope.capabilities?.step_rewards === true };
+    } catch (error) {
+      if (EvolverError.isInstance(error) && error.code === "ENV_REMOTE_ERROR" && error.details.status === 404) return { stepRewards: false };
+      throw error;
+    }
   }
 
   async create(taskId: string, params: Record<string, unknown> = {}): Promise<EnvInstance> {
