@@ -49,7 +49,7 @@ export async function evaluateRun(options: EvaluateRunOptions): Promise<{ report
   try {
     if (checkpoint) await policy.training.loadWeights(checkpoint.path);
     const sampler = await policy.training.saveWeightsForSampler(`eval-${iteration + 1}`);
-    const report = await evaluationStage({ env, config, template: policy.template, sampler, signal: options.signal, log });
+    const report = await evaluationStage({ env, config, template: policy.template, sampler, contextTokens: policy.contextTokens, signal: options.signal, log });
     return { report, iteration };
   } finally {
     await policy.close().catch(() => undefined);

@@ -109,7 +109,7 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
       if (evaluations.some((e) => e.iteration === iteration)) return;
       const sampler = await policy!.training.saveWeightsForSampler(`eval-${iteration + 1}`);
       const report = await evaluationStage({
-        env: env!, config, template: policy!.template, sampler, record: { store, runId: id, iteration }, signal: options.signal, log,
+        env: env!, config, template: policy!.template, sampler, contextTokens: policy!.contextTokens, record: { store, runId: id, iteration }, signal: options.signal, log,
       });
       throwIfEveryRolloutErrored(report, `the held-out evaluation after iteration ${iteration}`);
       const { overall } = report;
@@ -137,7 +137,7 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
         store.setIterationPhase(id, iteration, "rollout");
         const sampler = await policy.training.saveWeightsForSampler(`it-${iteration}`);
         const tasks = sampleSeeded(trainPool, config.rollout.tasks_per_iteration, deriveSeed(config.run.seed, "tasks", iteration));
-        const rollouts = await rolloutStage({ store, runId: id, iteration, env, config, template: policy.template, sampler, tasks, signal: options.signal, log });
+        const rollouts = await rolloutStage({ store, runId: id, iteration, env, config, template: policy.template, sampler, contextTokens: policy.contextTokens, tasks, signal: options.signal, log });
         if (rollouts.stats.total > 0 && rollouts.stats.errored === rollouts.stats.total) {
           throw new EvolverError("ROLLOUTS_ALL_ERRORED", `every train rollout of iteration ${iteration} errored (${rollouts.stats.total}); the first: ${rollouts.stats.firstError}`);
         }

@@ -10,6 +10,8 @@ export interface Policy {
   client: TinkerClient;
   training: TrainingClient;
   template: ChatTemplate;
+  /** The policy's context in tokens, where the trainer says (a rollout's prompt and replies must fit in it). */
+  contextTokens?: number;
   close(): Promise<void>;
 }
 
@@ -50,11 +52,16 @@ export async function openPolicy(config: EvolveConfig, checkpointDir: string, lo
     loraRank: trainerConfig.lora_rank,
     seed: config.run.seed,
   });
+  // Known up front, a prompt that does not fit is refused with its size, and running out of context mid-episode
+  // ends the episode (a result) rather than failing the trainer's call (an error).
+  const models = (await client.capabilities().catch(() => undefined))?.supported_models ?? [];
+  const served = models.find((m) => m.model_name === (trainer ? resolve(config.policy.base_model) : config.policy.base_model)) ?? (models.length === 1 ? models[0] : undefined);
   return {
     trainer,
     client,
     training,
     template,
+    contextTokens: served?.max_context_length ?? undefined,
     async close() {
       client.close();
       await trainer?.stop();

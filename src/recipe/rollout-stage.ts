@@ -21,13 +21,15 @@ export interface RolloutStageOptions extends RolloutRecord {
   config: EvolveConfig;
   template: ChatTemplate;
   sampler: TokenSampler;
+  /** The policy's context in tokens, when known. */
+  contextTokens?: number;
   tasks: string[];
   signal?: AbortSignal;
   log: (line: string) => void;
 }
 
 /** The rollout settings of the config, the same for training and evaluation. */
-function rolloutSettings(config: EvolveConfig, env: Environment, sampler: TokenSampler, template: ChatTemplate, signal?: AbortSignal) {
+function rolloutSettings(config: EvolveConfig, env: Environment, sampler: TokenSampler, template: ChatTemplate, contextTokens: number | undefined, signal?: AbortSignal) {
   return {
     env,
     model: { kind: "tokens" as const, sampler, template },
@@ -35,6 +37,7 @@ function rolloutSettings(config: EvolveConfig, env: Environment, sampler: TokenS
     context: createContextStrategy(config.rollout.context),
     maxSteps: config.rollout.max_steps,
     maxTokensPerCall: config.rollout.max_tokens_per_step,
+    contextLimitTokens: contextTokens,
     topP: config.rollout.top_p,
     concurrency: config.rollout.concurrency,
     seed: config.run.seed,
@@ -64,7 +67,7 @@ function storeHooks(record: RolloutRecord, purpose: TrajectoryPurpose, log: (lin
 export async function rolloutStage(options: RolloutStageOptions): Promise<{ trajectories: Trajectory[]; stats: RolloutStats }> {
   const { config, iteration } = options;
   const batch = await runRollouts({
-    ...rolloutSettings(config, options.env, options.sampler, options.template, options.signal),
+    ...rolloutSettings(config, options.env, options.sampler, options.template, options.contextTokens, options.signal),
     ...storeHooks(options, "train", options.log),
     temperature: config.rollout.temperature,
     tasks: options.tasks.map((taskId) => ({ taskId })),
@@ -86,13 +89,14 @@ export async function evaluationStage(options: {
   config: EvolveConfig;
   template: ChatTemplate;
   sampler: TokenSampler;
+  contextTokens?: number;
   record?: RolloutRecord;
   signal?: AbortSignal;
   log: (line: string) => void;
 }): Promise<EvalReport> {
   const { config } = options;
   return evaluateAgent({
-    ...rolloutSettings(config, options.env, options.sampler, options.template, options.signal),
+    ...rolloutSettings(config, options.env, options.sampler, options.template, options.contextTokens, options.signal),
     ...(options.record ? storeHooks(options.record, "eval", options.log) : {}),
     temperature: config.schedule.eval_temperature,
     split: config.env.eval_split,
