@@ -57,7 +57,30 @@ export async function loadEnvironmentModule(path: string, options: Record<string
       details: { file, missing },
     });
   }
-  return environment as Environment;
+  return withTypedErrors(environment as Environment, file);
+}
+
+/** The module's own errors become EvolverErrors (ENV_MODULE_ERROR) that name its file; its instances are its own. */
+function withTypedErrors(environment: Environment, file: string): Environment {
+  const wrap = <A extends unknown[], R>(method: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await method.apply(environment, args);
+      } catch (error) {
+        if (EvolverError.isInstance(error)) throw error;
+        throw new EvolverError("ENV_MODULE_ERROR", `environment ${environment.name} (${file}): ${describeError(error)}`, { details: { file }, cause: error });
+      }
+    };
+  const typed: Environment = {
+    name: environment.name,
+    listTasks: wrap(environment.listTasks),
+    profile: wrap(environment.profile),
+    create: wrap(environment.create),
+  };
+  if (environment.capabilities) typed.capabilities = wrap(environment.capabilities);
+  if (environment.referenceSolution) typed.referenceSolution = wrap(environment.referenceSolution);
+  if (environment.close) typed.close = wrap(environment.close);
+  return typed;
 }
 
 function missingMembers(value: unknown): string[] {
