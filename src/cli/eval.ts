@@ -13,7 +13,8 @@ const usage =
   "[--concurrency 16] [--max-steps 30] [--max-tokens 1024] [--temperature T] [--timeout MS] [--format native|hermes|bfcl] " +
   "[--context linear|linear-no-thinking|sliding-window:N|self-context-clip] [--base-url URL] [--mode chat|tokens] [--context-size N] " +
   "[--env-options JSON] [--trajectories FILE.jsonl]\n" +
-  "   or: evolver eval --run RUN [--iteration N] [--store .evolver/runs.db] [--out results.json]\n" +
+  "   or: evolver eval --run RUN [--iteration=N] [--store .evolver/runs.db] [--out results.json] [--trajectories FILE.jsonl]\n" +
+  "       (a run's weights after iteration N, default its last, evaluated as the run's own evaluation does)\n" +
   "  SPEC: openai:<model> (OPENAI_BASE_URL / OPENAI_API_KEY or --base-url), a .gguf path, or hf:<user>/<repo>[:quant] (embedded; " +
   "--context-size defaults to the model file's context length)";
 
@@ -35,7 +36,16 @@ export const evalCommand: Command = {
     let report: EvalReport;
     if (values.run) {
       const iteration = values.iteration === undefined ? undefined : numberOption("iteration", values.iteration, 0);
-      ({ report } = await evaluateRun({ runId: values.run, storePath: values.store, iteration }));
+      const trajectories = values.trajectories ? JsonlWriter.open(values.trajectories, { append: false }) : undefined;
+      try {
+        ({ report } = await evaluateRun({
+          runId: values.run, storePath: values.store, iteration,
+          onTrajectory: trajectories && ((trajectory) => trajectories.write(trajectory)),
+          onEvent: createProgressReporter({ label: `eval ${values.run}` }).handle,
+        }));
+      } finally {
+        await trajectories?.close();
+      }
     } else {
       if (!values.env || !values.model) throw new EvolverError("CLI_USAGE", `--env and --model are required (or --run)\nusage: ${usage}`);
       const split = Split.safeParse(values.split);

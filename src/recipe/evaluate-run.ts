@@ -4,7 +4,7 @@
 import { rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { EvolverError } from "../core/errors.js";
-import type { EvalReport } from "../agent/index.js";
+import type { EvalReport, RolloutEvent, Trajectory } from "../agent/index.js";
 import { RunStore } from "../store/index.js";
 import { parseConfig } from "./config.js";
 import { prepareRun } from "./prepare.js";
@@ -18,6 +18,9 @@ export interface EvaluateRunOptions {
    * was one). Default: the last completed iteration. */
   iteration?: number;
   log?: (line: string) => void;
+  /** Each trajectory as it ends (`evolver eval --trajectories`). */
+  onTrajectory?: (trajectory: Trajectory) => void | Promise<void>;
+  onEvent?: (event: RolloutEvent) => void;
   signal?: AbortSignal;
 }
 
@@ -49,7 +52,10 @@ export async function evaluateRun(options: EvaluateRunOptions): Promise<{ report
   try {
     if (checkpoint) await policy.training.loadWeights(checkpoint.path);
     const sampler = await policy.training.saveWeightsForSampler(`eval-${iteration + 1}`);
-    const report = await evaluationStage({ env, config, template: policy.template, sampler, contextTokens: policy.contextTokens, signal: options.signal, log });
+    const report = await evaluationStage({
+      env, config, template: policy.template, sampler, contextTokens: policy.contextTokens, signal: options.signal, log,
+      onTrajectory: options.onTrajectory, onEvent: options.onEvent,
+    });
     return { report, iteration };
   } finally {
     await policy.close().catch(() => undefined);

@@ -91,13 +91,16 @@ export async function evaluationStage(options: {
   sampler: TokenSampler;
   contextTokens?: number;
   record?: RolloutRecord;
+  /** Without `record`: each trajectory as it ends, and progress. */
+  onTrajectory?: RolloutBatchOptions["onTrajectory"];
+  onEvent?: RolloutBatchOptions["onEvent"];
   signal?: AbortSignal;
   log: (line: string) => void;
 }): Promise<EvalReport> {
   const { config } = options;
   return evaluateAgent({
     ...rolloutSettings(config, options.env, options.sampler, options.template, options.contextTokens, options.signal),
-    ...(options.record ? storeHooks(options.record, "eval", options.log) : {}),
+    ...(options.record ? storeHooks(options.record, "eval", options.log) : { onTrajectory: options.onTrajectory, onEvent: options.onEvent }),
     temperature: config.schedule.eval_temperature,
     split: config.env.eval_split,
     k: config.schedule.eval_k,
