@@ -45,9 +45,18 @@ export interface EvolveResult {
 export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
   const log = options.log ?? ((line: string) => console.log(line));
   const storePath = options.storePath ?? options.config?.run.store ?? ".evolver/runs.db";
-  const store = new RunStore(storePath, { create: !options.resume });
+  if (!options.resume && !options.config) throw new EvolverError("CONFIG_INVALID", "runEvolve needs a config or a run to resume");
+  // A new run's config is checked before anything is written: one that cannot run leaves no store and no run.
+  const fresh = options.resume ? undefined : await prepareRun(options.config!);
+  let env: Environment | undefined = fresh?.env;
+  let store: RunStore;
+  try {
+    store = new RunStore(storePath, { create: !options.resume });
+  } catch (error) {
+    await env?.close?.().catch(() => undefined);
+    throw error;
+  }
   let policy: Policy | undefined;
-  let env: Environment | undefined;
   let judge: Awaited<ReturnType<typeof openJudge>> | undefined;
   let lease: RunLease | undefined;
   let runId: string | undefined;
@@ -64,19 +73,17 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
       store.setRunStatus(run.id, "running");
       log(`resuming ${run.id} after iteration ${store.lastCompletedIteration(run.id)}`);
     } else {
-      if (!options.config) throw new EvolverError("CONFIG_INVALID", "runEvolve needs a config or a run to resume");
-      // Checked before the run exists: a config that cannot run leaves nothing in the store.
-      const prepared = await prepareRun(options.config);
-      ({ config, env } = prepared);
+      config = fresh!.config;
       const created = store.createRun(config.run.name, config);
       lease = store.acquireLease(created.id);
       runId = created.id;
       log(`run ${runId} (${config.run.name}) → ${resolve(storePath)}`);
     }
     const id = runId;
+    const environment: Environment = env!;
 
-    const trainPool = await env.listTasks(config.env.train_split);
-    const evalPool = await env.listTasks(config.env.eval_split);
+    const trainPool = await environment.listTasks(config.env.train_split);
+    const evalPool = await environment.listTasks(config.env.eval_split);
     store.addTasks(id, [
       ...trainPool.map((taskId) => ({ taskId, split: config.env.train_split, source: "seed" })),
       ...evalPool.map((taskId) => ({ taskId, split: config.env.eval_split, source: "seed" })),
@@ -94,7 +101,7 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
     if (config.sft.enabled && store.iterationPhase(id, SFT_ITERATION) !== SFT_DONE) {
       // Until its weights are saved, an interrupted warm start is redone from the base weights.
       store.setIterationPhase(id, SFT_ITERATION, "sft");
-      const metrics = await sftStage({ config, env, training: policy.training, template: policy.template, tasks: trainPool, signal: options.signal, log });
+      const metrics = await sftStage({ config, env: environment, training: policy.training, template: policy.template, tasks: trainPool, signal: options.signal, log });
       const path = await policy.training.saveWeights("sft", { overwrite: true });
       store.db.transaction(() => {
         store.saveMetrics(id, SFT_ITERATION, metrics);
@@ -109,7 +116,7 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
       if (evaluations.some((e) => e.iteration === iteration)) return;
       const sampler = await policy!.training.saveWeightsForSampler(`eval-${iteration + 1}`);
       const report = await evaluationStage({
-        env: env!, config, template: policy!.template, sampler, contextTokens: policy!.contextTokens, record: { store, runId: id, iteration }, signal: options.signal, log,
+        env: environment, config, template: policy!.template, sampler, contextTokens: policy!.contextTokens, record: { store, runId: id, iteration }, signal: options.signal, log,
       });
       throwIfEveryRolloutErrored(report, `the held-out evaluation after iteration ${iteration}`);
       const { overall } = report;
@@ -137,7 +144,7 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
         store.setIterationPhase(id, iteration, "rollout");
         const sampler = await policy.training.saveWeightsForSampler(`it-${iteration}`);
         const tasks = sampleSeeded(trainPool, config.rollout.tasks_per_iteration, deriveSeed(config.run.seed, "tasks", iteration));
-        const rollouts = await rolloutStage({ store, runId: id, iteration, env, config, template: policy.template, sampler, contextTokens: policy.contextTokens, tasks, signal: options.signal, log });
+        const rollouts = await rolloutStage({ store, runId: id, iteration, env: environment, config, template: policy.template, sampler, contextTokens: policy.contextTokens, tasks, signal: options.signal, log });
         if (rollouts.stats.total > 0 && rollouts.stats.errored === rollouts.stats.total) {
           throw new EvolverError("ROLLOUTS_ALL_ERRORED", `every train rollout of iteration ${iteration} errored (${rollouts.stats.total}); the first: ${rollouts.stats.firstError}`);
         }
