@@ -77,6 +77,8 @@ export async function rolloutStage(options: RolloutStageOptions): Promise<{ traj
   // In a fixed order, not the order the rollouts happened to end in: the update (its datums, its mini-batches) is
   // then the same whether the rollouts came from one process or from a killed one and its resumption.
   const trajectories = [...batch.trajectories].sort((a, b) => (a.groupKey === b.groupKey ? a.sampleIndex - b.sampleIndex : a.groupKey < b.groupKey ? -1 : 1));
+  const { errored, total, firstError } = batch.stats;
+  if (errored > 0 && errored < total) options.log(`${errored} of ${total} train rollouts of iteration ${iteration} errored; they are left out of the update (the first: ${firstError})`);
   return { trajectories, stats: batch.stats };
 }
 
