@@ -55,6 +55,14 @@ describe("remote environment on an AgentEvolver-like service", () => {
     assert.equal(bfcl.actionFormat, "text");
     const ours = new RemoteEnvironment({ url: "http://127.0.0.1:1", envType: "bfcl-v3" });
     assert.equal(ours.actionFormat, "tool_calls");
+    // AppWorld's own split names: train, dev, test_normal, test_challenge.
+    const appworld = await startAgentEvolverLikeService(new CounterEnvironment(), "appworld");
+    try {
+      const remote = new RemoteEnvironment({ url: appworld.url, envType: "appworld" });
+      await assert.rejects(remote.listTasks("test"), /has no split 'test' \(read as the service's 'test_normal'\); it offers train, val/);
+    } finally {
+      await appworld.close();
+    }
     const profile = await new RemoteEnvironment({ url: service.url, envType: "counter" }).profile();
     assert.equal(profile.name, "counter");
     assert.deepEqual(profile.entities, []);

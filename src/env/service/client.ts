@@ -2,9 +2,9 @@
 // (AppWorld, BFCL), both speaking the protocol of docs/env-service.md. Failures are EvolverErrors:
 // ENV_UNREACHABLE when no answer came, ENV_REMOTE_ERROR when the service answered with an error, ENV_UNKNOWN_SPLIT
 // when a split is not one the service offers (the message names those it does).
-// AgentEvolver's services differ from ours in three ways this client follows (see `agentEvolverTypes`): they read
-// the action from the assistant's text, offer `train` and `val` only (our `test` reads their `val` unless
-// `splits` says otherwise), and have no /describe.
+// AgentEvolver's services differ from ours in three ways this client follows (see `agentEvolverDefaults`): they
+// read the action from the assistant's text, name their splits their own way (BFCL's offers `train` and `val` only,
+// so our `test` reads its `val` unless `splits` says otherwise), and have no /describe.
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { EvolverError } from "../../core/errors.js";
@@ -13,8 +13,18 @@ import { ActionFormat, type EnvInstance, type EnvProfile, type Environment, type
 import { CreateData, DescribeData, EvaluateData, StepData, TaskIdsData } from "./schema.js";
 import { JsonTransport } from "./transport.js";
 
-/** AgentEvolver's environment types: text actions, train/val splits (env_service/environments/ @a5a8db8). */
-export const agentEvolverTypes = ["bfcl", "appworld", "webshop"];
+/**
+ * AgentEvolver's environment types (modelscope/AgentEvolver @a5a8db8) and how their services differ from ours: all
+ * read text actions; their splits are named their own way. bfcl: bfcl_dataprocess.py writes `train` and `val`, and
+ * AgentEvolver validates on `val`. appworld: AppWorld's `train`, `dev`, `test_normal`, `test_challenge`, validating
+ * on `dev` (or `test_normal`). webshop has no environment in env_service at that commit; its trainer's rule
+ * (validate on `val`, else `dev`) is assumed.
+ */
+export const agentEvolverDefaults: Record<string, { action_format: ActionFormat; splits: Partial<Record<Split, string>> }> = {
+  bfcl: { action_format: "text", splits: { test: "val" } },
+  appworld: { action_format: "text", splits: { val: "dev", test: "test_normal" } },
+  webshop: { action_format: "text", splits: { test: "val" } },
+};
 
 const ServiceSplitName = z.string().min(1, "a split name must not be empty");
 
@@ -32,15 +42,15 @@ export const RemoteEnvironmentOptions = z.strictObject({
    */
   action_format: ActionFormat.optional(),
   /**
-   * The service's name for each of our splits (train, val, test). Default: the same name, except that
-   * AgentEvolver's types read `test` from their `val` (they offer train and val only).
+   * The service's name for each of our splits (train, val, test). Default: the same name, except for AgentEvolver's
+   * types (`agentEvolverDefaults`: bfcl reads `test` from `val`; appworld `val` from `dev`, `test` from `test_normal`).
    */
   splits: z.strictObject({ train: ServiceSplitName.optional(), val: ServiceSplitName.optional(), test: ServiceSplitName.optional() }).optional(),
 });
 export type RemoteEnvironmentOptions = z.input<typeof RemoteEnvironmentOptions>;
 
 /** Split names probed when a split is refused, to say which ones the service offers. */
-const probedSplits = ["train", "val", "test", "dev", "validation"];
+const probedSplits = ["train", "val", "test", "dev", "validation", "test_normal", "test_challenge"];
 
 export class RemoteEnvironment implements Environment {
   readonly name: string;
@@ -56,9 +66,9 @@ export class RemoteEnvironment implements Environment {
     }
     this.name = parsed.data.envType;
     this.url = parsed.data.url;
-    const agentEvolver = agentEvolverTypes.includes(this.name);
-    this.actionFormat = parsed.data.action_format ?? (agentEvolver ? "text" : "tool_calls");
-    this.splitNames = { train: "train", val: "val", test: agentEvolver ? "val" : "test", ...parsed.data.splits };
+    const defaults = agentEvolverDefaults[this.name];
+    this.actionFormat = parsed.data.action_format ?? defaults?.action_format ?? "tool_calls";
+    this.splitNames = { train: "train", val: "val", test: "test", ...defaults?.splits, ...parsed.data.splits };
     this.transport = new JsonTransport({ url: parsed.data.url, timeoutMs: parsed.data.timeoutMs, retries: parsed.data.retries });
   }
 
