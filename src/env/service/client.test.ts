@@ -126,7 +126,8 @@ test("reads AgentEvolver's own servers (their answers as env_service.py and appw
     assert.deepEqual(await instance.evaluate(), { score: 0.5, success: false, details: {} });
     await instance.release();
     await assert.rejects(remote.create("missing"), /answered 400: Test case id 'missing' not found/);
-    await assert.rejects(remote.profile(), /describe answered 404: Not Found/);
+    // AgentEvolver keeps profiles in JSON files; its servers have no /describe: a bare profile, named.
+    assert.deepEqual((await remote.profile()).entities, []);
     // Every request carries AgentEvolver's full shape.
     assert.deepEqual(Object.keys(requests[1].body).sort(), ["env_type", "instance_id", "messages", "params", "task_id"]);
     assert.deepEqual(requests[2].body.messages, { role: "assistant", content: "print(len(songs))" });
