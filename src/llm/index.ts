@@ -17,3 +17,6 @@ export { parseHermesToolCalls, HermesStreamParser, type HermesParse, type Hermes
 export { toolCallGrammar, toGrammarSchema, type ForcedToolChoice } from "./tool-call-grammar.js";
 export { startModelServer, type ModelServer, type ModelServerOptions } from "./serve.js";
 export { Semaphore } from "./semaphore.js";
+export { OfflineEmbedder, OFFLINE_EMBEDDER_ID, unitVector, type OfflineEmbedderOptions } from "./embedder-offline.js";
+export { OpenAIEmbedder, type OpenAIEmbedderOptions } from "./embedder-openai.js";
+export { createEmbedder, EmbedderSpec, DEFAULT_EMBEDDER } from "./embedders.js";
