@@ -70,8 +70,11 @@ export async function runRollout(options: RolloutOptions): Promise<Trajectory> {
   let evaluation: Evaluation = { score: 0, success: false, details: {} };
   const history: ChatMessage[] = structuredClone(instance.initial.messages);
   try {
+    // An environment that reads text actions is offered no tools natively: the model writes its calls as text (the
+    // services of AgentEvolver list their tools in the prompt themselves and send none).
+    const textActions = options.env.actionFormat === "text";
     let tools: ToolSchema[] = instance.initial.tools;
-    if (!format.nativeTools && tools.length > 0) addToSystemPrompt(history, format.describeTools(tools));
+    if ((textActions || !format.nativeTools) && tools.length > 0) addToSystemPrompt(history, format.describeTools(tools));
     const experienceIndex = await injectExperience(history, options, sampleIndex);
     const pinned = history.length;
     const driver = createModelDriver(options.model, format, context, {
@@ -82,14 +85,14 @@ export async function runRollout(options: RolloutOptions): Promise<Trajectory> {
       contextLimitTokens: options.contextLimitTokens,
       logprobs: options.logprobs,
     });
-    const nativeChat = options.model.kind === "chat" && format.nativeTools;
+    const nativeChat = options.model.kind === "chat" && format.nativeTools && !textActions;
 
     for (let step = 0; step < maxSteps; step++) {
       let turn: ModelTurn;
       const callStarted = performance.now();
       try {
         turn = await withTimeout(options.callTimeoutMs, options.signal, (signal) =>
-          driver.call({ history, pinned, tools, step, signal, experienceIndex }),
+          driver.call({ history, pinned, tools: textActions ? [] : tools, step, signal, experienceIndex }),
         );
       } catch (cause) {
         // The backend's own timeout and context overflow are the same endings as ours, not infrastructure errors.
@@ -105,7 +108,7 @@ export async function runRollout(options: RolloutOptions): Promise<Trajectory> {
       metrics.completionTokens += turn.completionTokens;
       options.onModelCall?.({ promptTokens: turn.promptTokens, completionTokens: turn.completionTokens, ms: performance.now() - callStarted });
 
-      const { action, errors } = readAction(turn, format, context, `call_${step}`);
+      const { action, errors } = textActions ? { action: textAction(turn), errors: [] } : readAction(turn, format, context, `call_${step}`);
       history.push(action);
       metrics.steps += 1;
       if (errors.length > 0) {
@@ -191,6 +194,14 @@ function readAction(turn: ModelTurn, format: ToolCallFormat, context: ContextStr
   if (parsed.toolCalls.length > 0) action.tool_calls = parsed.toolCalls;
   if (thinking.reasoning) action.reasoning_content = thinking.reasoning;
   return { action, errors: parsed.errors };
+}
+
+/**
+ * The action of an environment that reads text: the model's text exactly as sampled (thinking and tool-call blocks
+ * included), so what the environment reads is what the token record trains on.
+ */
+function textAction(turn: ModelTurn): ChatMessage {
+  return { role: "assistant", content: turn.text };
 }
 
 /**

@@ -73,6 +73,7 @@ function withTypedErrors(environment: Environment, file: string): Environment {
     };
   const typed: Environment = {
     name: environment.name,
+    ...(environment.actionFormat === undefined ? {} : { actionFormat: environment.actionFormat }),
     listTasks: wrap(environment.listTasks),
     profile: wrap(environment.profile),
     create: wrap(environment.create),

@@ -77,9 +77,19 @@ export interface EnvInstance {
   release(): Promise<void>;
 }
 
+/**
+ * How an environment reads the agent's action. "tool_calls": the calls in `tool_calls` (the content is a remark).
+ * "text": the assistant's text exactly as the model wrote it, as AgentEvolver's services read it (Qwen's
+ * <tool_call> blocks for BFCL, code for AppWorld); the agent then sends the sampled text whole and parses nothing.
+ */
+export const ActionFormat = z.enum(["tool_calls", "text"]);
+export type ActionFormat = z.infer<typeof ActionFormat>;
+
 /** An environment type: a task source plus a factory of instances. */
 export interface Environment {
   readonly name: string;
+  /** Default "tool_calls". */
+  readonly actionFormat?: ActionFormat;
   listTasks(split: Split): Promise<string[]>;
   profile(): Promise<EnvProfile>;
   create(taskId: string, params?: Record<string, unknown>): Promise<EnvInstance>;

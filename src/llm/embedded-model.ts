@@ -3,7 +3,10 @@
 // the same batches. Each call takes the free sequence whose cached tokens share the longest prefix with its prompt
 // and evaluates only the rest (multi-turn agents re-send a growing prompt).
 // Sampling reports, for each sampled token, its probability under the sampling distribution (temperature applied,
-// top-k off, top-p as asked), which is what llama.cpp calls the token's confidence.
+// top-k off, top-p as asked), which is what llama.cpp calls the token's confidence; top logprobs come from the same
+// distribution, so the sampled token's logprob is its own entry there.
+// Completion text never contains control tokens (<|im_start|>...): they are tokens, not text. User-defined added
+// tokens such as Qwen's <tool_call> are text.
 import { existsSync } from "node:fs";
 import { basename, isAbsolute, resolve } from "node:path";
 import {
@@ -17,8 +20,10 @@ import {
   type LlamaModel,
   type Token,
 } from "node-llama-cpp";
+import { unicodeStringToBytes } from "./byte-level.js";
+import { DeltaStream, mostLikely } from "./delta-stream.js";
 import { contextOverflowError, llmError } from "./errors.js";
-import type { SampleRequest, SampleResult, TextTokenizer, TokenSampler } from "./types.js";
+import type { CompletionDelta, SampleRequest, SampleResult, TextTokenizer, TokenLogprob, TokenSampler } from "./types.js";
 
 export interface EmbeddedModelOptions {
   /** A GGUF file path (a relative one is read from the working directory), or a URI node-llama-cpp resolves and
@@ -47,13 +52,28 @@ export interface GenerateRequest extends SampleRequest {
   stopStrings?: string[];
   /** Constrain sampling to JSON matching this JSON Schema. */
   jsonSchema?: Record<string, unknown>;
+  /** Constrain sampling to a GBNF grammar whose start rule is `root` (see tool-call-grammar.ts). */
+  grammar?: { gbnf: string; root: string };
   /** Report logprobs (costs a softmax per token on large vocabularies). Default true. */
   logprobs?: boolean;
+  /** Also report the k most likely tokens at each position (needs the whole distribution: slower). */
+  topLogprobs?: number;
+  /** Streaming: called in order as text becomes final; the deltas' text joined is `text`, their tokens `tokens`. */
+  onDelta?: (delta: CompletionDelta) => void;
 }
 
 export interface GenerateResult extends SampleResult {
   /** Decoded completion, without a final end-of-generation token and cut before a stop string. */
   text: string;
+  /** With `topLogprobs`: the most likely tokens at each position, most likely first. */
+  topLogprobs?: TokenLogprob[][];
+}
+
+/** The GGUF vocabulary fields read to spell tokens as bytes. */
+interface GgufVocabulary {
+  model?: string;
+  tokens?: readonly string[];
+  token_type?: readonly number[];
 }
 
 interface SharedModel {
@@ -184,7 +204,13 @@ export class EmbeddedModel implements TokenSampler {
     if (prompt.length === 0) throw llmError("LLM_BAD_REQUEST", "the prompt has no tokens");
     if (prompt.length >= this.contextSize) throw contextOverflowError(prompt.length, this.contextSize);
     const maxTokens = Math.min(request.maxTokens, this.contextSize - prompt.length);
-    const grammar = request.jsonSchema ? await this.grammarFor(request.jsonSchema) : undefined;
+    const grammar = request.grammar
+      ? await this.grammarFor(`gbnf:${request.grammar.root}:${request.grammar.gbnf}`, () =>
+          this.shared.llama.createGrammar({ grammar: request.grammar!.gbnf, rootRuleName: request.grammar!.root }),
+        )
+      : request.jsonSchema
+        ? await this.grammarFor(`json:${JSON.stringify(request.jsonSchema)}`, () => this.shared.llama.createGrammarForJsonSchema(request.jsonSchema as never))
+        : undefined;
     const sequence = await this.acquire(prompt);
     try {
       return await this.run(sequence, prompt, maxTokens, request, grammar);
@@ -212,12 +238,15 @@ export class EmbeddedModel implements TokenSampler {
     const stopStrings = (request.stopStrings ?? []).filter((s) => s.length > 0);
     const tokens: number[] = [];
     const logprobs: number[] = [];
+    const wantLogprobs = request.logprobs ?? true;
+    const topCount = wantLogprobs ? (request.topLogprobs ?? 0) : 0;
+    const topLogprobs: TokenLogprob[][] = [];
+    const stream = request.onDelta ? new DeltaStream(request.onDelta, stopStrings, tokens, wantLogprobs ? logprobs : undefined, topCount > 0 ? topLogprobs : undefined) : undefined;
     let stopReason: "stop" | "length" = "length";
     let stopAt: number | undefined;
-    const wantLogprobs = request.logprobs ?? true;
     const iterator = sequence.evaluateWithMetadata(
       prompt.slice(keep),
-      { confidence: wantLogprobs },
+      { confidence: wantLogprobs, probabilities: topCount > 0 },
       {
         temperature: request.temperature ?? 1,
         topP: request.topP ?? 1,
@@ -233,39 +262,89 @@ export class EmbeddedModel implements TokenSampler {
         if (request.signal?.aborted) throw llmError("LLM_ABORTED", "generation aborted", { cause: request.signal.reason });
         tokens.push(output.token);
         if (wantLogprobs) logprobs.push(Math.log((output as { confidence?: number }).confidence ?? NaN));
+        if (topCount > 0) topLogprobs.push(mostLikely((output as { probabilities?: Map<Token, number> }).probabilities, topCount));
         if (this.isEndOfGeneration(output.token) || stopTokens.has(output.token)) {
           stopReason = "stop";
           break;
         }
-        if (stopStrings.length > 0) {
-          const text = this.tokenizer.decode(tokens);
+        if (stopStrings.length > 0 || stream) {
+          const text = this.decodeText(tokens);
           const found = firstStop(text, stopStrings);
           if (found !== undefined) {
             stopAt = found;
             stopReason = "stop";
             break;
           }
+          stream?.progress(text);
         }
         if (tokens.length >= maxTokens) break;
       }
     }
     const last = tokens[tokens.length - 1];
     const textTokens = last !== undefined && (this.isEndOfGeneration(last) || stopTokens.has(last)) ? tokens.slice(0, -1) : tokens;
-    let text = this.tokenizer.decode(textTokens);
+    let text = this.decodeText(textTokens);
     if (stopAt !== undefined) text = text.slice(0, stopAt);
-    return { tokens, logprobs, stopReason, text };
+    stream?.finish(text);
+    return { tokens, logprobs, stopReason, text, ...(topCount > 0 ? { topLogprobs } : {}) };
   }
 
-  private grammarFor(schema: Record<string, unknown>): Promise<LlamaGrammar> {
-    const key = JSON.stringify(schema);
+  /** Completion text: control tokens are left out. */
+  decodeText(tokens: number[]): string {
+    return this.shared.model.detokenize(tokens as Token[], false);
+  }
+
+  /** A token's text (control tokens spelled out; half a UTF-8 character is U+FFFD) and its exact bytes. */
+  tokenInfo(id: number): { text: string; bytes: Uint8Array } {
+    const text = this.shared.model.detokenize([id as Token], true);
+    return { text, bytes: this.tokenBytes(id) ?? Buffer.from(text, "utf8") };
+  }
+
+  /**
+   * The bytes a token stands for, read from the GGUF vocabulary: a byte-level BPE piece ("Ġ" is a space, "Ã" the
+   * byte 0xC3), a SentencePiece byte token (<0x0A>) or "▁" for a space; added tokens are their own text.
+   */
+  private tokenBytes(id: number): Uint8Array | undefined {
+    const vocabulary = (this.shared.model.fileInfo.metadata as { tokenizer?: { ggml?: GgufVocabulary } }).tokenizer?.ggml;
+    const piece = vocabulary?.tokens?.[id];
+    if (piece === undefined) return undefined;
+    const normal = (vocabulary?.token_type?.[id] ?? 1) === 1;
+    if (normal && vocabulary?.model === "gpt2") return unicodeStringToBytes(piece);
+    if (normal && vocabulary?.model === "llama") {
+      const byte = /^<0x([0-9A-Fa-f]{2})>$/.exec(piece);
+      return byte ? Uint8Array.of(parseInt(byte[1], 16)) : Buffer.from(piece.replaceAll("\u2581", " "), "utf8");
+    }
+    return normal ? undefined : Buffer.from(piece, "utf8");
+  }
+
+  /**
+   * GBNF rules for JSON matching a schema (node-llama-cpp's converter), with the start rule named `name`. The
+   * converter ends its start rule with "\n\n\n\n" [\n]* (its way of ending generation); that is cut off so the
+   * rules can sit inside a larger grammar.
+   */
+  async jsonSchemaRules(schema: Record<string, unknown>, name: string): Promise<string> {
+    let gbnf: string;
+    try {
+      gbnf = (await this.shared.llama.createGrammarForJsonSchema(schema as never)).grammar;
+    } catch (error) {
+      throw llmError("LLM_BAD_REQUEST", `unsupported JSON schema: ${(error as Error).message}`, { cause: error });
+    }
+    const ending = ' "\\n\\n\\n\\n" [\\n]*';
+    const lines = gbnf.split("\n");
+    const root = lines.findIndex((line) => line.startsWith("root ::= "));
+    if (root < 0 || !lines[root].endsWith(ending)) throw llmError("LLM_BAD_REQUEST", "node-llama-cpp's JSON grammar has an unexpected shape");
+    lines[root] = `${name} ::= ${lines[root].slice("root ::= ".length, -ending.length)}`;
+    return lines.join("\n");
+  }
+
+  private grammarFor(key: string, create: () => Promise<LlamaGrammar>): Promise<LlamaGrammar> {
     let grammar = this.grammars.get(key);
     if (!grammar) {
-      grammar = this.shared.llama.createGrammarForJsonSchema(schema as never) as Promise<LlamaGrammar>;
+      grammar = create();
       this.grammars.set(key, grammar);
       grammar.catch(() => this.grammars.delete(key));
     }
     return grammar.catch((error) => {
-      throw llmError("LLM_BAD_REQUEST", `unsupported JSON schema: ${(error as Error).message}`, { cause: error });
+      throw llmError("LLM_BAD_REQUEST", `unsupported grammar or JSON schema: ${(error as Error).message}`, { cause: error });
     });
   }
 

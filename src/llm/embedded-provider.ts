@@ -1,11 +1,13 @@
 // The embedded model as an LlmProvider: messages are rendered by a ChatTemplate (Qwen2 ChatML over the model's own
 // tokenizer unless another is given), sampled by EmbeddedModel, and Hermes <tool_call> blocks in the output become
-// tool calls. Prompt ids, sampled ids and their logprobs come back exactly.
+// tool calls. Prompt ids, sampled ids and their logprobs come back exactly. A tool choice of "required" or a named
+// function is enforced by a grammar (tool-call-grammar.ts); "none" offers no tools.
 import { EvolverError } from "../core/errors.js";
 import { Qwen2ChatTemplate } from "./chat-template.js";
 import { EmbeddedModel, type EmbeddedModelOptions } from "./embedded-model.js";
 import { llmError } from "./errors.js";
 import { parseHermesToolCalls } from "./hermes-tool-calls.js";
+import { toolCallGrammar } from "./tool-call-grammar.js";
 import type { ChatCompletion, ChatRequest, ChatTemplate, LlmProvider } from "./types.js";
 
 export interface EmbeddedProviderOptions extends EmbeddedModelOptions {
@@ -29,7 +31,12 @@ export class EmbeddedProvider implements LlmProvider {
   }
 
   async chat(request: ChatRequest): Promise<ChatCompletion> {
-    const promptTokenIds = this.template.render(request.messages, { tools: request.tools, addGenerationPrompt: true });
+    const choice = request.toolChoice ?? "auto";
+    const tools = choice === "none" ? undefined : request.tools;
+    const promptTokenIds = this.template.render(request.messages, { tools, addGenerationPrompt: true });
+    const forced = choice === "required" || typeof choice === "object";
+    if (forced && request.jsonSchema) throw llmError("LLM_BAD_REQUEST", "a JSON-schema response cannot be combined with a forced tool choice");
+    const grammar = forced ? await toolCallGrammar(tools ?? [], choice, (schema, name) => this.model.jsonSchemaRules(schema, name)) : undefined;
     const result = await this.model.generate({
       promptTokens: promptTokenIds,
       maxTokens: request.maxTokens ?? this.defaultMaxTokens,
@@ -39,7 +46,10 @@ export class EmbeddedProvider implements LlmProvider {
       stopTokens: this.template.stopTokens,
       stopStrings: request.stop,
       jsonSchema: request.jsonSchema?.schema,
+      grammar,
       logprobs: request.logprobs ?? false,
+      topLogprobs: request.logprobs ? request.topLogprobs : undefined,
+      onDelta: request.onDelta,
       signal: request.signal,
     });
     if (request.jsonSchema) {
@@ -52,7 +62,7 @@ export class EmbeddedProvider implements LlmProvider {
         });
       }
     }
-    const parsed = request.tools?.length
+    const parsed = tools?.length
       ? parseHermesToolCalls(result.text, (i) => `call_${++this.callCounter}_${i}`)
       : { content: result.text, toolCalls: [] };
     return {
@@ -62,8 +72,13 @@ export class EmbeddedProvider implements LlmProvider {
       promptTokenIds,
       completionTokenIds: result.tokens,
       ...(request.logprobs ? { completionLogprobs: result.logprobs } : {}),
+      ...(result.topLogprobs ? { completionTopLogprobs: result.topLogprobs } : {}),
       rawText: result.text,
     };
+  }
+
+  tokenInfo(id: number): { text: string; bytes: Uint8Array } {
+    return this.model.tokenInfo(id);
   }
 
   async close(): Promise<void> {

@@ -11,7 +11,7 @@
 //   LLM_SCRIPT_EXHAUSTED a scripted provider ran out of replies
 //   LLM_TEMPLATE_MISMATCH the chat template does not fit the model's tokenizer
 // Raised directly by the files that meet them: LLM_TOKENIZER_UNSUPPORTED / LLM_TOKENIZER_NOT_FOUND / LLM_TOKEN_UNKNOWN
-// (tokenizer.ts), LLM_TINY_OPTIONS (tiny-model.ts), LLM_MODEL_FORMAT (safetensors.ts).
+// (tokenizer.ts), LLM_TINY_OPTIONS (tiny-model.ts), LLM_MODEL_FORMAT (safetensors.ts), LLM_EMBEDDER_SPEC (embedders.ts).
 import { EvolverError } from "../core/errors.js";
 
 export type LlmErrorCode =

@@ -14,6 +14,10 @@ export { EmbeddedModel, type EmbeddedModelOptions, type GenerateRequest, type Ge
 export { EmbeddedProvider, createEmbeddedProvider, type EmbeddedProviderOptions } from "./embedded-provider.js";
 export { OpenAIProvider, createOpenAIProvider, type OpenAIProviderOptions } from "./openai-provider.js";
 export { ScriptedProvider, type ScriptedReply, type ScriptedProviderOptions } from "./scripted-provider.js";
-export { parseHermesToolCalls, type HermesParse } from "./hermes-tool-calls.js";
+export { parseHermesToolCalls, HermesStreamParser, type HermesParse, type HermesEvent } from "./hermes-tool-calls.js";
+export { toolCallGrammar, toGrammarSchema, type ForcedToolChoice } from "./tool-call-grammar.js";
 export { startModelServer, type ModelServer, type ModelServerOptions } from "./serve.js";
 export { Semaphore } from "./semaphore.js";
+export { OfflineEmbedder, OFFLINE_EMBEDDER_ID, unitVector, type OfflineEmbedderOptions } from "./embedder-offline.js";
+export { OpenAIEmbedder, type OpenAIEmbedderOptions } from "./embedder-openai.js";
+export { createEmbedder, EmbedderSpec, DEFAULT_EMBEDDER } from "./embedders.js";

@@ -100,12 +100,15 @@ export class OpenAIProvider implements LlmProvider {
       model: this.options.model,
       messages: request.messages.map(toWireMessage),
       ...(request.tools?.length ? { tools: request.tools.map((t) => ({ ...t, type: "function" as const })) } : {}),
+      ...(request.toolChoice && request.tools?.length
+        ? { tool_choice: typeof request.toolChoice === "string" ? request.toolChoice : { type: "function" as const, function: { name: request.toolChoice.name } } }
+        : {}),
       ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
       ...(request.topP !== undefined ? { top_p: request.topP } : {}),
       ...(request.maxTokens !== undefined ? { max_tokens: request.maxTokens } : {}),
       ...(request.stop?.length ? { stop: request.stop } : {}),
       ...(request.seed !== undefined ? { seed: request.seed } : {}),
-      ...(request.logprobs ? { logprobs: true } : {}),
+      ...(request.logprobs ? { logprobs: true, ...(request.topLogprobs ? { top_logprobs: request.topLogprobs } : {}) } : {}),
       ...(request.jsonSchema
         ? { response_format: { type: "json_schema", json_schema: { name: request.jsonSchema.name, schema: request.jsonSchema.schema, strict: true } } }
         : {}),

@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import OpenAI from "openai";
 import { createEmbeddedProvider, type EmbeddedProvider } from "./embedded-provider.js";
 import { createOpenAIProvider } from "./openai-provider.js";
 import { ScriptedProvider } from "./scripted-provider.js";
@@ -48,7 +49,7 @@ test("serve: bad bodies get 4xx with an OpenAI-shaped error naming the problem",
   await withServer(["never used"], {}, async (url) => {
     const cases: [unknown, number, RegExp][] = [
       [{ model: "m" }, 400, /messages/],
-      [{ messages: [{ role: "user", content: "x" }], stream: true }, 400, /streaming is not supported/],
+      [{ messages: [{ role: "user", content: "x" }], stream_options: { include_usage: true } }, 400, /stream_options needs stream/],
       [{ messages: [{ role: "user", content: "x" }], temperature: 7 }, 400, /temperature/],
       [{ messages: [{ role: "wizard", content: "x" }] }, 400, /role/],
       [{ messages: [{ role: "user", content: "x" }], model: "other" }, 404, /does not exist/],
@@ -131,5 +132,25 @@ test("serve: logprobs in the OpenAI shape, token ids in vLLM's extension fields"
     });
   } finally {
     await embedded.close();
+  }
+});
+
+test("serve: choice i of n samples with seed + i; a provider that cannot stream is streamed whole", async () => {
+  const scripted = new ScriptedProvider(
+    [(request) => ({ role: "assistant", content: `seed ${request.seed}`, tool_calls: [{ id: "c1", type: "function", function: { name: "cd", arguments: '{"folder": "a"}' } }] })],
+    { loop: true },
+  );
+  const server = await startModelServer({ provider: scripted, port: 0, servedModelName: "m" });
+  try {
+    const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "x", maxRetries: 0 });
+    const answer = await client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "go" }], n: 3, seed: 40 });
+    assert.deepEqual(answer.choices.map((c) => c.message.content), ["seed 40", "seed 41", "seed 42"]);
+    const streamed = await client.chat.completions.stream({ model: "m", messages: [{ role: "user", content: "go" }], seed: 5 }).finalChatCompletion();
+    const message = streamed.choices[0].message;
+    assert.equal(message.content, "seed 5");
+    assert.equal(streamed.choices[0].finish_reason, "tool_calls");
+    assert.deepEqual(message.tool_calls?.map((c) => (c.type === "function" ? [c.id, c.function.name, c.function.arguments] : [])), [["c1", "cd", '{"folder": "a"}']]);
+  } finally {
+    await server.close();
   }
 });

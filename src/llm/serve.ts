@@ -1,5 +1,6 @@
 // An LlmProvider (usually the embedded model) behind an OpenAI-compatible HTTP endpoint, on plain node:http:
-//   POST /v1/chat/completions   chat with tools, logprobs, JSON-schema output, token-id extensions (serve-schema.ts)
+//   POST /v1/chat/completions   chat with tools and tool_choice, n choices, logprobs and top_logprobs, JSON-schema
+//                               output, streaming (serve-stream.ts), token-id extensions (serve-schema.ts)
 //   GET  /v1/models             the one served model
 //   GET  /health                {"status": "ok"}
 // Errors reach the wire only through `sendError`, as OpenAI-shaped JSON ({"error": {message, type, code}}).
@@ -8,7 +9,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { timingSafeEqual } from "node:crypto";
 import { EvolverError } from "../core/errors.js";
-import { ChatCompletionBody, toChatRequest, toWireResponse } from "./serve-schema.js";
+import { ChatCompletionBody, toChatRequest, toWireResponse, type TokenSpeller } from "./serve-schema.js";
+import { ChatCompletionStream } from "./serve-stream.js";
 import type { LlmProvider } from "./types.js";
 
 export interface ModelServerOptions {
@@ -20,7 +22,10 @@ export interface ModelServerOptions {
   port?: number;
   /** When set, requests must carry `Authorization: Bearer <apiKey>`. */
   apiKey?: string;
-  /** Text of one token, for logprobs entries; without it tokens are spelled "token_id:<id>". */
+  /**
+   * Text of one token, for logprobs entries. Default: the provider's `tokenInfo` (which also gives the exact bytes);
+   * without either, tokens are spelled "token_id:<id>".
+   */
   tokenText?: (id: number) => string;
   maxBodyBytes?: number;
 }
@@ -57,14 +62,19 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
   response.end(text);
 }
 
-function sendError(response: ServerResponse, error: unknown): void {
+function errorBody(error: unknown): { status: number; message: string; type: string; code: string } {
   let status = 500;
   let code = "internal_error";
   let message = "internal error";
   if (error instanceof HttpError) [status, code, message] = [error.status, error.code, error.message];
   else if (EvolverError.isInstance(error)) [status, code, message] = [statusByCode[error.code] ?? 500, error.code, error.message];
   const type = status === 401 ? "authentication_error" : status < 500 ? "invalid_request_error" : "server_error";
-  if (!response.headersSent) sendJson(response, status, { error: { message, type, code, param: null } });
+  return { status, message, type, code };
+}
+
+function sendError(response: ServerResponse, error: unknown): void {
+  const { status, ...body } = errorBody(error);
+  if (!response.headersSent) sendJson(response, status, { error: { ...body, param: null } });
   else response.destroy();
 }
 
@@ -111,8 +121,48 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     response.on("close", () => {
       if (!response.writableFinished) abort.abort(new Error("client went away"));
     });
-    const completion = await provider.chat(toChatRequest(body, abort.signal));
-    sendJson(response, 200, toWireResponse(completion, body, { id: `chatcmpl-${++counter}`, model: modelName, tokenText }));
+    const id = `chatcmpl-${++counter}`;
+    const spell = speller(body.return_tokens_as_token_ids === true);
+    // Choice i samples with seed + i, so that n choices differ and each is reproducible on its own.
+    const requests = Array.from({ length: body.n ?? 1 }, (_, i) => {
+      const request = toChatRequest(body, abort.signal);
+      if (request.seed !== undefined) request.seed += i;
+      return request;
+    });
+    if (!body.stream) {
+      const completions = await Promise.all(requests.map((request) => provider.chat(request))).catch((error) => {
+        abort.abort(error); // the other choices are of no use now
+        throw error;
+      });
+      return sendJson(response, 200, toWireResponse(completions, body, { id, model: modelName, spell }));
+    }
+    const stream = new ChatCompletionStream(response, body, { id, model: modelName, spell });
+    try {
+      const completions = await Promise.all(
+        requests.map(async (request, index) => {
+          const choice = stream.choice(index);
+          const completion = await provider.chat({ ...request, onDelta: choice.onDelta });
+          choice.finish(completion);
+          return completion;
+        }),
+      );
+      stream.end(completions);
+    } catch (error) {
+      abort.abort(error);
+      if (!stream.started) throw error;
+      const { message, type, code } = errorBody(error);
+      stream.fail({ message, type, code });
+    }
+  }
+
+  function speller(asIds: boolean): TokenSpeller {
+    const utf8 = (text: string) => Buffer.from(text, "utf8");
+    if (asIds || (!tokenText && !provider.tokenInfo)) return (id) => ({ text: `token_id:${id}`, bytes: utf8(`token_id:${id}`) });
+    return (id) => {
+      const info = provider.tokenInfo?.(id);
+      const text = tokenText ? tokenText(id) : info!.text;
+      return { text, bytes: info?.bytes ?? utf8(text) };
+    };
   }
 
   const server = createServer((request, response) => {

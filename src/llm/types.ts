@@ -7,9 +7,34 @@
 import { z } from "zod";
 import type { ChatMessage, ToolSchema } from "../core/messages.js";
 
+/**
+ * Whether the model may or must call tools: "auto" (it decides; the default), "none" (no calls), "required" (one
+ * call or more, to any of the tools), or one named function (exactly one call to it).
+ */
+export type ToolChoice = "auto" | "none" | "required" | { name: string };
+
+/** A token and its logprob under the sampling distribution. */
+export interface TokenLogprob {
+  id: number;
+  logprob: number;
+}
+
+/** A piece of a completion while it is generated: new text and the tokens that produced it. */
+export interface CompletionDelta {
+  /** Text that became final with these tokens (may be empty: a token can be half a character, or a possible stop string). */
+  text: string;
+  tokenIds: number[];
+  /** With `logprobs`: one per token. */
+  logprobs?: number[];
+  /** With `topLogprobs`: the most likely alternatives at each token, most likely first. */
+  topLogprobs?: TokenLogprob[][];
+}
+
 export interface ChatRequest {
   messages: ChatMessage[];
   tools?: ToolSchema[];
+  /** Default "auto". Backends enforce "required" and a named function where they can (the embedded model: a grammar). */
+  toolChoice?: ToolChoice;
   temperature?: number;
   topP?: number;
   maxTokens?: number;
@@ -17,6 +42,10 @@ export interface ChatRequest {
   seed?: number;
   /** Ask for per-token logprobs of the completion. */
   logprobs?: boolean;
+  /** With `logprobs`: also the k most likely tokens at each position (0-20). */
+  topLogprobs?: number;
+  /** Streaming: called as the completion grows, in order; the deltas' text joined is `rawText`. Backends that cannot stream never call it. */
+  onDelta?: (delta: CompletionDelta) => void;
   /** Constrain the output to JSON matching this JSON Schema (structured output). */
   jsonSchema?: { name: string; schema: Record<string, unknown> };
   signal?: AbortSignal;
@@ -36,6 +65,8 @@ export interface ChatCompletion {
   completionTokenIds?: number[];
   /** Logprob of each completion token under the sampling distribution, when asked for and known. */
   completionLogprobs?: number[];
+  /** The `topLogprobs` most likely tokens at each completion position, when asked for and known. */
+  completionTopLogprobs?: TokenLogprob[][];
   /** The completion text before tool-call parsing. */
   rawText?: string;
 }
@@ -44,6 +75,8 @@ export interface LlmProvider {
   /** For logs and the run store, e.g. "openai:gpt-4o-mini" or "embedded:tiny.gguf". */
   readonly id: string;
   chat(request: ChatRequest): Promise<ChatCompletion>;
+  /** The text and exact bytes of a token id, for backends that know their vocabulary (logprob entries). */
+  tokenInfo?(id: number): { text: string; bytes: Uint8Array };
   close?(): Promise<void>;
 }
 

@@ -127,7 +127,8 @@ test("reads AgentEvolver's own servers (their answers as env_service.py and appw
     assert.deepEqual(await instance.evaluate(), { score: 0.5, success: false, details: {} });
     await instance.release();
     await assert.rejects(remote.create("missing"), /answered 400: Test case id 'missing' not found/);
-    await assert.rejects(remote.profile(), /describe answered 404: Not Found/);
+    // AgentEvolver keeps profiles in JSON files; its servers have no /describe: a bare profile, named.
+    assert.deepEqual((await remote.profile()).entities, []);
     // No /describe, so no word on step rewards: "no" (AppWorld's steps answer reward 0.0 until the end).
     assert.deepEqual(await environmentCapabilities(remote), { stepRewards: false });
     // Every request carries AgentEvolver's full shape.

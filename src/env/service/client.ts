@@ -1,13 +1,32 @@
 // An Environment whose instances live in an environment service: ours (`evolver env serve`) or AgentEvolver's
 // (AppWorld, BFCL), both speaking the protocol of docs/env-service.md. Failures are EvolverErrors:
-// ENV_UNREACHABLE when no answer came, ENV_REMOTE_ERROR when the service answered with an error.
+// ENV_UNREACHABLE when no answer came, ENV_REMOTE_ERROR when the service answered with an error, ENV_UNKNOWN_SPLIT
+// when a split is not one the service offers (the message names those it does).
+// AgentEvolver's services differ from ours in three ways this client follows (see `agentEvolverDefaults`): they
+// read the action from the assistant's text, name their splits their own way (BFCL's offers `train` and `val` only,
+// so our `test` reads its `val` unless `splits` says otherwise), and have no /describe.
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { EvolverError } from "../../core/errors.js";
 import type { ChatMessage } from "../../core/messages.js";
-import type { EnvCapabilities, EnvInstance, EnvProfile, Environment, Evaluation, InitialState, Split, StepResult } from "../types.js";
+import { ActionFormat, type EnvCapabilities, type EnvInstance, type EnvProfile, type Environment, type Evaluation, type InitialState, type Split, type StepResult } from "../types.js";
 import { CreateData, DescribeData, EvaluateData, StepData, TaskIdsData } from "./schema.js";
 import { JsonTransport } from "./transport.js";
+
+/**
+ * AgentEvolver's environment types (modelscope/AgentEvolver @a5a8db8) and how their services differ from ours: all
+ * read text actions; their splits are named their own way. bfcl: bfcl_dataprocess.py writes `train` and `val`, and
+ * AgentEvolver validates on `val`. appworld: AppWorld's `train`, `dev`, `test_normal`, `test_challenge`, validating
+ * on `dev` (or `test_normal`). webshop has no environment in env_service at that commit; its trainer's rule
+ * (validate on `val`, else `dev`) is assumed.
+ */
+export const agentEvolverDefaults: Record<string, { action_format: ActionFormat; splits: Partial<Record<Split, string>> }> = {
+  bfcl: { action_format: "text", splits: { test: "val" } },
+  appworld: { action_format: "text", splits: { val: "dev", test: "test_normal" } },
+  webshop: { action_format: "text", splits: { test: "val" } },
+};
+
+const ServiceSplitName = z.string().min(1, "a split name must not be empty");
 
 export const RemoteEnvironmentOptions = z.strictObject({
   /** Base URL of the service, e.g. http://127.0.0.1:8080 (a path prefix is kept). */
@@ -17,12 +36,27 @@ export const RemoteEnvironmentOptions = z.strictObject({
   /** Per call; creating an instance can be slow on AgentEvolver's servers. */
   timeoutMs: z.number().positive().default(120_000),
   retries: z.number().int().min(0).default(2),
+  /**
+   * How the service reads an action: "tool_calls" (ours) or "text", the assistant's text exactly as sampled
+   * (AgentEvolver's: Qwen <tool_call> blocks for bfcl, code for appworld). Default: "text" for AgentEvolver's types.
+   */
+  action_format: ActionFormat.optional(),
+  /**
+   * The service's name for each of our splits (train, val, test). Default: the same name, except for AgentEvolver's
+   * types (`agentEvolverDefaults`: bfcl reads `test` from `val`; appworld `val` from `dev`, `test` from `test_normal`).
+   */
+  splits: z.strictObject({ train: ServiceSplitName.optional(), val: ServiceSplitName.optional(), test: ServiceSplitName.optional() }).optional(),
 });
 export type RemoteEnvironmentOptions = z.input<typeof RemoteEnvironmentOptions>;
+
+/** Split names probed when a split is refused, to say which ones the service offers. */
+const probedSplits = ["train", "val", "test", "dev", "validation", "test_normal", "test_challenge"];
 
 export class RemoteEnvironment implements Environment {
   readonly name: string;
   readonly url: string;
+  readonly actionFormat: ActionFormat;
+  private readonly splitNames: Record<Split, string>;
   private readonly transport: JsonTransport;
 
   constructor(options: RemoteEnvironmentOptions) {
@@ -32,15 +66,48 @@ export class RemoteEnvironment implements Environment {
     }
     this.name = parsed.data.envType;
     this.url = parsed.data.url;
+    const defaults = agentEvolverDefaults[this.name];
+    this.actionFormat = parsed.data.action_format ?? defaults?.action_format ?? "tool_calls";
+    this.splitNames = { train: "train", val: "val", test: "test", ...defaults?.splits, ...parsed.data.splits };
     this.transport = new JsonTransport({ url: parsed.data.url, timeoutMs: parsed.data.timeoutMs, retries: parsed.data.retries });
   }
 
+  /** The service's split for ours (`splits` option); an unknown one is ENV_UNKNOWN_SPLIT naming those offered. */
   async listTasks(split: Split): Promise<string[]> {
-    return this.call("/get_env_profile", TaskIdsData, { params: { split } }, true);
+    const serviceSplit = this.splitNames[split];
+    try {
+      return await this.call("/get_env_profile", TaskIdsData, { params: { split: serviceSplit } }, true);
+    } catch (error) {
+      if (!EvolverError.isInstance(error) || error.code !== "ENV_REMOTE_ERROR") throw error;
+      // Only a refusal that other splits do not get is about the split (an unknown envType fails for every split).
+      const offered = await this.offeredSplits();
+      if (offered.length === 0 || offered.includes(serviceSplit)) throw error;
+      const mapped = serviceSplit === split ? `'${split}'` : `'${split}' (read as the service's '${serviceSplit}')`;
+      throw new EvolverError(
+        "ENV_UNKNOWN_SPLIT",
+        `env service ${this.url} (${this.name}) has no split ${mapped}; it offers ${offered.join(", ")}. ` +
+          "Choose one of those, or map ours to one with env.options.splits (e.g. {\"test\": \"val\"})",
+        { details: { split, serviceSplit, offered } },
+      );
+    }
   }
 
+  /** The splits among the usual names that the service answers for (AgentEvolver's answers 500 for others). */
+  async offeredSplits(): Promise<string[]> {
+    const answers = await Promise.all(
+      probedSplits.map((split) => this.call("/get_env_profile", TaskIdsData, { params: { split } }, true).then(() => true, () => false)),
+    );
+    return probedSplits.filter((_, i) => answers[i]);
+  }
+
+  /** AgentEvolver's services have no /describe (their profiles are JSON files): a bare profile then. */
   async profile(): Promise<EnvProfile> {
-    return this.call("/describe", DescribeData, {}, true);
+    try {
+      return await this.call("/describe", DescribeData, {}, true);
+    } catch (error) {
+      if (!EvolverError.isInstance(error) || error.details.status !== 404) throw error;
+      return { name: this.name, description: `served at ${this.url}, which has no /describe`, entities: [], taskPreferences: { numEntities: 1, numOperations: 1, relationDifficulty: 1, notes: "" } };
+    }
   }
 
   /** As the service answers on /describe (ours does); a service without /describe (AgentEvolver's: 404) can do none. */

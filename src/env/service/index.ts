@@ -1,2 +1,2 @@
 export { startEnvService, registryEnvironments, type EnvService, type EnvServiceOptions } from "./server.js";
-export { RemoteEnvironment, RemoteEnvironmentOptions } from "./client.js";
+export { RemoteEnvironment, RemoteEnvironmentOptions, agentEvolverDefaults } from "./client.js";

@@ -62,19 +62,28 @@ export function runEnvironmentContract(name: string, makeEnv: () => Environment 
       const instance = await env.create(taskId);
       try {
         const hasTools = instance.initial.tools.length > 0;
-        const badCalls: ChatMessage = {
-          role: "assistant",
-          content: "",
-          tool_calls: [
-            { id: "call_unknown", type: "function", function: { name: "no_such_function_in_any_env", arguments: "{}" } },
-            { id: "call_badjson", type: "function", function: { name: instance.initial.tools[0]?.function.name ?? "x", arguments: "{not json" } },
-          ],
-        };
+        const textActions = env.actionFormat === "text";
+        // An environment that reads text gets the same two bad calls written as text (Qwen <tool_call> blocks).
+        const badCalls: ChatMessage = textActions
+          ? {
+              role: "assistant",
+              content: '<tool_call>\n{"name": "no_such_function_in_any_env", "arguments": {}}\n</tool_call>\n<tool_call>\n{not json\n</tool_call>',
+            }
+          : {
+              role: "assistant",
+              content: "",
+              tool_calls: [
+                { id: "call_unknown", type: "function", function: { name: "no_such_function_in_any_env", arguments: "{}" } },
+                { id: "call_badjson", type: "function", function: { name: instance.initial.tools[0]?.function.name ?? "x", arguments: "{not json" } },
+              ],
+            };
         const { stepRewards } = await environmentCapabilities(env);
         let result = StepResult.parse(await instance.step(badCalls));
         // A claimed capability holds: the rule judge trusts that every step says whether it was right.
         if (stepRewards) assert.equal(typeof result.reward, "number", "stepRewards is claimed, but a step reported no reward");
-        if (hasTools) {
+        if (textActions) {
+          assert.ok(result.observations.length > 0 || result.done, "a text action got no observation and did not end the episode");
+        } else if (hasTools) {
           const answered = result.observations.filter((m) => m.role === "tool").map((m) => m.tool_call_id);
           assert.ok(answered.includes("call_unknown"), `no tool observation answers the unknown function (got ${JSON.stringify(result.observations)})`);
           assert.ok(answered.includes("call_badjson"), "no tool observation answers the call with malformed arguments");
