@@ -86,7 +86,7 @@ test("evolver evolve: an unknown run, neither or both of --config and --resume, 
   }
 });
 
-test("evolver evolve --resume of a run another process is running is refused; evolver runs shows it running, then interrupted once that process is killed", { timeout: 120_000 }, async () => {
+test("evolver evolve --resume of a run another process is running is refused; evolver runs shows it running, then interrupted once that process is killed", { timeout: 600_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "evolver-evolve-lease-"));
   try {
     const store = join(dir, "runs.db");
