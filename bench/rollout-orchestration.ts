@@ -129,7 +129,7 @@ export async function run(options: { quick: boolean }): Promise<BenchResult[]> {
     delay.disable();
     const idle = await probe.stop();
     gcObserver.disconnect();
-    if (result.stats.failed + result.stats.errored > 0) throw new Error(`${result.stats.failed + result.stats.errored} rollouts failed`);
+    if (result.stats.errored > 0) throw new Error(`${result.stats.errored} rollouts errored; the first: ${result.stats.firstError}`);
     const rate = modelCalls / seconds;
     const maxBlockMs = delay.max / 1e6;
     return [

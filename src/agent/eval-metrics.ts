@@ -5,15 +5,18 @@
 //   Code", eq. 1); with n = k it is simply "any success".
 // - per-turn accuracy: passed turns / graded turns, pooled over every rollout, from `details.turns[].passed` of
 //   the environment's evaluation (turns marked `checked: false` are not graded, as BFCL does for empty turns).
-// A rollout that failed outright counts as a sample that did not succeed.
+// Errors are counted apart from failures: a failed sample is a result (the policy tried and did not succeed), an
+// errored one is not (the episode ended in a model or environment error, or never started). An errored sample still
+// counts as a sample that did not succeed in avg@k and best@k, so errors never raise a score; `errored` says how many
+// there were, so they never pass for a policy scoring 0 either.
 
 export interface SampleOutcome {
   success: boolean;
   score: number;
   /** Graded turns, when the environment reports them. */
   turns?: boolean[];
-  /** The rollout failed (threw, or its episode ended in an error or timeout). */
-  failed?: boolean;
+  /** The rollout is an error, not a result (it threw, or `rolloutError` names why). */
+  errored?: boolean;
 }
 
 export interface TaskOutcomes {
@@ -31,7 +34,10 @@ export interface EvalScores {
   meanScore: number;
   /** Absent when no rollout reported graded turns. */
   perTurnAccuracy?: number;
-  failures: number;
+  /** Results that did not succeed. */
+  failed: number;
+  /** Rollouts that are errors, not results. */
+  errored: number;
 }
 
 /** Unbiased pass@k from n samples of which c succeeded: 1 - C(n-c, k) / C(n, k). */
@@ -49,7 +55,8 @@ export function scoreTasks(tasks: TaskOutcomes[], k: number): EvalScores {
   let best = 0;
   let scoreSum = 0;
   let rollouts = 0;
-  let failures = 0;
+  let failed = 0;
+  let errored = 0;
   let turnsPassed = 0;
   let turnsGraded = 0;
   for (const task of tasks) {
@@ -60,7 +67,8 @@ export function scoreTasks(tasks: TaskOutcomes[], k: number): EvalScores {
     for (const sample of task.samples) {
       rollouts += 1;
       scoreSum += sample.score;
-      if (sample.failed) failures += 1;
+      if (sample.errored) errored += 1;
+      else if (!sample.success) failed += 1;
       for (const passed of sample.turns ?? []) {
         turnsGraded += 1;
         if (passed) turnsPassed += 1;
@@ -74,7 +82,8 @@ export function scoreTasks(tasks: TaskOutcomes[], k: number): EvalScores {
     avgAtK: count === 0 ? 0 : avg / count,
     bestAtK: count === 0 ? 0 : best / count,
     meanScore: rollouts === 0 ? 0 : scoreSum / rollouts,
-    failures,
+    failed,
+    errored,
   };
   if (turnsGraded > 0) scores.perTurnAccuracy = turnsPassed / turnsGraded;
   return scores;

@@ -14,16 +14,18 @@ test("avg@k and best@k on hand-made outcomes", () => {
   // avg@4 = (2/4 + 0 + 1) / 3 = 0.5; best@4 = (1 + 0 + 1) / 3 = 2/3; mean score = 6 / 12 = 0.5.
   const tasks: TaskOutcomes[] = [
     { taskId: "A", category: "x", samples: [ok, no, ok, no] },
-    { taskId: "B", category: "x", samples: [no, no, no, { ...no, failed: true }] },
+    { taskId: "B", category: "x", samples: [no, no, no, { ...no, errored: true }] },
     { taskId: "C", category: "y", samples: [ok, ok, ok, ok] },
   ];
   const scores = scoreTasks(tasks, 4);
   assert.equal(scores.avgAtK, 0.5);
   assert.ok(Math.abs(scores.bestAtK - 2 / 3) < 1e-12);
   assert.equal(scores.meanScore, 0.5);
-  assert.equal(scores.failures, 1);
+  // 6 samples did not succeed: 5 failed results and 1 error, counted apart.
+  assert.equal(scores.failed, 5);
+  assert.equal(scores.errored, 1);
   assert.equal(scores.perTurnAccuracy, undefined);
-  assert.deepEqual(scoreTasks([], 4), { tasks: 0, rollouts: 0, avgAtK: 0, bestAtK: 0, meanScore: 0, failures: 0 });
+  assert.deepEqual(scoreTasks([], 4), { tasks: 0, rollouts: 0, avgAtK: 0, bestAtK: 0, meanScore: 0, failed: 0, errored: 0 });
 });
 
 test("pass@k estimator: n = k is 'any success'; n > k follows 1 - C(n-c,k)/C(n,k)", () => {
@@ -49,7 +51,8 @@ test("task sampling: the same seed gives the same tasks, another seed others; al
   assert.deepEqual(sampleTasks(ids, 5, 1), sampleTasks(ids, 5, 1));
   assert.notDeepEqual(sampleTasks(ids, 5, 1), sampleTasks(ids, 5, 2));
   assert.equal(new Set(sampleTasks(ids, 5, 1)).size, 5);
-  assert.deepEqual(sampleTasks(ids, undefined, 3), ids);
+  assert.deepEqual([...sampleTasks(ids, undefined, 3)].sort(), [...ids].sort());
+  assert.deepEqual([...sampleTasks(ids, 80, 3)].sort(), [...ids].sort(), "never more than the split holds");
 });
 
 test("eval end to end on key-chain: a policy right on even digits only, scored per category and overall", async () => {
@@ -72,11 +75,11 @@ test("eval end to end on key-chain: a policy right on even digits only, scored p
   assert.ok(Math.abs(report.overall.perTurnAccuracy! - evenDigits / (2 * trainIds.length)) < 1e-12);
   assert.deepEqual(Object.keys(report.categories), ["all"]);
   const table = formatEvalTable(report);
-  assert.match(table, /^key-chain train \| scripted:test \| k=3 seed=0\ncategory +tasks +rollouts +avg@3 +best@3 +score +turn acc +failures/);
+  assert.match(table, /^key-chain train \| scripted:test \| k=3 seed=0\ncategory +tasks +rollouts +avg@3 +best@3 +score +turn acc +failed +errored/);
   assert.match(table, /\noverall +\d+ +\d+ +\d+\.\d%/);
 });
 
-test("eval: categories come from the task info, failed rollouts count as failures, a subset is sampled by seed", async () => {
+test("eval: categories come from the task info, errored rollouts are counted apart, a subset is sampled by seed", async () => {
   const env = new CounterEnvironment(10);
   // Solves only tasks with an even target; the first call of all errors out.
   let calls = 0;
@@ -91,7 +94,9 @@ test("eval: categories come from the task info, failed rollouts count as failure
   assert.deepEqual(report.tasks.map((t) => t.taskId), again);
   assert.deepEqual(Object.keys(report.categories), ["even", "odd"]);
   assert.equal(report.categories.odd.avgAtK, 0);
-  assert.equal(report.overall.failures, 1);
+  assert.equal(report.overall.errored, 1);
+  assert.match(report.firstError!, /cold start/);
+  assert.equal(report.overall.failed, report.overall.rollouts - 1 - report.tasks.reduce((n, t) => n + t.successes, 0));
   const even = report.tasks.filter((t) => t.category === "even");
   // Every even task succeeds twice, except the one whose first sample hit the failing first call.
   assert.equal(even.reduce((sum, t) => sum + t.successes, 0), 2 * even.length - (report.tasks[0].category === "even" ? 1 : 0));

@@ -29,8 +29,8 @@ export { policyModelId, toWireMessages, type PolicyModel, type SamplingOptions }
 export { runRollout, type RolloutOptions, type ExperienceHook } from "./rollout.js";
 export { createPolicyModel, ModelSpecOptions, type LoadedPolicyModel } from "./model-spec.js";
 export { runRollouts, groupKeyFor, type RolloutTask, type RolloutBatchOptions, type RolloutBatchResult, type RolloutGroup } from "./rollout-manager.js";
-export type { RolloutEvent, RolloutStats, RolloutFailure } from "./rollout-events.js";
+export type { RolloutEvent, RolloutStats, RolloutCrash } from "./rollout-events.js";
 export { createProgressReporter, formatProgress, type ProgressReporter, type ProgressOptions } from "./progress.js";
 export { JsonlWriter, readJsonl } from "./jsonl.js";
-export { evaluateAgent, sampleTasks, formatEvalTable, type EvaluateOptions, type EvalReport, type EvalTaskResult } from "./evaluate.js";
+export { evaluateAgent, sampleTasks, formatEvalTable, everyRolloutErrored, type EvaluateOptions, type EvalReport, type EvalTaskResult } from "./evaluate.js";
 export { passAtK, scoreTasks, gradedTurns, type EvalScores, type SampleOutcome, type TaskOutcomes } from "./eval-metrics.js";

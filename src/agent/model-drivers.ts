@@ -4,7 +4,7 @@
 //   far plus `renderContinuation(new messages)`; sampled tokens are appended as they came and never re-tokenized.
 //   With a context strategy that rewrites history, each call renders its prompt afresh and starts a new sequence.
 import type { ChatMessage, ToolCall, ToolSchema } from "../core/messages.js";
-import type { ChatTemplate, LlmProvider, TokenSampler } from "../llm/index.js";
+import { contextOverflowError, type ChatTemplate, type LlmProvider, type TokenSampler } from "../llm/index.js";
 import type { ContextStrategy } from "./context/index.js";
 import { TokenRecorder } from "./token-recorder.js";
 import type { ToolCallFormat } from "./tool-formats.js";
@@ -53,8 +53,8 @@ export interface ModelTurn {
 }
 
 export interface ModelDriver {
-  /** `undefined` when the prompt leaves no room under the context limit. */
-  call(request: TurnRequest): Promise<ModelTurn | undefined>;
+  /** Rejects with LLM_CONTEXT_OVERFLOW when the prompt leaves no room under the context limit. */
+  call(request: TurnRequest): Promise<ModelTurn>;
   /** The trajectory's token segments; empty when the backend gave no token ids. */
   segments(): Segment[];
 }
@@ -171,7 +171,7 @@ function tokenDriver(
       const promptTokens = [...recorder.currentTokens];
       const room = sampling.contextLimitTokens === undefined ? Infinity : sampling.contextLimitTokens - promptTokens.length;
       const maxTokens = Math.min(sampling.maxTokensPerCall, room);
-      if (maxTokens <= 0) return undefined;
+      if (maxTokens <= 0) throw contextOverflowError(promptTokens.length, sampling.contextLimitTokens!);
       const sample = await sampler.sample({
         promptTokens,
         maxTokens,

@@ -18,8 +18,8 @@ const stats = (done: number, extra: Partial<RolloutStats> = {}): RolloutStats =>
 
 test("progress line: done/total, success rate, tokens/s and ETA from the elapsed time", () => {
   // 5 of 20 done in 10 s: 2 s each, 15 left → ETA 30 s; 2500 tokens in 10 s → 250 tok/s.
-  const line = formatProgress(stats(5, { successes: 2, elapsedMs: 10_000, completionTokens: 2500, failed: 1 }), "eval", 10);
-  assert.equal(line, "eval [###-------] 5/20 | success 40.0% | failed 1 | 250 tok/s | ETA 30s");
+  const line = formatProgress(stats(5, { successes: 2, elapsedMs: 10_000, completionTokens: 2500, failed: 2, errored: 1 }), "eval", 10);
+  assert.equal(line, "eval [###-------] 5/20 | success 40.0% | errored 1 | 250 tok/s | ETA 30s");
   assert.equal(formatProgress(stats(0)), "rollouts 0/20 | success - | 0 tok/s | ETA -");
   assert.deepEqual([formatDuration(59.4), formatDuration(61), formatDuration(3725)], ["59s", "1m01s", "1h02m"]);
 });
@@ -45,7 +45,7 @@ test("progress on a terminal: redrawn in place, throttled, a newline at the end"
 test("progress in a log: a plain line at the first result and at each tenth of the batch, no control characters", () => {
   let out = "";
   const reporter = createProgressReporter({ stream: { write: (t: string) => (out += t), isTTY: false } });
-  for (let done = 1; done <= 20; done++) reporter.handle({ type: "rollout-failed", failure: { taskId: "t", groupKey: "g", sampleIndex: 0, error: "x" }, stats: stats(done) });
+  for (let done = 1; done <= 20; done++) reporter.handle({ type: "rollout-crashed", crash: { taskId: "t", groupKey: "g", sampleIndex: 0, error: "x" }, stats: stats(done) });
   reporter.handle({ type: "batch-end", stats: stats(20) });
   const lines = out.trimEnd().split("\n");
   assert.equal(lines.length, 11);

@@ -15,7 +15,7 @@ export interface ProgressReporter {
   handle(event: RolloutEvent): void;
 }
 
-/** One progress line: done/total, success rate, tokens per second, ETA. Pure, for tests and both modes. */
+/** One progress line: done/total, success rate, errors, tokens per second, ETA. Pure, for tests and both modes. */
 export function formatProgress(stats: RolloutStats, label = "rollouts", barWidth = 0): string {
   const fraction = stats.total === 0 ? 1 : stats.done / stats.total;
   const seconds = stats.elapsedMs / 1000;
@@ -24,8 +24,9 @@ export function formatProgress(stats: RolloutStats, label = "rollouts", barWidth
   const eta = stats.done === 0 || stats.done >= stats.total ? "-" : formatDuration((seconds / stats.done) * (stats.total - stats.done));
   const filled = Math.round(fraction * barWidth);
   const bar = barWidth > 0 ? ` [${"#".repeat(filled)}${"-".repeat(barWidth - filled)}]` : "";
-  const failures = stats.failed + stats.errored > 0 ? ` | failed ${stats.failed + stats.errored}` : "";
-  return `${label}${bar} ${stats.done}/${stats.total} | success ${rate}${failures} | ${formatCount(tokensPerSecond)} tok/s | ETA ${eta}`;
+  // Errors are not results: they are shown apart, so a batch of errors never reads as a policy scoring 0.
+  const errored = stats.errored > 0 ? ` | errored ${stats.errored}` : "";
+  return `${label}${bar} ${stats.done}/${stats.total} | success ${rate}${errored} | ${formatCount(tokensPerSecond)} tok/s | ETA ${eta}`;
 }
 
 export function formatDuration(seconds: number): string {
@@ -57,7 +58,7 @@ export function createProgressReporter(options: ProgressOptions = {}): ProgressR
         stream.write(`\r${formatProgress(stats, label, 20)}\x1b[K${final ? "\n" : ""}`);
         return;
       }
-      if (event.type !== "rollout-end" && event.type !== "rollout-failed" && event.type !== "batch-end") return;
+      if (event.type !== "rollout-end" && event.type !== "rollout-crashed" && event.type !== "batch-end") return;
       const tenth = stats.total === 0 ? 10 : Math.floor((10 * stats.done) / stats.total);
       if (tenth === lastTenth && event.type !== "batch-end") return;
       if (event.type === "batch-end" && tenth === lastTenth && stats.done > 0) return;

@@ -61,7 +61,7 @@ test("rollout manager: n samples per task in groups, at most N in flight, trajec
       samplesPerTask: 3,
       batchId: "epoch-0/batch-0",
       concurrency: 4,
-      output,
+      onTrajectory: (trajectory) => output.write(trajectory),
       onEvent: (event) => events.push(event),
     });
     await output.close();
@@ -89,7 +89,7 @@ test("rollout manager: n samples per task in groups, at most N in flight, trajec
   }
 });
 
-test("rollout manager: failures are counted and recorded, never fatal", async () => {
+test("rollout manager: errors are counted apart from failed results and recorded, never fatal", async () => {
   const env = new CounterEnvironment();
   let calls = 0;
   const provider = scriptedProvider(() => {
@@ -106,11 +106,14 @@ test("rollout manager: failures are counted and recorded, never fatal", async ()
     concurrency: 1,
   });
   assert.equal(result.stats.done, 8);
-  assert.equal(result.stats.failed, 4); // the task that cannot be created
-  assert.equal(result.stats.errored, 2); // every second model call fails
+  // 4 crashes (the task that cannot be created) and 2 error endings (every second model call fails) are errors;
+  // the 2 rollouts that ran are results, and succeed.
+  assert.equal(result.stats.errored, 6);
+  assert.equal(result.stats.failed, 0);
   assert.equal(result.stats.successes, 2);
-  assert.deepEqual(result.groups[1].failures.map((f) => f.sampleIndex), [0, 1, 2, 3]);
-  assert.match(result.failures[0].error, /no task 'no-such-task'/);
+  assert.match(result.stats.firstError!, /upstream 503|no task 'no-such-task'/);
+  assert.deepEqual(result.groups[1].crashes.map((f) => f.sampleIndex), [0, 1, 2, 3]);
+  assert.match(result.crashes[0].error, /no task 'no-such-task'/);
   assert.equal(result.groups[0].trajectories.filter((t) => t.termination === "error").length, 2);
 });
 
@@ -152,4 +155,36 @@ test("rollout manager: after an abort no new rollout starts, and those in flight
   assert.equal(env.created, 2);
   assert.equal(result.trajectories.length, 2);
   assert.ok(result.trajectories.every((t) => t.termination === "error" && /stopped by user/.test(t.error!)));
+});
+
+test("rollout manager: sample seeds follow the batch seed, group key and index; reused samples are not run again", async () => {
+  const env = new CounterEnvironment();
+  const seeds: (number | undefined)[][] = [];
+  const provider = (log: (number | undefined)[]) =>
+    scriptedProvider((request) => {
+      log.push(request.seed);
+      return { message: { role: "assistant", content: "", tool_calls: [add(1), finish] } };
+    });
+  const run = async (seed: number, reuse?: (groupKey: string, sampleIndex: number) => Trajectory | undefined) => {
+    const log: (number | undefined)[] = [];
+    seeds.push(log);
+    return runRollouts({ env, model: { kind: "chat", provider: provider(log) }, tasks: [{ taskId: "reach-1" }, { taskId: "reach-2" }], samplesPerTask: 2, batchId: "b", seed, concurrency: 1, reuse });
+  };
+  const first = await run(5);
+  await run(5);
+  await run(6);
+  assert.deepEqual(seeds[0], seeds[1]);
+  assert.equal(new Set(seeds[0]).size, 4, "every sample its own seed");
+  assert.notDeepEqual(seeds[0], seeds[2]);
+
+  // A resumed batch: two samples were recorded before; only the other two run, and the result holds all four.
+  const recorded = new Map(first.trajectories.slice(0, 2).map((t) => [`${t.groupKey}/${t.sampleIndex}`, t]));
+  const created = env.created;
+  const resumed = await run(5, (groupKey, sampleIndex) => recorded.get(`${groupKey}/${sampleIndex}`));
+  assert.equal(env.created - created, 2);
+  assert.deepEqual(resumed.trajectories.map((t) => t.id).slice(0, 2), first.trajectories.slice(0, 2).map((t) => t.id));
+  assert.equal(resumed.trajectories.length, 4);
+  assert.deepEqual(seeds[3], seeds[0].slice(2));
+  // Reused samples count as done, as results: reach-1 is solved by add(1), reach-2 is not.
+  assert.deepEqual([resumed.stats.done, resumed.stats.successes, resumed.stats.failed], [4, 2, 2]);
 });

@@ -11,7 +11,7 @@ import { KeyChainEnvironment } from "../env/index.js";
 import { createContextStrategy } from "./context/index.js";
 import { runRollout } from "./rollout.js";
 import { CounterEnvironment } from "./test-support/counter-env.js";
-import { sequenceTokens, trainingSequences, type Trajectory } from "./trajectory.js";
+import { rolloutError, sequenceTokens, trainingSequences, type Trajectory } from "./trajectory.js";
 
 let dir: string;
 let template: Qwen2ChatTemplate;
@@ -147,4 +147,22 @@ test("token rollout with a history-rewriting context: one exact sequence per mod
   });
   // The second prompt no longer holds the first call's thinking, so it is not an extension of the first sequence.
   assert.doesNotMatch(template.decode(sampler.seen[1].prompt), /first add/);
+});
+
+test("token rollout: a first prompt that does not fit in the context is an error that says by how much; a later one ends the episode", async () => {
+  const env = new CounterEnvironment();
+  const sampler = characterSampler(() => '<tool_call>\n{"name": "add", "arguments": {"k": 1}}\n</tool_call>');
+  const model = { kind: "tokens" as const, sampler, template };
+  const tooSmall = await runRollout({ env, taskId: "train-reach-9", model, contextLimitTokens: 20 });
+  assert.equal(sampler.seen.length, 0, "nothing was sampled");
+  assert.equal(tooSmall.termination, "context_limit");
+  const { tools } = (await env.create("train-reach-9")).initial;
+  const first = template.render(tooSmall.messages, { tools, addGenerationPrompt: true }).length;
+  assert.equal(rolloutError(tooSmall), `model call 0 failed: LLM_CONTEXT_OVERFLOW: ${first.toLocaleString("en-US")}-token prompt in a 20-token context`);
+
+  // Room for the first prompt and one reply only: the episode acted, then ran out of context. A result.
+  const later = await runRollout({ env, taskId: "train-reach-9", model, contextLimitTokens: first + 40, maxTokensPerCall: 40 });
+  assert.equal(later.termination, "context_limit");
+  assert.ok(later.steps.length >= 1);
+  assert.equal(rolloutError(later), undefined);
 });

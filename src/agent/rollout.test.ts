@@ -4,6 +4,7 @@ import { EvolverError } from "../core/errors.js";
 import { KeyChainEnvironment } from "../env/index.js";
 import { createContextStrategy } from "./context/index.js";
 import { runRollout } from "./rollout.js";
+import { rolloutError } from "./trajectory.js";
 import { CounterEnvironment } from "./test-support/counter-env.js";
 import { scriptedProvider } from "./test-support/scripted-provider.js";
 import { createToolFormat } from "./tool-formats.js";
@@ -94,8 +95,12 @@ test("rollout: the backend's context overflow and timeout are endings, not infra
   const full = await runRollout({ env, taskId: "train-reach-1", model: { kind: "chat", provider: overflow } });
   assert.equal(full.termination, "context_limit");
   assert.match(full.error!, /context holds 2048/);
+  // The model never acted: an error, not a result.
+  assert.match(rolloutError(full)!, /LLM_CONTEXT_OVERFLOW: the prompt has 9000 tokens/);
   const slow = scriptedProvider(() => Promise.reject(new EvolverError("LLM_TIMEOUT", "no answer within 120000 ms")));
-  assert.equal((await runRollout({ env, taskId: "train-reach-1", model: { kind: "chat", provider: slow } })).termination, "timeout");
+  const timedOut = await runRollout({ env, taskId: "train-reach-1", model: { kind: "chat", provider: slow } });
+  assert.equal(timedOut.termination, "timeout");
+  assert.match(rolloutError(timedOut)!, /LLM_TIMEOUT/);
 });
 
 test("rollout: step budget and chat context limit end the episode", async () => {
@@ -107,6 +112,9 @@ test("rollout: step budget and chat context limit end the episode", async () => 
   const small = await runRollout({ env, taskId: "train-reach-1", model: { kind: "chat", provider: talker }, contextLimitTokens: 10 });
   assert.equal(small.termination, "context_limit");
   assert.equal(small.steps.length, 1);
+  // Both acted before their budget ran out: results (failed ones), not errors.
+  assert.equal(rolloutError(limited), undefined);
+  assert.equal(rolloutError(small), undefined);
 });
 
 test("rollout: the experience hook puts its text before the first user message and marks the trajectory", async () => {

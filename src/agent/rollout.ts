@@ -88,7 +88,7 @@ export async function runRollout(options: RolloutOptions): Promise<Trajectory> {
     const nativeChat = options.model.kind === "chat" && format.nativeTools && !textActions;
 
     for (let step = 0; step < maxSteps; step++) {
-      let turn: ModelTurn | undefined;
+      let turn: ModelTurn;
       const callStarted = performance.now();
       try {
         turn = await withTimeout(options.callTimeoutMs, options.signal, (signal) =>
@@ -102,10 +102,6 @@ export async function runRollout(options: RolloutOptions): Promise<Trajectory> {
         break;
       } finally {
         metrics.modelMs += performance.now() - callStarted;
-      }
-      if (turn === undefined) {
-        termination = "context_limit";
-        break;
       }
       metrics.modelCalls += 1;
       metrics.promptTokens += turn.promptTokens;

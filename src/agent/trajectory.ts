@@ -92,3 +92,17 @@ export function trainingSequences(trajectory: Pick<Trajectory, "segments">): Seg
 export function sequenceTokens(sequence: Segment[]): number[] {
   return sequence.flatMap((segment) => segment.tokens);
 }
+
+/**
+ * Why a rollout is an error rather than a result, or undefined when it is a result. A rollout errored when its
+ * episode ended in a model or environment error or a timeout, or when the model never acted because the first prompt
+ * did not fit in its context: its outcome says nothing about the policy. A success, a failure and an episode that
+ * ran out of steps or context after acting are results.
+ */
+export function rolloutError(trajectory: Pick<Trajectory, "termination" | "error" | "steps">): string | undefined {
+  if (trajectory.termination === "error" || trajectory.termination === "timeout") return trajectory.error ?? trajectory.termination;
+  if (trajectory.termination === "context_limit" && trajectory.steps.length === 0) {
+    return trajectory.error ?? "the first prompt does not fit in the model's context";
+  }
+  return undefined;
+}

@@ -72,4 +72,7 @@ test("evolver eval: missing options and a bad model spec are clear errors, not s
   assert.match(errors.at(-1)!, /unknown model spec 'gpt-4o'/);
   assert.equal(await runCli(["eval", "--env", "key-chain", "--model", "openai:x", "--split", "dev"], commands), 2);
   assert.match(errors.at(-1)!, /--split must be one of train, val, test/);
+  // a relative model path is read from the working directory (not node-llama-cpp's models folder), and named when missing
+  assert.equal(await runCli(["eval", "--env", "key-chain", "--model", "models/none.gguf"], commands), 1);
+  assert.equal(errors.at(-1)!, `evolver eval: LLM_MODEL_NOT_FOUND: no model file at ${join(process.cwd(), "models/none.gguf")}`);
 });

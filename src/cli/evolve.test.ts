@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { RunStore } from "../store/index.js";
+import { holdLease } from "../store/test-support/lease-holder.js";
 import { runEvolverCli } from "./test-support/spawn-cli.js";
 
 const evolver = (args: string[]) => runEvolverCli(args);
@@ -80,6 +81,36 @@ test("evolver evolve: an unknown run, neither or both of --config and --resume, 
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /CONFIG_NOT_FOUND: cannot read config .*missing\.yaml: ENOENT/);
     noStackTrace(missing.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("evolver evolve --resume of a run another process is running is refused; evolver runs shows it running, then interrupted once that process is killed", { timeout: 600_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "evolver-evolve-lease-"));
+  try {
+    const store = join(dir, "runs.db");
+    const created = new RunStore(store);
+    const run = created.createRun("leased", {});
+    created.close();
+    const holder = await holdLease(store, run.id);
+    const [listed, resumed] = await Promise.all([evolver(["runs", "--store", store]), evolver(["evolve", "--resume", run.id, "--store", store])]);
+    assert.match(listed.stdout, new RegExp(`^${run.id}\\s+running\\s`, "m"));
+    assert.equal(resumed.code, 1, resumed.stderr);
+    assert.match(resumed.stderr, new RegExp(`^evolver evolve: RUN_BUSY: run ${run.id} is already going: pid ${holder.pid} on \\S+ has held it since .*; stop that process first`, "m"));
+    noStackTrace(resumed.stderr);
+    const after = new RunStore(store);
+    try {
+      assert.equal(after.getRun(run.id).status, "running", "the refused resume left the run as it was");
+      assert.equal(after.lease(run.id)?.pid, holder.pid);
+    } finally {
+      after.close();
+    }
+
+    await holder.kill();
+    const [list, show] = await Promise.all([evolver(["runs", "--store", store]), evolver(["runs", "show", run.id, "--store", store])]);
+    assert.match(list.stdout, new RegExp(`^${run.id}\\s+interrupted\\s`, "m"));
+    assert.match(show.stdout, new RegExp(`run ${run.id} \\(leased\\): interrupted\\nwas run by pid ${holder.pid} on \\S+ since \\S+ \\(gone; evolver evolve --resume goes on\\)`));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

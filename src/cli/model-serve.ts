@@ -7,7 +7,8 @@ import { numberOption, parseOptions, type Command, waitForStopSignal } from "./c
 
 const usage =
   "evolver model serve --model PATH_OR_HF_URI [--host 127.0.0.1] [--port 8000] [--served-name NAME] " +
-  "[--context-size N] [--parallel 2] [--threads N] [--gpu auto]";
+  "[--context-size N] [--parallel 2] [--threads N] [--gpu auto]\n" +
+  "  --context-size: tokens per parallel sequence; default the model file's own context length";
 
 export const modelServeCommand: Command = {
   path: ["model", "serve"],

@@ -18,6 +18,9 @@ test("evolver model tiny writes the files with the flags' shape; bad flags are u
     const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
     assert.deepEqual([config.hidden_size, config.num_attention_heads, config.num_key_value_heads, config.num_hidden_layers], [32, 2, 1, 1]);
     assert.equal(config.tie_word_embeddings, false);
+    assert.equal(config.max_position_embeddings, 32768, "the default context holds BFCL's longest first prompt (16,327 tokens)");
+    assert.equal(await runCli(["model", "tiny", "--out", dir, "--context-length", "4096", "--formats", "hf"], [modelTinyCommand]), 0);
+    assert.equal(JSON.parse(readFileSync(join(dir, "config.json"), "utf8")).max_position_embeddings, 4096);
     assert.ok(readFileSync(join(dir, "model.gguf")).subarray(0, 4).equals(Buffer.from("GGUF")));
     assert.equal(await runCli(["model", "tiny", "--out", dir, "--shape", "7b"], [modelTinyCommand]), 2);
     assert.equal(await runCli(["model", "tiny"], [modelTinyCommand]), 2);

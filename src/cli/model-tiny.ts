@@ -6,7 +6,9 @@ import { numberOption, parseOptions, type Command } from "./command.js";
 
 const usage =
   "evolver model tiny --out DIR [--shape tiny|0.5b] [--vocab byte] [--hidden 64 --layers 2 --heads 4 --kv-heads 2 " +
-  "--intermediate 128 --max-positions 2048] [--untied] [--dtype f32|f16] [--formats gguf,hf] [--seed 0]";
+  "--intermediate 128] [--context-length 32768] [--untied] [--dtype f32|f16] [--formats gguf,hf] [--seed 0]\n" +
+  "  --context-length: the model's context in tokens (GGUF context_length, HF max_position_embeddings); the default holds\n" +
+  "  every BFCL-v3 prompt with the byte-level tokenizer (the longest first prompt is 16,327 tokens)";
 
 export const modelTinyCommand: Command = {
   path: ["model", "tiny"],
@@ -24,7 +26,7 @@ export const modelTinyCommand: Command = {
         heads: { type: "string" },
         "kv-heads": { type: "string" },
         intermediate: { type: "string" },
-        "max-positions": { type: "string" },
+        "context-length": { type: "string" },
         untied: { type: "boolean" },
         dtype: { type: "string" },
         formats: { type: "string" },
@@ -40,7 +42,7 @@ export const modelTinyCommand: Command = {
     const options: Record<string, unknown> = { ...preset };
     const numeric: [string, string][] = [
       ["hidden", "hidden"], ["layers", "layers"], ["heads", "heads"], ["kv-heads", "kvHeads"],
-      ["intermediate", "intermediate"], ["max-positions", "maxPositions"], ["seed", "seed"],
+      ["intermediate", "intermediate"], ["context-length", "maxPositions"], ["seed", "seed"],
     ];
     for (const [flag, key] of numeric) {
       const value = values[flag as keyof typeof values] as string | undefined;

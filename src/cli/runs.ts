@@ -29,13 +29,14 @@ export const runsCommand: Command = {
         return 2;
       }
       const runs = store.listRuns();
+      // A run stored as running whose process is gone (killed, crashed) shows as interrupted.
       if (values.json) {
-        console.log(JSON.stringify(runs.map((r) => ({ ...r, iterations: store.lastCompletedIteration(r.id) + 1 })), null, 2));
+        console.log(JSON.stringify(runs.map((r) => ({ ...r, status: store.effectiveStatus(r.id), iterations: store.lastCompletedIteration(r.id) + 1 })), null, 2));
         return 0;
       }
       if (runs.length === 0) console.log(`no runs in ${values.store}`);
       for (const r of runs) {
-        console.log(`${r.id}  ${r.status.padEnd(8)} ${String(store.lastCompletedIteration(r.id) + 1).padStart(4)} it  ${r.createdAt.slice(0, 19)}  ${r.name}`);
+        console.log(`${r.id}  ${store.effectiveStatus(r.id).padEnd(11)} ${String(store.lastCompletedIteration(r.id) + 1).padStart(4)} it  ${r.createdAt.slice(0, 19)}  ${r.name}`);
       }
       return 0;
     } finally {
@@ -45,15 +46,19 @@ export const runsCommand: Command = {
 };
 
 function show(store: RunStore, id: string, json: boolean): number {
-  const run = store.getRun(id);
+  const run = { ...store.getRun(id), status: store.effectiveStatus(id) };
+  const lease = store.lease(id);
   const metrics = store.listMetrics(id);
   const counts = store.counts(id);
   const checkpoints = store.listCheckpoints(id);
   if (json) {
-    console.log(JSON.stringify({ run, counts, checkpoints, metrics }, null, 2));
+    console.log(JSON.stringify({ run, lease, counts, checkpoints, metrics }, null, 2));
     return 0;
   }
   console.log(`run ${run.id} (${run.name}): ${run.status}${run.error ? ` — ${run.error}` : ""}`);
+  if (lease && (run.status === "running" || run.status === "interrupted")) {
+    console.log(`${run.status === "running" ? "run by" : "was run by"} pid ${lease.pid} on ${lease.host} since ${lease.acquiredAt}${run.status === "interrupted" ? " (gone; evolver evolve --resume goes on)" : ""}`);
+  }
   console.log(`created ${run.createdAt}, updated ${run.updatedAt}`);
   console.log(`completed iterations: ${store.lastCompletedIteration(id) + 1}`);
   console.log(`tasks ${counts.tasks}, trajectories ${counts.trajectories}, step verdicts ${counts.verdicts}, checkpoints ${counts.checkpoints}`);

@@ -1,4 +1,4 @@
-import { loadConfig } from "../recipe/index.js";
+import { loadConfig, prepareRun } from "../recipe/index.js";
 import type { Command } from "./command.js";
 import { parseOptions } from "./command.js";
 
@@ -6,7 +6,7 @@ const usage = "evolver validate CONFIG.yaml [--set key.path=value ...]";
 
 export const validateCommand: Command = {
   path: ["validate"],
-  summary: "check an evolve config without running it; print it resolved",
+  summary: "check an evolve config as a run would, without running it; print it resolved",
   usage,
   async run(argv) {
     const { values, positionals } = parseOptions(argv, { set: { type: "string", multiple: true } }, usage, true);
@@ -14,7 +14,9 @@ export const validateCommand: Command = {
       console.error(`usage: ${usage}`);
       return 2;
     }
-    const config = loadConfig(positionals[0], values.set ?? []);
+    // The checks of a run's start (prepare.ts): the environment opens, the judge can work with it, the policy's files exist.
+    const { config, env } = await prepareRun(loadConfig(positionals[0], values.set ?? []));
+    await env.close?.();
     console.log(JSON.stringify(config, null, 2));
     console.error(`${positionals[0]}: valid`);
     return 0;

@@ -59,6 +59,14 @@ export const EnvProfile = z.object({
 });
 export type EnvProfile = z.infer<typeof EnvProfile>;
 
+/** What an environment can do beyond the required methods. Each defaults to "no". */
+export const EnvCapabilities = z.object({
+  /** Every step reports a reward (`StepResult.reward`) saying whether it was right: what the rule step judge reads.
+   * Environments that score only in `evaluate` leave it false, and need an LLM judge for per-step attribution. */
+  stepRewards: z.boolean().default(false),
+});
+export type EnvCapabilities = z.infer<typeof EnvCapabilities>;
+
 /** One running episode. Instances are independent: many may be alive at once. */
 export interface EnvInstance {
   readonly taskId: string;
@@ -91,6 +99,13 @@ export interface Environment {
    * stepping an instance with its assistant messages in order ends in success. `undefined` where the task has none.
    */
   referenceSolution?(taskId: string): Promise<ChatMessage[] | undefined>;
+  /** What it can do (EnvCapabilities); absent, it can do none of it. */
+  capabilities?(): Promise<Partial<EnvCapabilities>>;
   /** Frees what the environment holds (servers, files). */
   close?(): Promise<void>;
+}
+
+/** The environment's capabilities, each "no" unless it says otherwise. */
+export async function environmentCapabilities(env: Environment): Promise<EnvCapabilities> {
+  return EnvCapabilities.parse((await env.capabilities?.()) ?? {});
 }

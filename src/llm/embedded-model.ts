@@ -7,7 +7,8 @@
 // distribution, so the sampled token's logprob is its own entry there.
 // Completion text never contains control tokens (<|im_start|>...): they are tokens, not text. User-defined added
 // tokens such as Qwen's <tool_call> are text.
-import { basename } from "node:path";
+import { existsSync } from "node:fs";
+import { basename, isAbsolute, resolve } from "node:path";
 import {
   getLlama,
   LlamaGrammarEvaluationState,
@@ -21,17 +22,19 @@ import {
 } from "node-llama-cpp";
 import { unicodeStringToBytes } from "./byte-level.js";
 import { DeltaStream, mostLikely } from "./delta-stream.js";
-import { llmError } from "./errors.js";
+import { contextOverflowError, llmError } from "./errors.js";
 import type { CompletionDelta, SampleRequest, SampleResult, TextTokenizer, TokenLogprob, TokenSampler } from "./types.js";
 
 export interface EmbeddedModelOptions {
-  /** A GGUF file path, or a URI node-llama-cpp resolves and downloads (`hf:user/repo:quant`, https://...). */
+  /** A GGUF file path (a relative one is read from the working directory), or a URI node-llama-cpp resolves and
+   * downloads (`hf:user/repo:quant`, https://...). */
   model: string;
   /** false: CPU only (default); "auto": let node-llama-cpp pick CUDA/Metal/Vulkan when present. */
   gpu?: false | "auto";
   /** Where `hf:` and URL models are downloaded to (node-llama-cpp's default models folder otherwise). */
   modelsDirectory?: string;
-  /** Tokens per sequence; default min(the model's training context, 4096). */
+  /** Tokens per sequence; default the model's own context length (GGUF `<arch>.context_length`). Every sequence
+   * holds its own KV cache of this many tokens, so a long-context model with many sequences may need a smaller one. */
   contextSize?: number;
   /** Parallel sequences, i.e. how many calls run at once; more wait. Default 2. */
   sequences?: number;
@@ -138,10 +141,16 @@ export class EmbeddedModel implements TokenSampler {
   static async load(options: EmbeddedModelOptions): Promise<EmbeddedModel> {
     const gpu = options.gpu ?? false;
     let path: string;
-    try {
-      path = await resolveModelFile(options.model, { directory: options.modelsDirectory, cli: false });
-    } catch (error) {
-      throw llmError("LLM_MODEL_NOT_FOUND", `cannot resolve model '${options.model}': ${(error as Error).message}`, { cause: error });
+    if (isLocalPath(options.model)) {
+      // node-llama-cpp would look a relative path up in its own models folder; a user means the working directory.
+      path = resolve(options.model);
+      if (!existsSync(path)) throw llmError("LLM_MODEL_NOT_FOUND", `no model file at ${path}`, { details: { model: options.model, path } });
+    } else {
+      try {
+        path = await resolveModelFile(options.model, { directory: options.modelsDirectory, cli: false });
+      } catch (error) {
+        throw llmError("LLM_MODEL_NOT_FOUND", `cannot resolve model '${options.model}': ${(error as Error).message}`, { cause: error });
+      }
     }
     let shared: SharedModel;
     try {
@@ -149,17 +158,25 @@ export class EmbeddedModel implements TokenSampler {
     } catch (error) {
       throw llmError("LLM_MODEL_LOAD", `cannot load ${path}: ${(error as Error).message}`, { cause: error });
     }
+    const contextSize = options.contextSize ?? shared.model.trainContextSize;
+    const sequences = options.sequences ?? 2;
     try {
       const context = await shared.model.createContext({
-        contextSize: options.contextSize ?? Math.min(shared.model.trainContextSize, 4096),
-        sequences: options.sequences ?? 2,
+        contextSize,
+        sequences,
         threads: options.threads ?? Math.max(1, shared.llama.cpuMathCores - 1),
         batchSize: options.batchSize,
       });
       return new EmbeddedModel(shared, context, path, gpu);
     } catch (error) {
       await releaseSharedModel(path, gpu, shared);
-      throw llmError("LLM_MODEL_LOAD", `cannot create a context for ${path}: ${(error as Error).message}`, { cause: error });
+      const which = options.contextSize === undefined ? "the model's own context length" : "as asked";
+      throw llmError(
+        "LLM_MODEL_LOAD",
+        `cannot create a context of ${contextSize} tokens (${which}) × ${sequences} sequences for ${path}: ${(error as Error).message}; ` +
+          "a smaller context size or fewer sequences need less memory",
+        { cause: error, details: { contextSize, sequences } },
+      );
     }
   }
 
@@ -185,11 +202,7 @@ export class EmbeddedModel implements TokenSampler {
   async generate(request: GenerateRequest): Promise<GenerateResult> {
     const prompt = request.promptTokens as Token[];
     if (prompt.length === 0) throw llmError("LLM_BAD_REQUEST", "the prompt has no tokens");
-    if (prompt.length >= this.contextSize) {
-      throw llmError("LLM_CONTEXT_OVERFLOW", `the prompt has ${prompt.length} tokens; the context holds ${this.contextSize}`, {
-        details: { promptTokens: prompt.length, contextSize: this.contextSize },
-      });
-    }
+    if (prompt.length >= this.contextSize) throw contextOverflowError(prompt.length, this.contextSize);
     const maxTokens = Math.min(request.maxTokens, this.contextSize - prompt.length);
     const grammar = request.grammar
       ? await this.grammarFor(`gbnf:${request.grammar.root}:${request.grammar.gbnf}`, () =>
@@ -351,6 +364,11 @@ export class EmbeddedModel implements TokenSampler {
     if (next) next(sequence);
     else this.free.push(sequence);
   }
+}
+
+/** A file on this machine rather than a URI for node-llama-cpp to resolve (hf:, https:, ...). */
+function isLocalPath(model: string): boolean {
+  return isAbsolute(model) || !/^[a-z][a-z0-9+.-]*:/i.test(model);
 }
 
 function firstStop(text: string, stops: string[]): number | undefined {

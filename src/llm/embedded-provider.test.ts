@@ -85,9 +85,17 @@ test("a prompt longer than the context is refused by code, and a missing model f
   const model = await EmbeddedModel.load({ model: tinyModel().ggufPath!, contextSize: 256, threads: 1 });
   try {
     const tooLong = new Array(model.contextSize + 1).fill(65);
-    await assert.rejects(model.sample({ promptTokens: tooLong, maxTokens: 1 }), /context holds/);
+    await assert.rejects(model.sample({ promptTokens: tooLong, maxTokens: 1 }), (error: { code?: string; message: string }) => {
+      assert.equal(error.code, "LLM_CONTEXT_OVERFLOW");
+      assert.equal(error.message, "257-token prompt in a 256-token context");
+      return true;
+    });
   } finally {
     await model.close();
   }
-  await assert.rejects(EmbeddedModel.load({ model: "/nonexistent/model.gguf" }), (error: { code?: string }) => error.code === "LLM_MODEL_NOT_FOUND" || error.code === "LLM_MODEL_LOAD");
+  await assert.rejects(EmbeddedModel.load({ model: "/nonexistent/model.gguf" }), (error: { code?: string; message: string }) => {
+    assert.equal(error.code, "LLM_MODEL_NOT_FOUND");
+    assert.equal(error.message, "no model file at /nonexistent/model.gguf");
+    return true;
+  });
 });

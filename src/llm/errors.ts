@@ -30,3 +30,11 @@ export type LlmErrorCode =
 export function llmError(code: LlmErrorCode, message: string, options: { details?: Record<string, unknown>; cause?: unknown } = {}): EvolverError {
   return new EvolverError(code, message, options);
 }
+
+/** LLM_CONTEXT_OVERFLOW in one wording wherever it is met: "8,523-token prompt in a 2,048-token context". */
+export function contextOverflowError(promptTokens: number, contextTokens: number): EvolverError {
+  const count = (n: number) => n.toLocaleString("en-US");
+  return llmError("LLM_CONTEXT_OVERFLOW", `${count(promptTokens)}-token prompt in a ${count(contextTokens)}-token context`, {
+    details: { promptTokens, contextTokens },
+  });
+}

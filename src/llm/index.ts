@@ -9,6 +9,7 @@ export { Tokenizer, type EncodeOptions } from "./tokenizer.js";
 export { Qwen2ChatTemplate, qwenDefaultSystemPrompt, type Qwen2ChatTemplateOptions } from "./chat-template.js";
 export { pythonJsonDumps, pythonJsonText } from "./python-json.js";
 export type { LlmErrorCode } from "./errors.js";
+export { contextOverflowError } from "./errors.js";
 export { EmbeddedModel, type EmbeddedModelOptions, type GenerateRequest, type GenerateResult } from "./embedded-model.js";
 export { EmbeddedProvider, createEmbeddedProvider, type EmbeddedProviderOptions } from "./embedded-provider.js";
 export { OpenAIProvider, createOpenAIProvider, type OpenAIProviderOptions } from "./openai-provider.js";

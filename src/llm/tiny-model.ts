@@ -19,7 +19,10 @@ export const TinyModelOptions = z
     heads: z.number().int().positive().default(4),
     kvHeads: z.number().int().positive().default(2),
     intermediate: z.number().int().positive().default(128),
-    maxPositions: z.number().int().positive().default(2048),
+    /** The context length (GGUF context_length, HF max_position_embeddings): what an embedded model gets by default.
+     * 32,768 holds every BFCL-v3 first prompt in the byte-level vocabulary (the longest is 16,327 tokens) with room
+     * for the episode; the tiny shape's KV cache at this length is 8 MB per sequence. */
+    maxPositions: z.number().int().positive().default(32768),
     ropeTheta: z.number().positive().default(1_000_000),
     rmsNormEps: z.number().positive().default(1e-6),
     /** Qwen2.5's small models tie the output layer to the embedding. */

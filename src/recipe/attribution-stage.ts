@@ -48,14 +48,16 @@ export async function attributionStage(options: {
   return judgments;
 }
 
-/** The run's step judge: the environment's step rewards (rule), or an LLM named by a model spec. */
+/** The run's step judge: the environment's step rewards (rule), or an LLM named by a model spec (prepare.ts resolved
+ * which, and checked that it can work). */
 export async function openJudge(config: EvolveConfig): Promise<{ judge: StepJudge; close(): Promise<void> }> {
   const { attribution } = config;
-  if (attribution.judge === "rule") return { judge: stepRewardJudge, close: async () => undefined };
-  if (!attribution.judge_model) {
-    throw new EvolverError("CONFIG_INVALID", "attribution.judge = llm needs attribution.judge_model, e.g. openai:gpt-4o-mini or a .gguf path");
-  }
-  const loaded = await createPolicyModel(attribution.judge_model, { baseUrl: attribution.judge_base_url, mode: "chat" });
+  if (!attribution.enabled || attribution.judge !== "llm" || !attribution.judge_model) return { judge: stepRewardJudge, close: async () => undefined };
+  const loaded = await createPolicyModel(attribution.judge_model, {
+    baseUrl: attribution.judge_base_url,
+    mode: "chat",
+    ...(attribution.judge_context_size === undefined ? {} : { contextSize: attribution.judge_context_size }),
+  });
   if (loaded.model.kind !== "chat") throw new EvolverError("CONFIG_INVALID", `${attribution.judge_model} cannot serve as a chat judge`);
   return { judge: createLlmJudge({ provider: loaded.model.provider }), close: () => loaded.close() };
 }

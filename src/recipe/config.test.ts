@@ -57,3 +57,47 @@ test("config: the SFT warm start is off by default, with documented defaults; it
     },
   );
 });
+
+test("config: rollout.tool_format and rollout.context default to what evolver eval uses; an unknown strategy is named", () => {
+  const config = parseConfig({ env: { type: "key-chain" }, policy: { base_model: "m" } });
+  assert.equal(config.rollout.tool_format, "native");
+  assert.equal(config.rollout.context, "linear");
+  const chosen = parseConfig({ env: { type: "key-chain" }, policy: { base_model: "m" }, rollout: { tool_format: "hermes", context: "sliding-window:4" } });
+  assert.deepEqual([chosen.rollout.tool_format, chosen.rollout.context], ["hermes", "sliding-window:4"]);
+  assert.throws(
+    () => parseConfig({ env: { type: "key-chain" }, policy: { base_model: "m" }, rollout: { tool_format: "xml", context: "summarize" } }),
+    (error: Error) => {
+      assert.match(error.message, /rollout\.tool_format/);
+      assert.match(error.message, /rollout\.context: unknown context strategy 'summarize'; known: linear, linear-no-thinking, sliding-window, self-context-clip/);
+      return true;
+    },
+  );
+});
+
+test("config: the environment's type and its options are checked with every other problem, against the type's own schema", () => {
+  assert.throws(
+    () =>
+      parseConfig({
+        env: { type: "key-chain", options: { length: 9, colour: "red", symbols: 4, train_digits: 6 } },
+        policy: { base_model: "m" },
+        attribution: { judge: "llm" },
+        rollout: { group_size: 0 },
+      }),
+    (error: Error) => {
+      assert.match(error.message, /has 5 problem/);
+      assert.match(error.message, /env\.options\.length: Too big/);
+      assert.match(error.message, /env\.options: Unrecognized key: "colour"/);
+      assert.match(error.message, /env\.options\.train_digits: train_digits must be at most symbols/);
+      assert.match(error.message, /attribution\.judge_model: judge llm needs judge_model/);
+      assert.match(error.message, /rollout\.group_size/);
+      return true;
+    },
+  );
+  assert.throws(() => parseConfig({ env: { type: "bfcl-v3", options: { categories: ["chess"] } }, policy: { base_model: "m" } }), /env\.options\.categories\.0/);
+  assert.throws(() => parseConfig({ env: { type: "remote", options: { url: "ftp://x" } }, policy: { base_model: "m" } }), /env\.options\.url: url must be an http\(s\) URL[\s\S]*env\.options\.envType/);
+  assert.throws(() => parseConfig({ env: { type: "kee-chain" }, policy: { base_model: "m" } }), /env\.type: unknown environment type 'kee-chain'; known: bfcl-v3, key-chain, remote, module/);
+  assert.throws(() => parseConfig({ env: { type: "module" }, policy: { base_model: "m" } }), /env\.path: type module needs path/);
+  assert.throws(() => parseConfig({ env: { type: "key-chain", path: "x.mjs" }, policy: { base_model: "m" } }), /env\.path: path is for type module only/);
+  // a module's options are its own to check, when it is loaded
+  assert.deepEqual(parseConfig({ env: { type: "module", path: "x.mjs", options: { anything: 1 } }, policy: { base_model: "m" } }).env.options, { anything: 1 });
+});

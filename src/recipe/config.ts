@@ -5,6 +5,8 @@ import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { EvolverError } from "../core/errors.js";
+import { contextStrategyNames, createContextStrategy, toolFormatNames } from "../agent/index.js";
+import { environmentOptionsSchema, knownEnvironments, MODULE_ENVIRONMENT, registerBuiltinEnvironments } from "../env/index.js";
 
 const Optimizer = z
   .object({
@@ -63,13 +65,18 @@ export const EvolveConfig = z
       .prefault({}),
     env: z
       .object({
-        /** A registered environment type: key-chain, bfcl-v3, remote. */
+        /** A registered environment type (key-chain, bfcl-v3, remote), or `module`: the user's own, from `path`. */
         type: z.string().min(1),
+        /** type module: the user's ES module (.mjs, or .js in a "type": "module" package), read from the working
+         * directory like every path of a config; its default export makes the environment (docs/custom-environment.md). */
+        path: z.string().min(1).optional(),
+        /** The environment's own options, checked against its type's schema. */
         options: z.record(z.string(), z.unknown()).default({}),
         train_split: z.enum(["train", "val", "test"]).default("train"),
         eval_split: z.enum(["train", "val", "test"]).default("test"),
       })
-      .strict(),
+      .strict()
+      .superRefine(checkEnvironment),
     policy: z
       .object({
         /** The policy's weights: an HF-style folder (config.json, model.safetensors, tokenizer.json) for the local trainer,
@@ -92,6 +99,14 @@ export const EvolveConfig = z
         top_p: z.number().gt(0).max(1).default(1.0),
         /** Rollouts in flight at once. */
         concurrency: z.number().int().min(1).default(32),
+        /** How tool calls travel (agent/tool-formats.ts). native: the chat template renders the tools and the model
+         * answers in its own call format (Hermes <tool_call> tags for Qwen's templates), as `evolver eval` does by
+         * default; hermes: tools described in the system prompt by Evolver; bfcl: BFCL's Python-like call lists. */
+        tool_format: z.enum(toolFormatNames as ["native", "hermes", "bfcl"]).default("native"),
+        /** What each prompt holds (agent/context). linear: the whole episode, one token sequence per rollout;
+         * linear-no-thinking, sliding-window:N and self-context-clip rewrite the history, so each model call is then
+         * trained as its own sequence (agent/trajectory.ts). */
+        context: z.string().default("linear").superRefine(checkContextStrategy),
       })
       .strict()
       .prefault({}),
@@ -99,18 +114,28 @@ export const EvolveConfig = z
       .object({
         /** Off: plain GRPO on the outcome. On: ADCA-GRPO with per-step verdicts. */
         enabled: z.boolean().default(true),
-        /** rule: the environment's own step rewards judge (where it knows the right steps); llm: an LLM judge. */
-        judge: z.enum(["rule", "llm"]).default("rule"),
-        /** Provider spec of the LLM judge (e.g. openai:gpt-4o-mini), for judge = llm. */
+        /** rule: the environment's own step rewards judge, which works only where its steps report rewards
+         * (key-chain; not bfcl-v3, nor a remote service that does not say so); llm: an LLM judge. Default: rule where
+         * the environment's steps report rewards; elsewhere the run refuses to start until a judge is chosen (or
+         * attribution is turned off). The resolved judge is stored with the run. */
+        judge: z.enum(["rule", "llm"]).optional(),
+        /** Provider spec of the LLM judge (e.g. openai:gpt-4o-mini, a .gguf path or hf:…), for judge = llm. */
         judge_model: z.string().optional(),
         /** Base URL of the judge's OpenAI-compatible server (else OPENAI_BASE_URL); its key comes from OPENAI_API_KEY. */
         judge_base_url: z.string().url().optional(),
+        /** An embedded judge model's context in tokens per sequence; default the model file's own context length. */
+        judge_context_size: z.number().int().min(128).optional(),
         alpha: z.number().min(0).default(0.5),
         alpha_schedule: z.enum(["constant", "cosine"]).default("constant"),
         normalize_std: z.boolean().default(true),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .superRefine((attribution, context) => {
+        if (attribution.enabled && attribution.judge === "llm" && !attribution.judge_model) {
+          context.addIssue({ code: "custom", path: ["judge_model"], message: "judge llm needs judge_model, e.g. openai:gpt-4o-mini or a .gguf path" });
+        }
+      }),
     loss: z
       .object({
         clip_low: z.number().min(0).default(0.2),
@@ -155,6 +180,32 @@ export const EvolveConfig = z
   })
   .strict();
 export type EvolveConfig = z.infer<typeof EvolveConfig>;
+
+/** The environment's type is known and its options fit its schema (a module's options are its own to check). */
+function checkEnvironment(env: { type: string; path?: string; options: Record<string, unknown> }, context: z.core.$RefinementCtx): void {
+  if (env.type === MODULE_ENVIRONMENT) {
+    if (!env.path) context.addIssue({ code: "custom", path: ["path"], message: "type module needs path: the file of the environment's module" });
+    return;
+  }
+  if (env.path !== undefined) context.addIssue({ code: "custom", path: ["path"], message: `path is for type module only, not ${env.type}` });
+  registerBuiltinEnvironments();
+  if (!knownEnvironments().includes(env.type)) {
+    context.addIssue({ code: "custom", path: ["type"], message: `unknown environment type '${env.type}'; known: ${[...knownEnvironments(), MODULE_ENVIRONMENT].join(", ")}` });
+    return;
+  }
+  const parsed = environmentOptionsSchema(env.type)?.safeParse(env.options);
+  for (const issue of parsed?.success === false ? parsed.error.issues : []) {
+    context.addIssue({ code: "custom", path: ["options", ...issue.path.map(String)], message: issue.message });
+  }
+}
+
+function checkContextStrategy(spec: string, context: z.core.$RefinementCtx): void {
+  try {
+    createContextStrategy(spec);
+  } catch {
+    context.addIssue({ code: "custom", message: `unknown context strategy '${spec}'; known: ${contextStrategyNames.join(", ")} (sliding-window:N)` });
+  }
+}
 
 /** Applies `a.b.c=value` overrides; values are read as YAML scalars (numbers, booleans, null, strings). */
 export function applyOverrides(raw: Record<string, unknown>, overrides: string[]): Record<string, unknown> {

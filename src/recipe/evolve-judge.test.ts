@@ -50,13 +50,9 @@ test("evolve with an LLM judge: every train trajectory gets stored verdicts from
   }
 });
 
-test("evolve: an LLM judge without a model is refused before anything runs", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "evolver-judge-"));
-  const config = parseConfig({
-    run: { store: join(dir, "runs.db"), output_dir: join(dir, "runs") },
-    env: { type: "key-chain" },
-    policy: { base_model: join(dir, "none") },
-    attribution: { judge: "llm" },
-  });
-  await assert.rejects(runEvolve({ config, log: () => undefined }), /judge_model/);
+test("evolve: an LLM judge without a model is refused with the config's other problems, before anything runs", () => {
+  assert.throws(
+    () => parseConfig({ env: { type: "key-chain" }, policy: { base_model: "none" }, attribution: { judge: "llm" } }),
+    /attribution\.judge_model: judge llm needs judge_model, e.g\. openai:gpt-4o-mini or a \.gguf path/,
+  );
 });

@@ -12,13 +12,14 @@
 import { join, resolve } from "node:path";
 import { mkdirSync } from "node:fs";
 import { EvolverError, describeError } from "../core/errors.js";
-import { createEnvironment, registerBuiltinEnvironments, type Environment } from "../env/index.js";
-import type { Trajectory } from "../agent/index.js";
-import { RunStore } from "../store/index.js";
+import { deriveSeed, sampleSeeded } from "../core/random.js";
+import type { Environment } from "../env/index.js";
+import { everyRolloutErrored, rolloutError, type EvalReport } from "../agent/index.js";
+import { RunStore, type RunLease } from "../store/index.js";
 import { parseConfig, type EvolveConfig } from "./config.js";
+import { prepareRun } from "./prepare.js";
 import { openPolicy, type Policy } from "./policy.js";
-import { deriveSeed, sampleFromPool } from "./seeds.js";
-import { rolloutStage } from "./rollout-stage.js";
+import { evaluationStage, rolloutStage } from "./rollout-stage.js";
 import { attributionStage, openJudge } from "./attribution-stage.js";
 import { trainStage } from "./train-stage.js";
 import { SFT_DONE, SFT_ITERATION, sftStage } from "./sft-stage.js";
@@ -44,41 +45,49 @@ export interface EvolveResult {
 export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
   const log = options.log ?? ((line: string) => console.log(line));
   const storePath = options.storePath ?? options.config?.run.store ?? ".evolver/runs.db";
-  const store = new RunStore(storePath, { create: !options.resume });
+  if (!options.resume && !options.config) throw new EvolverError("CONFIG_INVALID", "runEvolve needs a config or a run to resume");
+  // A new run's config is checked before anything is written: one that cannot run leaves no store and no run.
+  const fresh = options.resume ? undefined : await prepareRun(options.config!);
+  let env: Environment | undefined = fresh?.env;
+  let store: RunStore;
+  try {
+    store = new RunStore(storePath, { create: !options.resume });
+  } catch (error) {
+    await env?.close?.().catch(() => undefined);
+    throw error;
+  }
   let policy: Policy | undefined;
-  let env: Environment | undefined;
   let judge: Awaited<ReturnType<typeof openJudge>> | undefined;
+  let lease: RunLease | undefined;
   let runId: string | undefined;
   try {
     let config: EvolveConfig;
     if (options.resume) {
       const run = store.getRun(options.resume);
-      config = parseConfig(run.config, `the stored config of ${run.id}`);
+      // Before anything is written: a run that another process is running is refused, and left as it is.
+      lease = store.acquireLease(run.id);
       runId = run.id;
+      const prepared = await prepareRun(parseConfig(run.config, `the stored config of ${run.id}`));
+      ({ config, env } = prepared);
       if (run.status === "done") log(`run ${run.id} is already done`);
       store.setRunStatus(run.id, "running");
       log(`resuming ${run.id} after iteration ${store.lastCompletedIteration(run.id)}`);
     } else {
-      if (!options.config) throw new EvolverError("CONFIG_INVALID", "runEvolve needs a config or a run to resume");
-      config = options.config;
-      runId = store.createRun(config.run.name, config).id;
+      config = fresh!.config;
+      const created = store.createRun(config.run.name, config);
+      lease = store.acquireLease(created.id);
+      runId = created.id;
       log(`run ${runId} (${config.run.name}) → ${resolve(storePath)}`);
     }
     const id = runId;
-    if (config.loss.kl_beta > 0) {
-      throw new EvolverError("CONFIG_INVALID", "loss.kl_beta > 0 needs reference logprobs, which this recipe does not compute yet; set loss.kl_beta: 0");
-    }
+    const environment: Environment = env!;
 
-    registerBuiltinEnvironments();
-    env = await createEnvironment(config.env.type, config.env.options);
-    const trainPool = await env.listTasks(config.env.train_split);
-    const evalPool = await env.listTasks(config.env.eval_split);
-    if (trainPool.length === 0) throw new EvolverError("ENV_NO_TASKS", `${config.env.type} has no ${config.env.train_split} tasks`);
+    const trainPool = await environment.listTasks(config.env.train_split);
+    const evalPool = await environment.listTasks(config.env.eval_split);
     store.addTasks(id, [
       ...trainPool.map((taskId) => ({ taskId, split: config.env.train_split, source: "seed" })),
       ...evalPool.map((taskId) => ({ taskId, split: config.env.eval_split, source: "seed" })),
     ]);
-    const evalTasks = sampleFromPool(evalPool, Math.min(config.schedule.eval_tasks, evalPool.length), deriveSeed(config.run.seed, "eval"));
 
     judge = await openJudge(config);
     const runDir = resolve(config.run.output_dir, id);
@@ -92,7 +101,7 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
     if (config.sft.enabled && store.iterationPhase(id, SFT_ITERATION) !== SFT_DONE) {
       // Until its weights are saved, an interrupted warm start is redone from the base weights.
       store.setIterationPhase(id, SFT_ITERATION, "sft");
-      const metrics = await sftStage({ config, env, training: policy.training, template: policy.template, tasks: trainPool, signal: options.signal, log });
+      const metrics = await sftStage({ config, env: environment, training: policy.training, template: policy.template, tasks: trainPool, signal: options.signal, log });
       const path = await policy.training.saveWeights("sft", { overwrite: true });
       store.db.transaction(() => {
         store.saveMetrics(id, SFT_ITERATION, metrics);
@@ -103,17 +112,24 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
 
     const evaluations: EvolveResult["evaluations"] = evaluationsSoFar(store, id);
     const evaluate = async (iteration: number) => {
-      if (config.schedule.eval_every === 0 || evalTasks.length === 0) return;
+      if (config.schedule.eval_every === 0 || evalPool.length === 0) return;
       if (evaluations.some((e) => e.iteration === iteration)) return;
       const sampler = await policy!.training.saveWeightsForSampler(`eval-${iteration + 1}`);
-      const trajectories = await rolloutStage({
-        store, runId: id, iteration, purpose: "eval", env: env!, config, template: policy!.template, sampler,
-        tasks: evalTasks, samplesPerTask: config.schedule.eval_k, temperature: config.schedule.eval_temperature, signal: options.signal, log,
+      const report = await evaluationStage({
+        env: environment, config, template: policy!.template, sampler, contextTokens: policy!.contextTokens, record: { store, runId: id, iteration }, signal: options.signal, log,
       });
-      const result = summarizeEval(trajectories, evalTasks.length, config.schedule.eval_k);
-      store.saveMetrics(id, iteration, { "eval/success": result.success, "eval/score": result.score, [`eval/best@${config.schedule.eval_k}`]: result.best });
-      evaluations.push({ iteration, success: result.success, score: result.score });
-      log(`eval after iteration ${iteration}: success ${result.success.toFixed(3)} score ${result.score.toFixed(3)} (${evalTasks.length} held-out tasks × ${config.schedule.eval_k})`);
+      throwIfEveryRolloutErrored(report, `the held-out evaluation after iteration ${iteration}`);
+      const { overall } = report;
+      store.saveMetrics(id, iteration, {
+        "eval/success": overall.avgAtK,
+        "eval/score": overall.meanScore,
+        [`eval/best@${config.schedule.eval_k}`]: overall.bestAtK,
+        "eval/rollouts": overall.rollouts,
+        "eval/errored": overall.errored,
+      });
+      evaluations.push({ iteration, success: overall.avgAtK, score: overall.meanScore });
+      const errored = overall.errored > 0 ? `, ${overall.errored} errored (first: ${report.firstError})` : "";
+      log(`eval after iteration ${iteration}: success ${overall.avgAtK.toFixed(3)} score ${overall.meanScore.toFixed(3)} (${overall.tasks} held-out tasks × ${config.schedule.eval_k}${errored})`);
     };
 
     const first = store.lastCompletedIteration(id) + 1;
@@ -127,15 +143,19 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
       if (!trained) {
         store.setIterationPhase(id, iteration, "rollout");
         const sampler = await policy.training.saveWeightsForSampler(`it-${iteration}`);
-        const tasks = sampleFromPool(trainPool, config.rollout.tasks_per_iteration, deriveSeed(config.run.seed, "tasks", iteration));
-        const trajectories = await rolloutStage({
-          store, runId: id, iteration, purpose: "train", env, config, template: policy.template, sampler,
-          tasks, samplesPerTask: config.rollout.group_size, temperature: config.rollout.temperature, signal: options.signal, log,
-        });
+        const tasks = sampleSeeded(trainPool, config.rollout.tasks_per_iteration, deriveSeed(config.run.seed, "tasks", iteration));
+        const rollouts = await rolloutStage({ store, runId: id, iteration, env: environment, config, template: policy.template, sampler, contextTokens: policy.contextTokens, tasks, signal: options.signal, log });
+        if (rollouts.stats.total > 0 && rollouts.stats.errored === rollouts.stats.total) {
+          throw new EvolverError("ROLLOUTS_ALL_ERRORED", `every train rollout of iteration ${iteration} errored (${rollouts.stats.total}); the first: ${rollouts.stats.firstError}`);
+        }
+        // An errored rollout is no evidence about the policy: it is kept in the store and left out of the update.
+        const trajectories = rollouts.trajectories.filter((t) => rolloutError(t) === undefined);
         store.setIterationPhase(id, iteration, "attribute");
         const judgments = await attributionStage({ store, runId: id, config, trajectories, judge: judge.judge, signal: options.signal });
         store.setIterationPhase(id, iteration, "train");
         metrics = await trainStage({ config, training: policy.training, trajectories, judgments, iteration, signal: options.signal });
+        metrics["train/rollouts"] = rollouts.stats.total;
+        metrics["train/errored"] = rollouts.stats.errored;
         const path = await policy.training.saveWeights(`it-${iteration}`, { overwrite: true });
         metrics["train/seconds"] = (performance.now() - iterationStarted) / 1000;
         store.db.transaction(() => {
@@ -158,6 +178,7 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
     await policy?.close().catch(() => undefined);
     await judge?.close().catch(() => undefined);
     await env?.close?.().catch(() => undefined);
+    lease?.release();
     store.close();
   }
 }
@@ -174,13 +195,10 @@ function evaluationsSoFar(store: RunStore, runId: string): EvolveResult["evaluat
   return [...byIteration.values()].sort((a, b) => a.iteration - b.iteration);
 }
 
-/** avg@k success and score over all samples, best@k success over tasks. */
-function summarizeEval(trajectories: Trajectory[], tasks: number, k: number) {
-  const n = Math.max(1, trajectories.length);
-  const success = trajectories.filter((t) => t.success).length / n;
-  const score = trajectories.reduce((s, t) => s + t.reward, 0) / n;
-  const solved = new Set(trajectories.filter((t) => t.success).map((t) => t.groupKey)).size;
-  return { success, score, best: tasks === 0 ? 0 : solved / tasks, k };
+/** Every rollout errored: the numbers would say nothing, so the run stops and says why. */
+function throwIfEveryRolloutErrored(report: EvalReport, what: string): void {
+  if (!everyRolloutErrored(report)) return;
+  throw new EvolverError("ROLLOUTS_ALL_ERRORED", `every rollout of ${what} errored (${report.overall.rollouts}); the first: ${report.firstError}`);
 }
 
 function progressLine(iteration: number, total: number, metrics: Record<string, number>, first: number, started: number): string {
@@ -190,6 +208,10 @@ function progressLine(iteration: number, total: number, metrics: Record<string, 
   const parts = [`iteration ${iteration + 1}/${total}`];
   if (metrics["train/reward"] !== undefined) parts.push(`reward ${metrics["train/reward"].toFixed(3)}`);
   if (metrics["train/success"] !== undefined) parts.push(`success ${metrics["train/success"].toFixed(3)}`);
+  // Errors and judge failures are said where they happen, not only in the stored metrics.
+  if (metrics["train/errored"]) parts.push(`errored ${metrics["train/errored"]}/${metrics["train/rollouts"]}`);
+  const judged = (metrics["attribution/judged"] ?? 0) + (metrics["attribution/fallbacks"] ?? 0);
+  if (metrics["attribution/fallbacks"]) parts.push(`judge failed ${metrics["attribution/fallbacks"]}/${judged} (GRPO for those)`);
   if (metrics["train/tokens_per_second"] !== undefined) parts.push(`${Math.round(metrics["train/tokens_per_second"])} tok/s`);
   parts.push(`ETA ${eta >= 60 ? `${Math.floor(eta / 60)}m${String(eta % 60).padStart(2, "0")}s` : `${eta}s`}`);
   return parts.join("  ");

@@ -1,8 +1,6 @@
 // The policy being evolved: its trainer (the local Python trainer started here, or any remote server of the Tinker
 // protocol), its training client, and the chat template its prompts are rendered with.
-import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { EvolverError } from "../core/errors.js";
 import { Qwen2ChatTemplate, Tokenizer, type ChatTemplate } from "../llm/index.js";
 import { LocalTrainer, TinkerClient, type TrainingClient } from "../train/index.js";
 import type { EvolveConfig } from "./config.js";
@@ -12,14 +10,14 @@ export interface Policy {
   client: TinkerClient;
   training: TrainingClient;
   template: ChatTemplate;
+  /** The policy's context in tokens, where the trainer says (a rollout's prompt and replies must fit in it). */
+  contextTokens?: number;
   close(): Promise<void>;
 }
 
 export async function openPolicy(config: EvolveConfig, checkpointDir: string, log: (line: string) => void): Promise<Policy> {
+  // The files were checked by prepareRun (prepare.ts).
   const tokenizerPath = config.policy.tokenizer ?? join(config.policy.base_model, "tokenizer.json");
-  if (!existsSync(tokenizerPath)) {
-    throw new EvolverError("POLICY_NO_TOKENIZER", `no tokenizer at ${tokenizerPath}; set policy.tokenizer to the model's tokenizer.json`);
-  }
   const template = new Qwen2ChatTemplate({ tokenizer: Tokenizer.fromFile(tokenizerPath) });
 
   let trainer: LocalTrainer | undefined;
@@ -28,9 +26,6 @@ export async function openPolicy(config: EvolveConfig, checkpointDir: string, lo
   let training: TrainingClient | undefined;
   const trainerConfig = config.trainer;
   if (trainerConfig.kind === "local") {
-    if (!existsSync(join(config.policy.base_model, "config.json"))) {
-      throw new EvolverError("POLICY_NOT_FOUND", `policy.base_model ${config.policy.base_model} is not an HF model folder (no config.json); try 'evolver model tiny --out ${config.policy.base_model}'`);
-    }
     trainer = await LocalTrainer.start({
       baseModel: resolve(config.policy.base_model),
       python: trainerConfig.python,
@@ -57,11 +52,16 @@ export async function openPolicy(config: EvolveConfig, checkpointDir: string, lo
     loraRank: trainerConfig.lora_rank,
     seed: config.run.seed,
   });
+  // Known up front, a prompt that does not fit is refused with its size, and running out of context mid-episode
+  // ends the episode (a result) rather than failing the trainer's call (an error).
+  const models = (await client.capabilities().catch(() => undefined))?.supported_models ?? [];
+  const served = models.find((m) => m.model_name === (trainer ? resolve(config.policy.base_model) : config.policy.base_model)) ?? (models.length === 1 ? models[0] : undefined);
   return {
     trainer,
     client,
     training,
     template,
+    contextTokens: served?.max_context_length ?? undefined,
     async close() {
       client.close();
       await trainer?.stop();

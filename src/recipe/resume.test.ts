@@ -254,6 +254,8 @@ test("an evolve run SIGKILLed in every phase resumes to the same rows, with noth
     checkpointDir = join(dir, "out", fixture.runId, "checkpoints");
     let before = await kill(cli, "kill 1 (initial eval)");
     snapshots.push(before);
+    // the store still says running; its lease's process is gone, so readers are told the truth
+    assert.match((await runEvolverCli(["runs", "--store", storePath])).stdout, new RegExp(`^${fixture.runId}\\s+interrupted\\s`, "m"), "a killed run shows as interrupted");
     const resume = () => launch(["evolve", "--resume", fixture.runId]);
 
     // 2. killed halfway through iteration 1's rollouts

@@ -1,82 +1,111 @@
-// Rollouts of one iteration: n samples of each task with the current weights, at most `concurrency` in flight,
-// each written to the store the moment it ends. Samples already in the store (a resumed run) are not redone; the
-// seed of every sample is derived from the run, so the missing ones are the rollouts the run would have made.
-import { describeError } from "../core/errors.js";
+// Rollouts of the loop, through the one rollout engine that `evolver eval` uses too (agent/rollout-manager.ts):
+// an iteration's training rollouts (n samples of each task with the current weights), and the held-out evaluation
+// (agent/evaluate.ts). Each rollout is written to the store the moment it ends. Samples already in the store (a
+// resumed run) are reused, not redone; every sample's seed is derived from the run's seed, so the missing ones are
+// the rollouts the run would have made, and an evaluation samples exactly what `evolver eval` with the same seed does.
+import { createContextStrategy, createToolFormat, evaluateAgent, runRollouts, type EvalReport, type RolloutBatchOptions, type RolloutStats, type Trajectory } from "../agent/index.js";
 import type { Environment } from "../env/index.js";
 import type { ChatTemplate, TokenSampler } from "../llm/index.js";
-import { createToolFormat, groupKeyFor, runRollout, type Trajectory } from "../agent/index.js";
 import type { RunStore, TrajectoryPurpose } from "../store/index.js";
 import type { EvolveConfig } from "./config.js";
-import { deriveSeed } from "./seeds.js";
 
-export interface RolloutStageOptions {
+/** Where a stage's rollouts are recorded: the run store, keyed by run, iteration and purpose. */
+export interface RolloutRecord {
   store: RunStore;
   runId: string;
   iteration: number;
-  purpose: TrajectoryPurpose;
+}
+
+export interface RolloutStageOptions extends RolloutRecord {
   env: Environment;
   config: EvolveConfig;
   template: ChatTemplate;
   sampler: TokenSampler;
+  /** The policy's context in tokens, when known. */
+  contextTokens?: number;
   tasks: string[];
-  samplesPerTask: number;
-  temperature: number;
   signal?: AbortSignal;
   log: (line: string) => void;
 }
 
-export async function rolloutStage(options: RolloutStageOptions): Promise<Trajectory[]> {
-  const { store, runId, iteration, purpose, config } = options;
-  // Group keys need only be unique within the run (the store keys rows by run); leaving the run id out of them and
-  // of the seeds makes two runs with the same config and seed sample the same rollouts.
-  const batchId = `${purpose}/${iteration}`;
-  const stored = new Map(store.listTrajectories(runId, iteration, purpose).map((t) => [`${t.groupKey}/${t.sampleIndex}`, t]));
-  const jobs: { taskId: string; groupKey: string; sampleIndex: number }[] = [];
-  const seen = new Map<string, number>();
-  for (const taskId of options.tasks) {
-    // A task drawn twice in one iteration makes two groups.
-    const repeat = seen.get(taskId) ?? 0;
-    seen.set(taskId, repeat + 1);
-    const groupKey = groupKeyFor(options.env.name, { taskId }, repeat === 0 ? batchId : `${batchId}#${repeat}`);
-    for (let sampleIndex = 0; sampleIndex < options.samplesPerTask; sampleIndex++) {
-      if (!stored.has(`${groupKey}/${sampleIndex}`)) jobs.push({ taskId, groupKey, sampleIndex });
-    }
-  }
-  // Said on resume only: the rollouts a killed run had finished are reused, never sampled again.
-  if (stored.size > 0) options.log(`${purpose} rollouts of iteration ${iteration}: ${stored.size} already in the store, ${jobs.length} to run`);
-  const format = createToolFormat("hermes");
-  let failures = 0;
-  let next = 0;
-  const worker = async () => {
-    while (next < jobs.length && !options.signal?.aborted) {
-      const job = jobs[next++];
-      try {
-        const trajectory = await runRollout({
-          env: options.env,
-          taskId: job.taskId,
-          model: { kind: "tokens", sampler: options.sampler, template: options.template },
-          toolFormat: format,
-          maxSteps: config.rollout.max_steps,
-          maxTokensPerCall: config.rollout.max_tokens_per_step,
-          temperature: options.temperature,
-          topP: config.rollout.top_p,
-          seed: deriveSeed(config.run.seed, purpose, iteration, job.groupKey, job.sampleIndex),
-          groupKey: job.groupKey,
-          sampleIndex: job.sampleIndex,
-          id: `${runId}/${purpose}/${iteration}/${job.groupKey.slice(0, 12)}/${job.sampleIndex}`,
-          signal: options.signal,
-        });
-        store.saveTrajectory(runId, iteration, purpose, trajectory);
-        stored.set(`${job.groupKey}/${job.sampleIndex}`, trajectory);
-      } catch (error) {
-        failures += 1;
-        options.log(`rollout ${job.taskId}#${job.sampleIndex} failed: ${describeError(error)}`);
-      }
-    }
+/** The rollout settings of the config, the same for training and evaluation. */
+function rolloutSettings(config: EvolveConfig, env: Environment, sampler: TokenSampler, template: ChatTemplate, contextTokens: number | undefined, signal?: AbortSignal) {
+  return {
+    env,
+    model: { kind: "tokens" as const, sampler, template },
+    toolFormat: createToolFormat(config.rollout.tool_format),
+    context: createContextStrategy(config.rollout.context),
+    maxSteps: config.rollout.max_steps,
+    maxTokensPerCall: config.rollout.max_tokens_per_step,
+    contextLimitTokens: contextTokens,
+    topP: config.rollout.top_p,
+    concurrency: config.rollout.concurrency,
+    seed: config.run.seed,
+    signal,
   };
-  await Promise.all(Array.from({ length: Math.min(config.rollout.concurrency, jobs.length) }, worker));
-  if (failures > 0) options.log(`${failures} of ${jobs.length} rollouts failed in iteration ${iteration} (${purpose}); they are left out`);
+}
+
+/** Reuse what the store holds, write each new rollout as it ends, and name rollouts after the run. */
+function storeHooks(record: RolloutRecord, purpose: TrajectoryPurpose, log: (line: string) => void): Pick<RolloutBatchOptions, "reuse" | "onTrajectory" | "rolloutId" | "onEvent"> {
+  const { store, runId, iteration } = record;
+  const stored = new Map(store.listTrajectories(runId, iteration, purpose).map((t) => [`${t.groupKey}/${t.sampleIndex}`, t]));
+  return {
+    reuse: (groupKey, sampleIndex) => stored.get(`${groupKey}/${sampleIndex}`),
+    onTrajectory: (trajectory) => store.saveTrajectory(runId, iteration, purpose, trajectory),
+    rolloutId: (groupKey, sampleIndex) => `${runId}/${purpose}/${iteration}/${groupKey.slice(0, 12)}/${sampleIndex}`,
+    onEvent: (event) => {
+      // Said on resume only: the rollouts a killed run had finished are reused, never sampled again.
+      if (event.type === "batch-start" && event.stats.done > 0) {
+        log(`${purpose} rollouts of iteration ${iteration}: ${event.stats.done} already in the store, ${event.stats.total - event.stats.done} to run`);
+      }
+      if (event.type === "rollout-crashed") log(`rollout ${event.crash.taskId}#${event.crash.sampleIndex} crashed: ${event.crash.error}`);
+    },
+  };
+}
+
+/** An iteration's training rollouts, in a fixed order, with the batch's counts (errors apart from results). */
+export async function rolloutStage(options: RolloutStageOptions): Promise<{ trajectories: Trajectory[]; stats: RolloutStats }> {
+  const { config, iteration } = options;
+  const batch = await runRollouts({
+    ...rolloutSettings(config, options.env, options.sampler, options.template, options.contextTokens, options.signal),
+    ...storeHooks(options, "train", options.log),
+    temperature: config.rollout.temperature,
+    tasks: options.tasks.map((taskId) => ({ taskId })),
+    samplesPerTask: config.rollout.group_size,
+    batchId: `train/${iteration}`,
+  });
   // In a fixed order, not the order the rollouts happened to end in: the update (its datums, its mini-batches) is
   // then the same whether the rollouts came from one process or from a killed one and its resumption.
-  return [...stored.values()].sort((a, b) => (a.groupKey === b.groupKey ? a.sampleIndex - b.sampleIndex : a.groupKey < b.groupKey ? -1 : 1));
+  const trajectories = [...batch.trajectories].sort((a, b) => (a.groupKey === b.groupKey ? a.sampleIndex - b.sampleIndex : a.groupKey < b.groupKey ? -1 : 1));
+  const { errored, total, firstError } = batch.stats;
+  if (errored > 0 && errored < total) options.log(`${errored} of ${total} train rollouts of iteration ${iteration} errored; they are left out of the update (the first: ${firstError})`);
+  return { trajectories, stats: batch.stats };
+}
+
+/**
+ * The held-out evaluation: `evolver eval`'s evaluation with the run's settings (its eval split, tasks, k, seed and
+ * temperature, and its rollout settings). With `record`, rollouts are reused from and written to the store.
+ */
+export async function evaluationStage(options: {
+  env: Environment;
+  config: EvolveConfig;
+  template: ChatTemplate;
+  sampler: TokenSampler;
+  contextTokens?: number;
+  record?: RolloutRecord;
+  /** Without `record`: each trajectory as it ends, and progress. */
+  onTrajectory?: RolloutBatchOptions["onTrajectory"];
+  onEvent?: RolloutBatchOptions["onEvent"];
+  signal?: AbortSignal;
+  log: (line: string) => void;
+}): Promise<EvalReport> {
+  const { config } = options;
+  return evaluateAgent({
+    ...rolloutSettings(config, options.env, options.sampler, options.template, options.contextTokens, options.signal),
+    ...(options.record ? storeHooks(options.record, "eval", options.log) : { onTrajectory: options.onTrajectory, onEvent: options.onEvent }),
+    temperature: config.schedule.eval_temperature,
+    split: config.env.eval_split,
+    k: config.schedule.eval_k,
+    tasks: config.schedule.eval_tasks,
+  });
 }

@@ -14,7 +14,7 @@ import type { ChatTemplate, SampleResult, TokenSampler } from "../llm/index.js";
 import { createToolFormat, runRollout, trainingSequences, type ToolCallFormat } from "../agent/index.js";
 import { buildDatum, type TrainingClient, type TrainingSequence } from "../train/index.js";
 import type { EvolveConfig } from "./config.js";
-import { deriveSeed, sampleFromPool } from "./seeds.js";
+import { deriveSeed, sampleSeeded } from "../core/random.js";
 
 /** The run store's iteration for the warm start (iteration -1 holds the evaluation before the first update). */
 export const SFT_ITERATION = -2;
@@ -52,7 +52,7 @@ export async function sftStage(options: SftStageOptions): Promise<Record<string,
 
   const sequences: TrainingSequence[] = [];
   let skipped = 0;
-  for (const taskId of sampleFromPool(options.tasks, options.tasks.length, deriveSeed(config.run.seed, "sft"))) {
+  for (const taskId of sampleSeeded(options.tasks, options.tasks.length, deriveSeed(config.run.seed, "sft"))) {
     if (sequences.length === sft.tasks) break;
     if (signal?.aborted) throw new EvolverError("RUN_ABORTED", "stopped");
     try {
@@ -72,7 +72,7 @@ export async function sftStage(options: SftStageOptions): Promise<Record<string,
   const adam = { ...adamParams(config), learning_rate: sft.learning_rate };
   const metrics: Record<string, number> = {};
   for (let epoch = 1; epoch <= sft.epochs; epoch++) {
-    const order = sampleFromPool(datums.map((_, i) => i), datums.length, deriveSeed(config.run.seed, "sft-epoch", epoch));
+    const order = sampleSeeded(datums.map((_, i) => i), datums.length, deriveSeed(config.run.seed, "sft-epoch", epoch));
     let loss = 0;
     let tokens = 0;
     for (let start = 0; start < order.length; start += sft.batch_size) {

@@ -79,23 +79,37 @@ export const migrations: { version: number; description: string; sql: string }[]
       );
     `,
   },
+  {
+    version: 2,
+    description: "run leases: which process is running a run, so a killed run shows as interrupted and two cannot run one",
+    sql: `
+      CREATE TABLE run_leases (
+        run_id TEXT PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+        pid INTEGER NOT NULL,
+        host TEXT NOT NULL,
+        acquired_at TEXT NOT NULL,
+        heartbeat_ms INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 export function migrate(db: Database): number {
   db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
-  const row = db.prepare("SELECT max(version) AS version FROM schema_version").get() as { version: number | null };
-  let current = row.version ?? 0;
-  const latest = migrations[migrations.length - 1].version;
-  if (current > latest) {
-    throw new EvolverError("STORE_SCHEMA", `the run store has schema version ${current}, newer than this Evolver knows (${latest}); upgrade Evolver`);
+  const applied = new Set((db.prepare("SELECT version FROM schema_version").all() as { version: number }[]).map((row) => row.version));
+  const latest = Math.max(...migrations.map((m) => m.version));
+  const newest = Math.max(0, ...applied);
+  if (newest > latest) {
+    throw new EvolverError("STORE_SCHEMA", `the run store has schema version ${newest}, newer than this Evolver knows (${latest}); upgrade Evolver`);
   }
-  for (const migration of migrations) {
-    if (migration.version <= current) continue;
+  // Every migration not applied yet, in order, including one numbered below the newest applied (branches that
+  // reserved their numbers may land in any order).
+  for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (applied.has(migration.version)) continue;
     db.transaction(() => {
       db.exec(migration.sql);
       db.prepare("INSERT INTO schema_version (version) VALUES (?)").run(migration.version);
     })();
-    current = migration.version;
   }
-  return current;
+  return latest;
 }

@@ -9,6 +9,7 @@ import { randomUUID } from "node:crypto";
 import { EvolverError } from "../core/errors.js";
 import { Trajectory, type Segment } from "../agent/index.js";
 import { migrate } from "./migrations.js";
+import { acquireLease, effectiveRunStatus, readLease, type EffectiveRunStatus, type LeaseRecord, type RunLease } from "./run-lease.js";
 
 export type RunStatus = "running" | "stopped" | "done" | "failed";
 export type TrajectoryPurpose = "train" | "eval";
@@ -105,6 +106,22 @@ export class RunStore {
 
   setRunStatus(id: string, status: RunStatus, error: string | null = null): void {
     this.db.prepare("UPDATE runs SET status = ?, error = ?, updated_at = ? WHERE id = ?").run(status, error, now(), id);
+  }
+
+  /** The run's status as readers should show it: "interrupted" for a run stored as running whose process is gone. */
+  effectiveStatus(id: string): EffectiveRunStatus {
+    return effectiveRunStatus(this.db, id, this.getRun(id).status);
+  }
+
+  /** Takes the run for this process (run-lease.ts); RUN_BUSY when a live process holds it. */
+  acquireLease(id: string): RunLease {
+    this.getRun(id);
+    return acquireLease(this.db, id);
+  }
+
+  /** Who holds the run's lease, live or stale; undefined when nobody has run it since the last clean end. */
+  lease(id: string): LeaseRecord | undefined {
+    return readLease(this.db, id);
   }
 
   // --- tasks

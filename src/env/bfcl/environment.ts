@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { EvolverError } from "../../core/errors.js";
 import type { ChatMessage, ToolSchema } from "../../core/messages.js";
-import type { EnvInstance, EnvProfile, Environment, Evaluation, InitialState, Split, StepResult } from "../types.js";
+import type { EnvCapabilities, EnvInstance, EnvProfile, Environment, Evaluation, InitialState, Split, StepResult } from "../types.js";
 import {
   BFCL_CATEGORIES,
   bfclDocToTool,
@@ -95,6 +95,11 @@ export class BfclEnvironment implements Environment {
 
   async profile(): Promise<EnvProfile> {
     return bfclProfile(this.options.dataDir);
+  }
+
+  /** BFCL grades whole turns against the ground truth's end state in `evaluate`; a step alone has no reward. */
+  async capabilities(): Promise<EnvCapabilities> {
+    return { stepRewards: false };
   }
 
   async create(taskId: string, params: Record<string, unknown> = {}): Promise<EnvInstance> {

@@ -7,6 +7,7 @@ import type { ChatMessage } from "../../core/messages.js";
 import { registerBuiltinEnvironments } from "../builtins.js";
 import { createEnvironment } from "../registry.js";
 import { CounterEnvironment } from "../test-support/counter-environment.js";
+import { environmentCapabilities } from "../types.js";
 import { runEnvironmentContract } from "../test-support/environment-contract.js";
 import { RemoteEnvironment } from "./client.js";
 import { startEnvService, type EnvService } from "./server.js";
@@ -128,6 +129,8 @@ test("reads AgentEvolver's own servers (their answers as env_service.py and appw
     await assert.rejects(remote.create("missing"), /answered 400: Test case id 'missing' not found/);
     // AgentEvolver keeps profiles in JSON files; its servers have no /describe: a bare profile, named.
     assert.deepEqual((await remote.profile()).entities, []);
+    // No /describe, so no word on step rewards: "no" (AppWorld's steps answer reward 0.0 until the end).
+    assert.deepEqual(await environmentCapabilities(remote), { stepRewards: false });
     // Every request carries AgentEvolver's full shape.
     assert.deepEqual(Object.keys(requests[1].body).sort(), ["env_type", "instance_id", "messages", "params", "task_id"]);
     assert.deepEqual(requests[2].body.messages, { role: "assistant", content: "print(len(songs))" });

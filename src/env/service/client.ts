@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { EvolverError } from "../../core/errors.js";
 import type { ChatMessage } from "../../core/messages.js";
-import { ActionFormat, type EnvInstance, type EnvProfile, type Environment, type Evaluation, type InitialState, type Split, type StepResult } from "../types.js";
+import { ActionFormat, type EnvCapabilities, type EnvInstance, type EnvProfile, type Environment, type Evaluation, type InitialState, type Split, type StepResult } from "../types.js";
 import { CreateData, DescribeData, EvaluateData, StepData, TaskIdsData } from "./schema.js";
 import { JsonTransport } from "./transport.js";
 
@@ -107,6 +107,17 @@ export class RemoteEnvironment implements Environment {
     } catch (error) {
       if (!EvolverError.isInstance(error) || error.details.status !== 404) throw error;
       return { name: this.name, description: `served at ${this.url}, which has no /describe`, entities: [], taskPreferences: { numEntities: 1, numOperations: 1, relationDifficulty: 1, notes: "" } };
+    }
+  }
+
+  /** As the service answers on /describe (ours does); a service without /describe (AgentEvolver's: 404) can do none. */
+  async capabilities(): Promise<EnvCapabilities> {
+    try {
+      const envelope = await this.post("/describe", {}, true);
+      return { stepRewards: envelope.capabilities?.step_rewards === true };
+    } catch (error) {
+      if (EvolverError.isInstance(error) && error.code === "ENV_REMOTE_ERROR" && error.details.status === 404) return { stepRewards: false };
+      throw error;
     }
   }
 

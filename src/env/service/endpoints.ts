@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import type { z } from "zod";
 import { EvolverError } from "../../core/errors.js";
-import type { Environment } from "../types.js";
+import { environmentCapabilities, type Environment } from "../types.js";
 import { errorResponse } from "./errors.js";
 import { runExclusive, type InstanceTable } from "./instances.js";
 import {
@@ -106,11 +106,13 @@ async function getEnvProfile(body: unknown, context: ServiceContext) {
   return { success: true, data: await environment.listTasks(split.data) };
 }
 
-/** Our extension: the environment profile that self-questioning explores (entities, operations, preferences). */
+/** Our extension: the environment profile that self-questioning explores (entities, operations, preferences), and
+ * beside it what the environment can do (`capabilities.step_rewards`: whether its steps report rewards). */
 async function describe(body: unknown, context: ServiceContext) {
   const request = parseRequest(EnvTypeRequest, body, "/describe");
   const environment = await context.environment(request.env_type);
-  return { success: true, data: await environment.profile() };
+  const capabilities = await environmentCapabilities(environment);
+  return { success: true, data: await environment.profile(), capabilities: { step_rewards: capabilities.stepRewards } };
 }
 
 export const postEndpoints = new Map<string, Endpoint>([

@@ -6,7 +6,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { EvolverError } from "../../core/errors.js";
 import type { ChatMessage } from "../../core/messages.js";
-import { EnvProfile, Evaluation, InitialState, StepResult, Split, type Environment } from "../types.js";
+import { EnvProfile, Evaluation, InitialState, StepResult, Split, environmentCapabilities, type Environment } from "../types.js";
 
 export interface ContractOptions {
   /** The task to run; default: the first task of the first non-empty split. */
@@ -77,7 +77,10 @@ export function runEnvironmentContract(name: string, makeEnv: () => Environment 
                 { id: "call_badjson", type: "function", function: { name: instance.initial.tools[0]?.function.name ?? "x", arguments: "{not json" } },
               ],
             };
+        const { stepRewards } = await environmentCapabilities(env);
         let result = StepResult.parse(await instance.step(badCalls));
+        // A claimed capability holds: the rule judge trusts that every step says whether it was right.
+        if (stepRewards) assert.equal(typeof result.reward, "number", "stepRewards is claimed, but a step reported no reward");
         if (textActions) {
           assert.ok(result.observations.length > 0 || result.done, "a text action got no observation and did not end the episode");
         } else if (hasTools) {
@@ -85,7 +88,10 @@ export function runEnvironmentContract(name: string, makeEnv: () => Environment 
           assert.ok(answered.includes("call_unknown"), `no tool observation answers the unknown function (got ${JSON.stringify(result.observations)})`);
           assert.ok(answered.includes("call_badjson"), "no tool observation answers the call with malformed arguments");
         }
-        if (!result.done) result = StepResult.parse(await instance.step({ role: "assistant", content: "I am done." }));
+        if (!result.done) {
+          result = StepResult.parse(await instance.step({ role: "assistant", content: "I am done." }));
+          if (stepRewards) assert.equal(typeof result.reward, "number", "stepRewards is claimed, but a step reported no reward");
+        }
 
         const evaluation = Evaluation.parse(await instance.evaluate());
         assert.ok(evaluation.score >= 0 && evaluation.score <= 1, `score ${evaluation.score} is outside [0, 1]`);

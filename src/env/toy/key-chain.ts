@@ -7,7 +7,7 @@
 // (StepResult.reward), which is what a rule-based judge may use in place of the LLM judge.
 import { EvolverError } from "../../core/errors.js";
 import type { ChatMessage } from "../../core/messages.js";
-import type { EnvInstance, EnvProfile, Environment, Evaluation, Split, StepResult } from "../types.js";
+import type { EnvCapabilities, EnvInstance, EnvProfile, Environment, Evaluation, Split, StepResult } from "../types.js";
 import { z } from "zod";
 import { mulberry32 } from "../../core/random.js";
 
@@ -26,7 +26,11 @@ export const KeyChainOptions = z
      * digit, so the seed tasks cover only part of what held-out tasks need. Unset: every chain in every split. */
     train_digits: z.number().int().min(1).max(10).optional(),
   })
-  .strict();
+  .strict()
+  .refine((o) => o.train_digits === undefined || o.train_digits <= o.symbols, {
+    path: ["train_digits"],
+    error: "train_digits must be at most symbols",
+  });
 export type KeyChainOptions = z.infer<typeof KeyChainOptions>;
 
 const LETTERS = "abcdefghij";
@@ -53,9 +57,6 @@ export class KeyChainEnvironment implements Environment {
       throw new EvolverError("ENV_BAD_OPTIONS", `key-chain options: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`);
     }
     this.options = parsed.data;
-    if (this.options.train_digits !== undefined && this.options.train_digits > this.options.symbols) {
-      throw new EvolverError("ENV_BAD_OPTIONS", `key-chain options: train_digits (${this.options.train_digits}) must be at most symbols (${this.options.symbols})`);
-    }
     const letters = LETTERS.slice(0, this.options.symbols).split("");
     const random = mulberry32(this.options.seed);
     for (let i = letters.length - 1; i > 0; i--) {
@@ -79,6 +80,11 @@ export class KeyChainEnvironment implements Environment {
 
   async listTasks(split: Split): Promise<string[]> {
     return [...this.tasks.get(split)!];
+  }
+
+  /** Every step reports whether its letter was right. */
+  async capabilities(): Promise<EnvCapabilities> {
+    return { stepRewards: true };
   }
 
   async profile(): Promise<EnvProfile> {
