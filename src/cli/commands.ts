@@ -1,5 +1,6 @@
 // The table of subcommands. Add a command by importing its file and listing it here.
 import type { Command } from "./command.js";
+import { ablateCommand } from "./ablate.js";
 import { envReplayCommand } from "./env-replay.js";
 import { envServeCommand } from "./env-serve.js";
 import { evalCommand } from "./eval.js";
@@ -11,6 +12,7 @@ import { trainerServeCommand } from "./trainer-serve.js";
 import { validateCommand } from "./validate.js";
 
 export const commands: Command[] = [
+  ablateCommand,
   envReplayCommand,
   envServeCommand,
   evalCommand,
