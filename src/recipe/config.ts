@@ -6,6 +6,7 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { EvolverError } from "../core/errors.js";
 import { contextStrategyNames, createContextStrategy, toolFormatNames } from "../agent/index.js";
+import { NavigatingConfig } from "../evolve/navigating/index.js";
 import { environmentOptionsSchema, knownEnvironments, MODULE_ENVIRONMENT, registerBuiltinEnvironments } from "../env/index.js";
 
 const Optimizer = z
@@ -136,6 +137,8 @@ export const EvolveConfig = z
           context.addIssue({ code: "custom", path: ["judge_model"], message: "judge llm needs judge_model, e.g. openai:gpt-4o-mini or a .gguf path" });
         }
       }),
+    /** Self-navigating: the experience pool (src/evolve/navigating/schema.ts documents every key). */
+    navigating: NavigatingConfig.prefault({}),
     loss: z
       .object({
         clip_low: z.number().min(0).default(0.2),
