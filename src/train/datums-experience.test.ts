@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { runRollout, type Trajectory } from "../agent/index.js";
 import { KeyChainEnvironment } from "../env/index.js";
-import { policyLoss } from "../evolve/attributing/index.js";
+import { policyLoss, PolicyLossConfig } from "../evolve/attributing/index.js";
 import { Qwen2ChatTemplate, Tokenizer, writeTinyModel, type SampleRequest, type TokenSampler } from "../llm/index.js";
 import { buildDatum, trajectorySequences } from "./datums.js";
 
@@ -96,7 +96,7 @@ test("the boosted high clip applies exactly to guided samples", async () => {
       mask,
       experienceGuided: datums.map((d) => d.loss_fn_inputs.experience_guided.data[0] === 1),
     },
-    { clipLow: 0.2, clipHigh: 0.28, clipHighBoost: 0.5, dualClipC: 3, klBeta: 0, klType: "low_var_kl", aggregation: "token-mean" },
+    PolicyLossConfig.parse({ clip_low: 0.2, clip_high: 0.28, clip_high_boost: 0.5 }),
   );
   const gradients = result.gradLogprobs.map((row, s) => row.filter((_, t) => mask[s][t] === 1));
   assert.ok(gradients[0].every((g) => g !== 0), "guided tokens keep their gradient");
