@@ -81,6 +81,11 @@ export async function runAblation(options: AblationOptions): Promise<AblationRes
   // The base config is read once up front, so a bad config or override is named before anything runs.
   const base = configFor(selected[0], 0);
   const budget = base.schedule.iterations;
+  // Each run keeps its experiences in its own folder; a shared pool would let one configuration's runs guide another's.
+  const sharedPool = (base as { navigating?: { pool?: string } }).navigating?.pool;
+  if (sharedPool !== undefined) {
+    throw new EvolverError("CONFIG_INVALID", `navigating.pool: the ablation's runs must not share an experience pool (${sharedPool}); leave it unset so each run keeps its own`);
+  }
   const outcomes: ConfigurationOutcome[] = selected.map((configuration) => {
     const missing = missingMechanisms(configuration);
     return missing.length > 0

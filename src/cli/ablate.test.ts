@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { CONFIGURATIONS, QUICK_OVERRIDES, missingMechanisms } from "../ablation/index.js";
+import { CONFIGURATIONS, MECHANISMS, QUICK_OVERRIDES, mechanismAvailable, missingMechanisms } from "../ablation/index.js";
 import { writeTinyModel } from "../llm/index.js";
 import { RunStore } from "../store/index.js";
 import { repoRoot, runEvolverCli } from "./test-support/spawn-cli.js";
@@ -44,7 +44,11 @@ test("evolver ablate --quick: every available configuration × seed completes an
         assert.equal(record.status, "done");
         assert.equal((record.config as { run: { seed: number } }).run.seed, run.seed);
         // what the configuration switched, as the run stored it
-        assert.equal((record.config as { attribution: { enabled: boolean } }).attribution.enabled, configuration.mechanisms.includes("attributing"));
+        const sections = record.config as Record<string, { enabled?: boolean } | undefined>;
+        for (const mechanism of MECHANISMS.filter(mechanismAvailable)) {
+          const section = mechanism === "attributing" ? "attribution" : mechanism;
+          assert.equal(sections[section]?.enabled, configuration.mechanisms.includes(mechanism), `${record.name}: ${section}.enabled`);
+        }
         assert.deepEqual(run.points.map((p) => p.iterations).at(-1), budget, "evaluated after the last iteration");
         assert.ok(store.counts(run.runId).trajectories > 0);
       }
