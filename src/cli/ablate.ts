@@ -8,8 +8,6 @@ const usage =
   "[--only grpo,questioning,navigating,attributing,all] [--set key.path=value ...]";
 
 export const ablateCommand: Command = {
-  path: ["ablate"],
-  summary: "the ablation: GRPO, +questioning, +navigating, +attributing and all three over seeds; a table and a plot",
   usage,
   async run(argv) {
     const { values } = parseOptions(

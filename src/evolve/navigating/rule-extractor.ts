@@ -1,8 +1,8 @@
 // The rule extractor: for environments whose steps report rewards (key-chain) or whose observations report errors
 // (BFCL's "Error: …" tool results), what worked where another attempt of the same task failed. Steps of a group are
 // compared by what the agent was just told; where one attempt's step was right and a sibling's was wrong, that is an
-// experience of origin success; where every attempt failed with an error, the errors are an experience of origin
-// failure. No model is needed, so tiny models, CI and the miniature ablation have one.
+// experience of origin success; where every attempt failed (scored wrong, or with an error), what failed is an
+// experience of origin failure. No model is needed, so tiny models, CI and the miniature ablation have one.
 import type { ChatMessage } from "../../core/messages.js";
 import type { Trajectory } from "../../agent/index.js";
 import type { NewExperience } from "./schema.js";
@@ -16,6 +16,8 @@ interface StepOutcome {
   context: string;
   action: string;
   good: boolean;
+  /** The environment scored the step itself (a step reward). */
+  rewarded: boolean;
   error?: string;
 }
 
@@ -39,7 +41,7 @@ function stepOutcomes(trajectory: Trajectory): StepOutcome[] {
     const error = errorOf(step.observations);
     // A step reward says it outright; without one, a step is good when nothing it did came back as an error.
     const good = step.reward !== undefined ? step.reward > 0 : error === undefined;
-    outcomes.push({ trajectory, context: clip(context.trim()), action: actionText(step.action), good, error });
+    outcomes.push({ trajectory, context: clip(context.trim()), action: actionText(step.action), good, rewarded: step.reward !== undefined, error });
     const told = step.observations.filter((o) => !isExperienceMessage(o)).map((o) => o.content).join("\n");
     if (told.trim() !== "") context = told;
   }
@@ -87,6 +89,9 @@ export function extractByRule(group: readonly Trajectory[], limit = 4): NewExper
         origin: "failure",
         ...provenance,
       });
+    } else if (worked.length === 0 && bad.some((o) => o.rewarded)) {
+      // Every attempt was scored wrong: what not to answer again.
+      experiences.push({ whenToUse, content: `${failed.slice(0, 4).map(quote).join(", ")} did not work; try another answer.`, origin: "failure", ...provenance });
     }
     if (experiences.length >= limit) break;
   }
