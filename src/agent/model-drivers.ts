@@ -158,15 +158,17 @@ function tokenDriver(
         } else {
           // Rendered in three pieces so the experience tokens can be labelled (and later stripped) exactly.
           recorder.startSequence(template.render(messages.slice(0, experienceIndex), { tools: templateTools, addGenerationPrompt: false }));
-          recorder.appendContext(template.renderContinuation([messages[experienceIndex]], { addGenerationPrompt: false }), "experience");
-          recorder.appendContext(template.renderContinuation(messages.slice(experienceIndex + 1), { addGenerationPrompt: true }), "prompt");
+          const withExperience = messages.slice(0, experienceIndex + 1);
+          recorder.appendContext(template.renderContinuation([messages[experienceIndex]], { previous: messages.slice(0, experienceIndex), tools: templateTools, addGenerationPrompt: false }), "experience");
+          recorder.appendContext(template.renderContinuation(messages.slice(experienceIndex + 1), { previous: withExperience, tools: templateTools, addGenerationPrompt: true }), "prompt");
         }
       } else {
         // A reply cut off by the token limit has no end-of-turn token; close the turn (out of the loss) so the
         // continuation is rendered after a finished assistant turn, as the template expects.
         if (unclosed) recorder.appendContext([template.stopTokens[0]], "prompt");
         const added = toTemplateMessages(history.slice(rendered), format);
-        recorder.appendContext(template.renderContinuation(added, { addGenerationPrompt: true }), "environment");
+        const previous = toTemplateMessages(history.slice(0, rendered), format);
+        recorder.appendContext(template.renderContinuation(added, { previous, tools: templateTools, addGenerationPrompt: true }), "environment");
       }
       const promptTokens = [...recorder.currentTokens];
       const room = sampling.contextLimitTokens === undefined ? Infinity : sampling.contextLimitTokens - promptTokens.length;
