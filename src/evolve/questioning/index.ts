@@ -17,3 +17,5 @@ export {
   type DiversityReport,
 } from "./pipeline.js";
 export { questioningUnsupportedError } from "./errors.js";
+export { loadProfile, profileToYaml } from "./profile.js";
+export { mixTasks, sampleWeighted, type MixOptions } from "./mix.js";
