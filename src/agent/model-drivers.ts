@@ -145,13 +145,19 @@ function tokenDriver(
   let rendered = 0;
   /** The last reply was cut by the token limit and still lacks its end-of-turn token. */
   let unclosed = false;
+  /** The tools the current sequence's prompt offers (names), for strategies that change them between calls. */
+  let renderedTools: string | undefined;
   return {
     async call({ history, pinned, tools, step, signal, experienceIndex }) {
       const templateTools = format.nativeTools && tools.length > 0 ? tools : undefined;
+      const toolNames = tools.map((tool) => tool.function.name).join("\n");
+      // Other tools make another prompt from its first tokens on: the call is its own sequence, as the model saw it.
+      const toolsChanged = context.toolSelection !== undefined && renderedTools !== undefined && toolNames !== renderedTools;
+      renderedTools = toolNames;
       if (!context.appendOnly) {
         const messages = toTemplateMessages(context.build({ history, pinned }), format);
         recorder.startSequence(template.render(messages, { tools: templateTools, addGenerationPrompt: true }));
-      } else if (rendered === 0) {
+      } else if (rendered === 0 || toolsChanged) {
         const messages = toTemplateMessages(history, format);
         if (experienceIndex === undefined) {
           recorder.startSequence(template.render(messages, { tools: templateTools, addGenerationPrompt: true }));

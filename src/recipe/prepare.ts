@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { EvolverError } from "../core/errors.js";
 import { environmentCapabilities, MODULE_ENVIRONMENT, openEnvironment, type EnvCapabilities, type Environment } from "../env/index.js";
+import { checkContextFits, createContextStrategy } from "../agent/index.js";
 import type { EvolveConfig } from "./config.js";
 
 export interface PreparedRun {
@@ -35,6 +36,11 @@ export async function prepareRun(input: EvolveConfig): Promise<PreparedRun> {
       );
     }
     if (attribution.enabled) attribution.judge ??= "rule";
+    try {
+      checkContextFits(createContextStrategy(config.rollout.context), { name: config.rollout.tool_format, nativeTools: config.rollout.tool_format === "native" }, env);
+    } catch (error) {
+      problems.push(`rollout.context: ${(error as Error).message}`);
+    }
     if (config.loss.kl_beta > 0) {
       problems.push("loss.kl_beta: > 0 needs reference logprobs, which this recipe does not compute yet; set loss.kl_beta: 0");
     }
