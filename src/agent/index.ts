@@ -25,6 +25,8 @@ export {
   toolRetrievalContext,
   searchToolsSchema,
   namesSeen,
+  requestQueries,
+  searchByQueries,
   SEARCH_TOOLS_NAME,
   DEFAULT_TOOL_RETRIEVAL_K,
   ToolIndex,

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BfclEnvironment } from "../env/index.js";
-import { createContextStrategy, SEARCH_TOOLS_NAME } from "./context/index.js";
+import { createContextStrategy, namesSeen, SEARCH_TOOLS_NAME } from "./context/index.js";
 import { runRollout } from "./rollout.js";
 import { groundTruthPolicy } from "./test-support/ground-truth-policy.js";
 
@@ -23,11 +23,12 @@ test("BFCL with 300 tools, 2 retrieved per call: searches are answered by the ro
   assert.deepEqual(needed.filter((n) => n.how === "missed"), []);
   assert.equal(trajectory.success, true, JSON.stringify(trajectory.evaluation).slice(0, 400));
 
-  // Each call: at most 2 retrieved + the tools used or found so far + search_tools, from the 300.
+  // Each call: at most 2 retrieved + the tools called or found so far + search_tools, from the 300.
   for (const request of provider.requests) {
     const names = request.tools!.map((t) => t.function.name);
     assert.equal(names.at(-1), SEARCH_TOOLS_NAME);
-    assert.ok(names.length < 20, names.join(","));
+    const seen = new Set(namesSeen(request.messages));
+    assert.ok(names.slice(0, -1).filter((name) => !seen.has(name)).length <= 2, names.join(","));
   }
   assert.ok(provider.requests[0].tools!.length <= 3);
   // Steps record what they were offered; a search-only step never reached BFCL (which would have ended the turn).
@@ -65,8 +66,8 @@ test("ground truth at 1,000 tools (k = 8): episodes succeed wherever every neede
   }
   console.log(`tool-retrieval at 1,000 tools, ${tasks.length} BFCL tasks: needed tools ${JSON.stringify(counts)}; episodes missing a tool: ${incomplete.length}${incomplete.length ? `\n  ${incomplete.join("\n  ")}` : ""}`);
   assert.deepEqual(failedDespiteTools, []);
-  // Retrieval and search carry most of the episodes; this floor is far under what the bench measures.
-  assert.ok(incomplete.length <= tasks.length / 2, `${incomplete.length} of ${tasks.length} episodes lacked a tool`);
-  assert.ok(counts.retrieved > counts.found + counts.missed);
+  // Retrieval and search together find nearly every needed tool (2 of 127 missed when this was written).
+  assert.ok(counts.missed <= 0.1 * (counts.retrieved + counts.found + counts.missed), JSON.stringify(counts));
+  assert.ok(counts.retrieved > 0 && counts.found > 0);
 });
 

@@ -12,14 +12,22 @@ import type { Embedder } from "../../llm/embedding-types.js";
 const HASH_BYTES = 32;
 const CHUNK = 256;
 
-/** What is embedded for a tool: its name (also as words), description and parameter names. */
+/**
+ * What is embedded for a tool: its name (also as words), description and parameter names. A description in BFCL's
+ * convention ("This tool belongs to the X API, which ... Tool description: ...") keeps only the part after
+ * "Tool description:": the API's preamble is the same for all of its tools and outweighs what tells them apart.
+ */
 export function toolText(tool: ToolSchema): string {
   const { name, description, parameters } = tool.function;
   const properties = (parameters as { properties?: Record<string, unknown> }).properties ?? {};
   const params = Object.keys(properties);
   const words = name.replace(/[_\-.]+/g, " ").trim();
-  return `${words} (${name}): ${description.trim()}${params.length > 0 ? ` Parameters: ${params.join(", ")}.` : ""}`;
+  const marker = description.lastIndexOf(TOOL_DESCRIPTION_MARKER);
+  const own = (marker >= 0 ? description.slice(marker + TOOL_DESCRIPTION_MARKER.length) : description).trim();
+  return `${words} (${name}): ${own}${params.length > 0 ? ` Parameters: ${params.join(", ")}.` : ""}`;
 }
+
+const TOOL_DESCRIPTION_MARKER = "Tool description:";
 
 export interface ToolEmbeddingsOptions {
   embedder: Embedder;

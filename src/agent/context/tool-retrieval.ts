@@ -63,10 +63,10 @@ export function toolRetrievalContext(options: ToolRetrievalOptions = {}): Contex
       const index = await retriever.index(available, signal);
       const indexed = performance.now();
       const request = latestRequest(history);
-      const query = request === undefined ? undefined : await retriever.embedQuery(request, signal);
+      const queries = await Promise.all(requestQueries(request).map((text) => retriever.embedQuery(text, signal)));
       const embedded = performance.now();
-      const hits = query === undefined ? [] : index.search(query, k);
-      const keep = new Set([...hits.map((hit) => index.tools[hit.index].function.name), ...namesSeen(history)]);
+      const hits = searchByQueries(index, queries, k);
+      const keep = new Set([...hits.map((index_) => index.tools[index_].function.name), ...namesSeen(history)]);
       const tools = index.tools.filter((tool) => keep.has(tool.function.name));
       return { tools, indexMs: indexed - started, queryMs: embedded - indexed, searchMs: performance.now() - embedded };
     },
@@ -89,6 +89,25 @@ export function toolRetrievalContext(options: ToolRetrievalOptions = {}): Contex
     build: ({ history }) => [...history],
     toolSelection: selection,
   };
+}
+
+/**
+ * What a request is searched by: the whole request, and each of its sentences when it has several (a request often
+ * asks for several things, each needing its own tool, and one vector of the whole sits between them).
+ */
+export function requestQueries(request: string | undefined): string[] {
+  if (request === undefined) return [];
+  const sentences = request.split(/(?<=[.!?;])\s+|\n+/).map((s) => s.trim()).filter((s) => s.split(/\s+/).length >= 3);
+  return [...new Set([request.trim(), ...(sentences.length > 1 ? sentences : [])])];
+}
+
+/** The k tools (indexes into the index's tools) with the best score against any of the queries. */
+export function searchByQueries(index: ToolIndex, queries: readonly Float32Array[], k: number, options: { exact?: boolean } = {}): number[] {
+  const best = new Map<number, number>();
+  for (const query of queries) {
+    for (const hit of index.search(query, k, options)) best.set(hit.index, Math.max(best.get(hit.index) ?? -Infinity, hit.score));
+  }
+  return [...best].sort((a, b) => b[1] - a[1]).slice(0, k).map(([index]) => index);
 }
 
 /** The current request: the latest user message with text. */
