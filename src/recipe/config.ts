@@ -79,6 +79,9 @@ export const EvolveConfig = z
         base_model: z.string().min(1),
         /** tokenizer.json to render prompts with; default: base_model/tokenizer.json. */
         tokenizer: z.string().optional(),
+        /** The chat template (a .jinja file) when the tokenizer's tokenizer_config.json has none (e.g. Llama 2);
+         * default: the model's own chat_template. */
+        chat_template: z.string().optional(),
       })
       .strict(),
     trainer: Trainer.default({ kind: "local", device: "auto", lora_rank: 0, micro_batch_tokens: 4096 }),
