@@ -6,7 +6,6 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { EvolverError } from "../core/errors.js";
-import { createContextStrategy } from "../agent/index.js";
 import { loadChatTemplate } from "../llm/index.js";
 import { environmentCapabilities, MODULE_ENVIRONMENT, openEnvironment, type EnvCapabilities, type Environment } from "../env/index.js";
 import { checkContextFits, createContextStrategy } from "../agent/index.js";
