@@ -148,7 +148,7 @@ export async function runRollout(options: RolloutOptions): Promise<Trajectory> {
           metrics.envMs += performance.now() - envStarted;
           const observations = [...metaAnswers, ...result.observations];
           history.push(...observations);
-          steps.push({ index: step, action, observations, reward: result.reward, ...offeredTools });
+          steps.push({ index: step, action, observations, reward: result.reward, ...offeredTools, ...(result.errors?.length ? { errors: result.errors } : {}) });
           if (result.tools) {
             const known = new Set(tools.map((tool) => tool.function.name));
             const added = result.tools.filter((tool) => !known.has(tool.function.name));
