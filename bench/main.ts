@@ -11,6 +11,7 @@ const suites: Record<string, () => Promise<BenchModule>> = {
   "llm-embedded": () => import("./llm-embedded.js"),
   learning: () => import("./learning.js"),
   tools: () => import("./tools.js"),
+  tokenizer: () => import("./tokenizer.js"),
 };
 
 const args = process.argv.slice(2);

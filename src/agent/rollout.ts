@@ -10,7 +10,7 @@ import type { Environment, Evaluation, StepResult } from "../env/index.js";
 import { linearContext, type ContextStrategy, type ToolSelection } from "./context/index.js";
 import { createModelDriver, policyModelId, type ModelTurn, type PolicyModel } from "./model-drivers.js";
 import { splitThinking } from "./thinking.js";
-import { checkToolCalls, createToolFormat, type ToolCallError, type ToolCallFormat } from "./tool-formats.js";
+import { checkToolCalls, createToolFormat, nativeFormatFor, type ToolCallError, type ToolCallFormat } from "./tool-formats.js";
 import type { Step, Trajectory } from "./trajectory.js";
 
 /**
@@ -61,7 +61,9 @@ class CallTimeout extends Error {}
 
 export async function runRollout(options: RolloutOptions): Promise<Trajectory> {
   const started = performance.now();
-  const format = options.toolFormat ?? createToolFormat("native");
+  let format = options.toolFormat ?? createToolFormat("native");
+  // Token rollouts read calls in the syntax the model's own template teaches it.
+  if (format.name === "native" && options.model.kind === "tokens") format = nativeFormatFor(options.model.template.toolCallSyntax);
   const context = options.context ?? linearContext();
   const maxSteps = options.maxSteps ?? 30;
   const sampleIndex = options.sampleIndex ?? 0;
