@@ -48,6 +48,8 @@ test("the ordering check: singles above GRPO, all above singles, all clear of GR
   const sum = (o: ConfigurationOutcome) => summarize(o, budget, 0.9);
   const paper = [outcome("grpo", [0.1, 0.2, 0.3]), outcome("questioning", [0.4, 0.5, 0.6]), outcome("navigating", [0.3, 0.4, 0.5]), outcome("attributing", [0.5, 0.5, 0.5]), outcome("all", [0.8, 0.9, 1])];
   assert.deepEqual(checkOrdering(paper.map(sum)), { complete: true, singlesAboveGrpo: true, allAboveSingles: true, allClearOfGrpo: true });
+  // the same check on the held-out score: here each point's score is its success
+  assert.deepEqual(checkOrdering(paper.map(sum), "finalScore"), checkOrdering(paper.map(sum)));
   // all three above GRPO on the mean, but by less than one standard deviation of either (sd 0.4 here)
   const noisy = [outcome("grpo", [0.1, 0.5, 0.9]), outcome("questioning", [0.6, 0.6]), outcome("navigating", [0.6]), outcome("attributing", [0.6]), outcome("all", [0.3, 0.7, 1.1])];
   assert.deepEqual(checkOrdering(noisy.map(sum)), { complete: true, singlesAboveGrpo: true, allAboveSingles: true, allClearOfGrpo: false });
@@ -65,7 +67,8 @@ test("the table and the plot: numbers with their spread, and 'not available' for
   );
   assert.match(markdown, /\| GRPO \| 0\.200 ± 0\.100 \| 0\.100, 0\.200, 0\.300 \| not reached \(0\/3\) \| 0\.200 ± 0\.100 \| `grpo-0` `grpo-1` `grpo-2` \|/);
   assert.match(markdown, /\| \+navigating \| not available: navigating not in this build \|/);
-  assert.match(markdown, /cannot be checked/);
+  assert.match(markdown, /ordering on success cannot be checked/);
+  assert.match(markdown, /Order by mean held-out score at the end: GRPO 0\.200\./);
   assert.match(markdown, /!\[.*\]\(ablation\.svg\)/);
 
   // the band: mean, lowest and highest seed at each shared evaluation point
