@@ -10,14 +10,10 @@ import { after, test } from "node:test";
 import { CONFIGURATIONS, MECHANISMS, QUICK_OVERRIDES, mechanismAvailable, missingMechanisms } from "../ablation/index.js";
 import { writeTinyModel } from "../llm/index.js";
 import { RunStore } from "../store/index.js";
-import { resolvePython } from "../train/index.js";
 import { repoRoot, runEvolverCli } from "./test-support/spawn-cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "evolver-ablate-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
-// Found once here and handed to the CLI: its own probe (import torch, 60 s) can run out at a high load, and then
-// falls back to a python3 without torch.
-process.env.EVOLVER_PYTHON ??= resolvePython();
 const SEEDS = 2;
 
 test("evolver ablate --quick: every available configuration × seed completes and is stored; the rest are 'not available'", { timeout: 1_800_000 }, async () => {

@@ -47,7 +47,10 @@ export function resolvePython(explicit?: string): string {
   if (process.env.EVOLVER_PYTHON) return process.env.EVOLVER_PYTHON;
   if (detectedPython === undefined) {
     const probe = spawnSync("/usr/bin/python3", ["-c", "import torch"], { stdio: "ignore", timeout: 60_000 });
-    detectedPython = probe.status === 0 ? "/usr/bin/python3" : "python3";
+    // A probe that ran out of time (a loaded machine: importing torch took over a minute) says nothing against
+    // /usr/bin/python3; falling back to a python3 without torch then made every trainer fail to start.
+    const timedOut = (probe.error as NodeJS.ErrnoException | undefined)?.code === "ETIMEDOUT";
+    detectedPython = probe.status === 0 || timedOut ? "/usr/bin/python3" : "python3";
   }
   return detectedPython;
 }
