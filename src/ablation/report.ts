@@ -12,8 +12,10 @@ export interface ReportHeader {
   quick: boolean;
   /** File name of the plot written beside the table. */
   plot: string;
-  /** Wall-clock seconds of the whole ablation. */
+  /** Wall-clock seconds of this invocation (small when it reused finished runs). */
   seconds: number;
+  /** The runs' own wall-clock seconds added up (each from its creation to its end, whenever it ran). */
+  runSeconds: number;
 }
 
 function fixed(value: number, digits: number): string {
@@ -30,7 +32,7 @@ export function ablationMarkdown(header: ReportHeader, summaries: ConfigurationS
     `# ${header.title}`,
     "",
     `Config \`${header.configPath}\`${header.quick ? " (--quick)" : ""}; ${header.budget} iterations per run; seeds ${header.seeds.join(", ")}; ` +
-      `every run in \`${header.storePath}\`; ${Math.round(header.seconds / 60)} min in all. Mean ± sample standard deviation over seeds.`,
+      `every run in \`${header.storePath}\`; the runs took ${Math.round(header.runSeconds / 60)} min one after another (this invocation ${Math.round(header.seconds / 60)} min). Mean ± sample standard deviation over seeds.`,
     "",
     `| configuration | held-out success after ${header.budget} iterations | per seed | iterations to ${header.threshold} success | held-out score after ${header.budget} | runs |`,
     "| --- | --- | --- | --- | --- | --- |",

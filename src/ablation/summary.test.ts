@@ -12,7 +12,7 @@ const curve = (...successes: number[]): CurvePoint[] => successes.map((success, 
 const outcome = (name: string, finals: number[]): ConfigurationOutcome => ({
   configuration: configuration(name),
   status: "done",
-  runs: finals.map((final, seed) => ({ seed, runId: `${name}-${seed}`, points: curve(0, final / 2, final) })),
+  runs: finals.map((final, seed) => ({ seed, runId: `${name}-${seed}`, points: curve(0, final / 2, final), seconds: 60 })),
 });
 
 test("spread: mean and sample standard deviation (n - 1); none below two values", () => {
@@ -34,8 +34,8 @@ test("summarize: the final point is the one after the budget's last iteration; a
     status: "failed",
     reason: "TRAINER_UNREACHABLE: gone",
     runs: [
-      { seed: 0, runId: "a", points: curve(0, 0.5, 1) },
-      { seed: 1, runId: "b", points: curve(0, 0.25) },
+      { seed: 0, runId: "a", points: curve(0, 0.5, 1), seconds: 60 },
+      { seed: 1, runId: "b", points: curve(0, 0.25), seconds: 60 },
     ],
   };
   const summary = summarize(stopped, 10, 0.9);
@@ -61,7 +61,7 @@ test("the table and the plot: numbers with their spread, and 'not available' for
   const outcomes = [outcome("grpo", [0.1, 0.2, 0.3]), { configuration: configuration("navigating"), status: "unavailable" as const, reason: "navigating not in this build", runs: [] }];
   const summaries = outcomes.map((o) => summarize(o, 10, 0.5));
   const markdown = ablationMarkdown(
-    { title: "t", configPath: "c.yaml", storePath: "/s/runs.db", budget: 10, seeds: [0, 1, 2], threshold: 0.5, quick: false, plot: "ablation.svg", seconds: 60 },
+    { title: "t", configPath: "c.yaml", storePath: "/s/runs.db", budget: 10, seeds: [0, 1, 2], threshold: 0.5, quick: false, plot: "ablation.svg", seconds: 60, runSeconds: 600 },
     summaries,
     new Map([["grpo", ["grpo-0", "grpo-1", "grpo-2"]]]),
   );

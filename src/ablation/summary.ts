@@ -13,6 +13,8 @@ export interface SeedRun {
   seed: number;
   runId: string;
   points: CurvePoint[];
+  /** The run's own wall-clock, from its creation to its last update in the store (whenever it ran). */
+  seconds: number;
 }
 
 export interface ConfigurationOutcome {
