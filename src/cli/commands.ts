@@ -7,6 +7,8 @@ import { modelServeCommand } from "./model-serve.js";
 import { modelTinyCommand } from "./model-tiny.js";
 import { evolveCommand } from "./evolve.js";
 import { runsCommand } from "./runs.js";
+import { runsAuditCommand } from "./runs-audit.js";
+import { runsShowCommand } from "./runs-show.js";
 import { trainerServeCommand } from "./trainer-serve.js";
 import { validateCommand } from "./validate.js";
 
@@ -19,5 +21,7 @@ export const commands: Command[] = [
   evolveCommand,
   validateCommand,
   runsCommand,
+  runsShowCommand,
+  runsAuditCommand,
   trainerServeCommand,
 ];
