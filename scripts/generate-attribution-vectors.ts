@@ -10,7 +10,7 @@ import {
   grpoAdvantages,
   type StepLabelValue,
 } from "../src/evolve/attributing/advantages.js";
-import { policyLoss, type PolicyLossConfig } from "../src/evolve/attributing/loss.js";
+import { policyLoss } from "../src/evolve/attributing/loss.js";
 import { mulberry32 } from "../src/core/random.js";
 import { lossConfigFromJson, type LossVector } from "../src/evolve/attributing/test-support/vectors.js";
 
@@ -271,6 +271,7 @@ interface LossInputs {
   advantages: number[][];
   mask: number[][];
   experience_guided: boolean[];
+  entropies?: number[][];
 }
 type LossConfigJson = LossVector["config"];
 interface LossSpec {
@@ -278,7 +279,7 @@ interface LossSpec {
   comment: string;
   inputs: LossInputs;
   config: LossConfigJson;
-  hand?: { token_losses: number[][]; loss: number; grad_logprobs: number[][]; kl?: number[][] };
+  hand?: { token_losses: number[][]; loss: number; grad_logprobs: number[][]; kl?: number[][]; entropy?: number };
 }
 
 const baseConfig: LossConfigJson = {
@@ -480,6 +481,22 @@ const lossSpecs: LossSpec[] = [
     hand: { token_losses: [[0, 0], [-1, -3]], loss: -2, grad_logprobs: [[0, 0], [-0.5, -1.5]] },
   },
   {
+    name: "entropy-bonus-seq-mean-token-mean",
+    comment:
+      "entropies are the learner's full-vocabulary entropy per position (the trainer computes them from the logits). " +
+      "Seq 0: mask [1,0], r = 1, A = [1,5] -> pg [-1, 0], entropies [2, 9] (9 masked). Seq 1: mask [1,1], r = 1, " +
+      "A = [0,-1] -> pg [0, 1], entropies [1, 3]. seq-mean-token-mean weights: 1/(1*2) = 0.5 and 1/(2*2) = 0.25. " +
+      "pg = 0.5*-1 + 0.25*(0 + 1) = -0.25; entropy = 0.5*2 + 0.25*(1 + 3) = 2; coeff 0.05: loss = -0.25 - 0.1 = -0.35. " +
+      "The bonus depends on the whole distribution, not on the sampled token's logprob: grads [-0.5, 0], [0, 0.25].",
+    inputs: {
+      ...fromRatios([[-1.0, -2.0], [-0.5, -1.5]], [[1, 1], [1, 1]], [[1, 5], [0, -1]]),
+      mask: [[1, 0], [1, 1]],
+      entropies: [[2, 9], [1, 3]],
+    },
+    config: { ...baseConfig, aggregation: "seq-mean-token-mean", entropy_coeff: 0.05 },
+    hand: { token_losses: [[-1, 0], [0, 1]], loss: -0.35, grad_logprobs: [[-0.5, 0], [0, 0.25]], entropy: 2 },
+  },
+  {
     name: "zero-advantage",
     comment: "A = 0: loss 0 and gradient 0 whatever the ratio (0.5, 1, 3).",
     inputs: fromRatios([[-1.0, -1.0, -1.0]], [[0.5, 1, 3]], [[0, 0, 0]]),
@@ -516,7 +533,18 @@ lossSpecs.push(
     inputs: randomLossInputs(5, 4, 5),
     config: { ...baseConfig, clip_high_boost: 0.4, kl_beta: 0.05, aggregation: "seq-mean-token-mean" },
   },
+  {
+    name: "bulk-random-entropy-bonus",
+    comment: "Seeded random inputs (mulberry32 seed 7) with entropies, every feature on; expected values from the implementation only.",
+    inputs: { ...randomLossInputs(7, 3, 5), entropies: randomEntropies(8, 3, 5) },
+    config: { ...baseConfig, clip_high_boost: 0.4, kl_beta: 0.05, entropy_coeff: 0.01 },
+  },
 );
+
+function randomEntropies(seed: number, sequences: number, tokens: number): number[][] {
+  const random = mulberry32(seed);
+  return Array.from({ length: sequences }, () => Array.from({ length: tokens }, () => round(4 * random())));
+}
 
 function buildLossCase(spec: LossSpec) {
   const { inputs } = spec;
@@ -528,6 +556,7 @@ function buildLossCase(spec: LossSpec) {
       advantages: inputs.advantages,
       mask: inputs.mask,
       experienceGuided: inputs.experience_guided,
+      entropies: inputs.entropies ?? null,
     },
     lossConfigFromJson(spec.config),
   );
@@ -536,6 +565,7 @@ function buildLossCase(spec: LossSpec) {
     spec.hand.grad_logprobs.forEach((row, s) => assertClose(result.gradLogprobs[s], row, `${spec.name} grad`));
     spec.hand.kl?.forEach((row, s) => assertClose(result.kl![s], row, `${spec.name} kl`));
     assertClose([result.loss], [spec.hand.loss], `${spec.name} loss`);
+    if (spec.hand.entropy !== undefined) assertClose([result.entropy], [spec.hand.entropy], `${spec.name} entropy`);
   }
   return {
     name: spec.name,
@@ -547,6 +577,7 @@ function buildLossCase(spec: LossSpec) {
       token_losses: result.tokenLosses,
       kl: result.kl,
       loss: result.loss,
+      ...(spec.config.entropy_coeff ? { entropy: result.entropy } : {}),
       grad_logprobs: result.gradLogprobs,
       ratios: result.ratios,
       clip_fraction: result.clipFraction,

@@ -46,6 +46,9 @@ KL_TYPES = ("low_var_kl",)
 
 @dataclass
 class EvolverPpoConfig:
+    """loss_fn_config of evolver_ppo. The same fields and defaults as PolicyLossConfig in
+    src/evolve/attributing/schema.ts (the run config's `loss` section); src/train/contract.test.ts checks it."""
+
     clip_low: float = 0.2  # ratio floor 1 - clip_low
     clip_high: float = 0.28  # ratio ceiling 1 + clip_high ("clip-higher", DAPO)
     clip_high_boost: Optional[float] = None  # ceiling 1 + clip_high_boost for experience-guided sequences; None: no boost
@@ -143,19 +146,40 @@ def aggregation_weights(masks: List[torch.Tensor], aggregation: str) -> List[tor
     raise ValueError(f"unknown aggregation '{aggregation}' (supported: {', '.join(AGGREGATIONS)})")
 
 
-def evolver_ppo_loss(logprobs, old_logprobs, advantages, masks, config: EvolverPpoConfig, experience_guided, ref_logprobs=None, entropies=None):
-    """The whole-batch loss over lists of 1-D per-sequence tensors: sum(weight * (policy + kl_beta * kl - entropy_coeff
-    * entropy)), `entropies` being token_entropy per sequence (needed only when entropy_coeff is not 0).
-    Returns (loss, [PolicyTerms per sequence])."""
-    weights = aggregation_weights(masks, config.aggregation)
+@dataclass
+class EvolverPpoLoss:
+    loss: torch.Tensor  # the scalar to differentiate
+    token_losses: List[torch.Tensor]  # per sequence: policy + kl_beta * kl - entropy_coeff * entropy, 0 where masked
+    terms: List[PolicyTerms]
+    pg_loss: float  # the aggregated parts of `loss`, detached
+    kl: float
+    entropy: float
+
+
+def evolver_ppo_loss(logprobs, old_logprobs, advantages, masks, config: EvolverPpoConfig, experience_guided, ref_logprobs=None,
+                     entropies=None, coefficients=None) -> EvolverPpoLoss:
+    """The loss over lists of 1-D per-sequence tensors: sum(weight * (policy + kl_beta * kl - entropy_coeff * entropy)).
+    `ref_logprobs`: per sequence, or None (no KL); `entropies`: token_entropy per sequence, needed only when
+    entropy_coeff is not 0. `coefficients` are the aggregation weights; default aggregation_weights(masks), and a caller
+    that splits a batch into micro-batches passes each sequence's weights computed over the whole batch."""
+    if coefficients is None:
+        coefficients = aggregation_weights(masks, config.aggregation)
+    if config.entropy_coeff != 0 and entropies is None:
+        raise ValueError("entropy_coeff is not 0 but no entropies were given")
     total = logprobs[0].new_zeros(())
-    terms = []
+    token_losses, terms = [], []
+    pg_loss = kl = entropy = 0.0
     for i, lp in enumerate(logprobs):
         ref = None if ref_logprobs is None else ref_logprobs[i]
         t = policy_terms(lp, old_logprobs[i], advantages[i], masks[i], config, experience_guided[i], ref)
-        token_losses = t.policy + config.kl_beta * t.kl
+        losses = t.policy + config.kl_beta * t.kl
         if config.entropy_coeff != 0:
-            token_losses = token_losses - config.entropy_coeff * torch.where(masks[i] != 0, entropies[i], torch.zeros_like(entropies[i]))
-        total = total + (weights[i] * token_losses).sum()
+            h = torch.where(masks[i] != 0, entropies[i], torch.zeros_like(entropies[i]))
+            losses = losses - config.entropy_coeff * h
+            entropy += float((coefficients[i] * h).sum())
+        total = total + (coefficients[i] * losses).sum()
+        pg_loss += float((coefficients[i] * t.policy).sum())
+        kl += float((coefficients[i] * t.kl).sum())
+        token_losses.append(losses)
         terms.append(t)
-    return total, terms
+    return EvolverPpoLoss(total, token_losses, terms, pg_loss, kl, entropy)

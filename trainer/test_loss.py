@@ -29,11 +29,12 @@ def run_case(case):
     inputs, config = case["inputs"], EvolverPpoConfig(**case["config"])
     logprobs = [row.requires_grad_(True) for row in rows(inputs["logprobs"])]
     ref = rows(inputs["ref_logprobs"]) if inputs["ref_logprobs"] is not None else None
-    loss, terms = evolver_ppo_loss(logprobs, rows(inputs["old_logprobs"]), rows(inputs["advantages"]), rows(inputs["mask"]),
-                                   config, inputs["experience_guided"], ref)
-    grads = torch.autograd.grad(loss, logprobs, allow_unused=True)
+    entropies = rows(inputs["entropies"]) if "entropies" in inputs else None
+    result = evolver_ppo_loss(logprobs, rows(inputs["old_logprobs"]), rows(inputs["advantages"]), rows(inputs["mask"]),
+                              config, inputs["experience_guided"], ref, entropies)
+    grads = torch.autograd.grad(result.loss, logprobs, allow_unused=True)
     grads = [g if g is not None else torch.zeros_like(lp) for g, lp in zip(grads, logprobs)]
-    return loss, terms, grads
+    return result, grads
 
 
 class SharedVectorsTest(unittest.TestCase):
@@ -41,11 +42,15 @@ class SharedVectorsTest(unittest.TestCase):
         with open(VECTORS) as f:
             cases = json.load(f)["losses"]
         self.assertGreater(len(cases), 10)
+        self.assertTrue(any(case["config"].get("entropy_coeff", 0) > 0 for case in cases))
         for case in cases:
             with self.subTest(case["name"]):
                 expected = case["expected"]
-                loss, terms, grads = run_case(case)
-                self.assertAlmostEqual(loss.item(), expected["loss"], delta=TOLERANCE)
+                result, grads = run_case(case)
+                terms = result.terms
+                self.assertAlmostEqual(result.loss.item(), expected["loss"], delta=TOLERANCE)
+                if "entropy" in expected:
+                    self.assertAlmostEqual(result.entropy, expected["entropy"], delta=TOLERANCE)
                 for name, got in (("token_losses", [t.policy for t in terms]), ("ratios", [t.ratios for t in terms]),
                                   ("grad_logprobs", grads)):
                     for row, (g, e) in enumerate(zip(got, expected[name])):
@@ -95,7 +100,7 @@ class EntropyBonusTest(unittest.TestCase):
         config = EvolverPpoConfig(entropy_coeff=0.1)
         zeros = torch.zeros(3, dtype=torch.float64)
         mask = torch.tensor([1.0, 1.0, 0.0], dtype=torch.float64)
-        loss, _ = evolver_ppo_loss([lp], [lp.detach()], [zeros], [mask], config, [False], entropies=[entropy])
+        loss = evolver_ppo_loss([lp], [lp.detach()], [zeros], [mask], config, [False], entropies=[entropy]).loss
         self.assertAlmostEqual(loss.item(), -0.1 * (math.log(4) + 1.75 * math.log(2)) / 2, delta=1e-12)
         (grad,) = torch.autograd.grad(loss, logits)
         # dH/dz_j = -p_j (ln p_j + H): the bonus pushes the likely token down and the unlikely ones up
@@ -109,8 +114,8 @@ class EntropyBonusTest(unittest.TestCase):
 
     def test_zero_coefficient_needs_no_entropies(self):
         lp = torch.tensor([-1.0], dtype=torch.float64)
-        loss, _ = evolver_ppo_loss([lp], [lp], [torch.tensor([1.0], dtype=torch.float64)], [torch.tensor([1.0], dtype=torch.float64)],
-                                   EvolverPpoConfig(), [False])
+        loss = evolver_ppo_loss([lp], [lp], [torch.tensor([1.0], dtype=torch.float64)], [torch.tensor([1.0], dtype=torch.float64)],
+                                EvolverPpoConfig(), [False]).loss
         self.assertAlmostEqual(loss.item(), -1.0)
 
 

@@ -51,6 +51,7 @@ LOSSES = [
     ("ppo", {"clip_low_threshold": 0.9, "clip_high_threshold": 1.1}, ["target_tokens", "weights", "logprobs", "advantages"]),
     ("evolver_ppo", {"aggregation": "seq-mean-token-mean", "kl_beta": 0.1, "clip_high_boost": 0.4}, None),
     ("evolver_ppo", {"aggregation": "token-mean", "dual_clip_c": 2.0}, None),
+    ("evolver_ppo", {"aggregation": "seq-mean-token-mean", "entropy_coeff": 0.05, "kl_beta": 0.1}, None),
 ]
 
 

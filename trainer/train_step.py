@@ -7,7 +7,7 @@ Gradients accumulate over micro-batches and over forward_backward calls until op
 split into micro-batches of at most `micro_batch_tokens` padded tokens; every loss is written as a sum of per-token
 terms with coefficients fixed for the whole request, so the split changes nothing but memory.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Dict, List, Optional
 
 import torch
@@ -30,12 +30,14 @@ class Datum:
 
 @dataclass
 class AdamParams:
+    """adam_params of optim_step; absent fields take these defaults. The same fields and defaults as AdamParams in
+    src/train/tinker-schema.ts (the run config's `optimizer`); src/train/contract.test.ts checks it."""
     learning_rate: float = 1e-4
     beta1: float = 0.9
     beta2: float = 0.95
-    eps: float = 1e-12
+    eps: float = 1e-8  # torch's default (hosted Tinker's SDK sends 1e-12)
     weight_decay: float = 0.0
-    grad_clip_norm: float = 0.0  # 0 = no clipping
+    grad_clip_norm: float = 1.0  # 0 = no clipping
 
 
 @dataclass
@@ -53,7 +55,7 @@ LOSS_SPECS = {
     "evolver_ppo": LossSpec(
         ["target_tokens", "logprobs", "advantages"],
         ["weights", "ref_logprobs", "experience_guided"],
-        ["clip_low", "clip_high", "clip_high_boost", "dual_clip_c", "kl_beta", "kl_type", "aggregation", "entropy_coeff"],
+        [f.name for f in fields(losses.EvolverPpoConfig)],
     ),
 }
 
@@ -81,6 +83,8 @@ def validate_datums(datums: List[Datum], loss_fn: str, config: dict, vocab_size:
             # experience_guided may be one flag for the whole sequence
             if len(values) != n and not (key == "experience_guided" and len(values) == 1):
                 raise UserError(f"datum {index}: loss_fn_inputs.{key} has {len(values)} values, model_input has {n} tokens")
+        if loss_fn == "evolver_ppo" and ("ref_logprobs" in datum.inputs) != ("ref_logprobs" in datums[0].inputs):
+            raise UserError(f"datum {index}: give ref_logprobs for every datum of an evolver_ppo request or for none")
         bad = [t for t in datum.tokens + [int(t) for t in datum.inputs["target_tokens"]] if not 0 <= t < vocab_size]
         if bad:
             raise UserError(f"datum {index}: token id {bad[0]} is outside the vocabulary [0, {vocab_size})")
@@ -134,34 +138,17 @@ class TrainingModel:
                 tokens, targets = self._padded(datums, batch)
                 logits = self.model(tokens)
                 logprobs = target_logprobs(logits, targets)  # (B, T)
-                entropies = None
-                if loss_fn == "evolver_ppo" and ppo_config.entropy_coeff != 0:
-                    entropies = losses.token_entropy(logits)  # (B, T)
-                batch_loss = logprobs.new_zeros(())
+                if loss_fn == "evolver_ppo":
+                    batch_loss, token_losses = self._evolver_ppo(datums, batch, logprobs, logits, weights, coefficients, ppo_config, totals)
+                else:
+                    token_losses = [self._tinker_loss(loss_fn, config, datums[i], logprobs[row, : len(datums[i].tokens)], weights[i])
+                                    for row, i in enumerate(batch)]
+                    batch_loss = sum((t.sum() for t in token_losses), logprobs.new_zeros(()))
+                totals["loss"] += float(batch_loss)
                 for row, index in enumerate(batch):
-                    datum, n = datums[index], len(datums[index].tokens)
-                    lp, w = logprobs[row, :n], weights[index]
-                    if loss_fn == "evolver_ppo":
-                        terms = self._evolver_ppo_terms(datum, lp, w, ppo_config)
-                        token_losses = terms.policy + ppo_config.kl_beta * terms.kl
-                        if entropies is not None:
-                            entropy = torch.where(w != 0, entropies[row, :n], torch.zeros_like(lp))
-                            token_losses = token_losses - ppo_config.entropy_coeff * entropy
-                            totals["entropy"] += float((coefficients[index] * entropy).sum())
-                        contribution = (coefficients[index] * token_losses).sum()
-                        totals["pg_loss"] += float((coefficients[index] * terms.policy).sum())
-                        totals["kl"] += float((coefficients[index] * terms.kl).sum())
-                        totals["clipped"] += float(terms.clipped.sum())
-                        totals["dual_clipped"] += float(terms.dual_clipped.sum())
-                        totals["trained"] += float((w != 0).sum())
-                    else:
-                        token_losses = self._tinker_loss(loss_fn, config, datum, lp, w)
-                        contribution = token_losses.sum()
-                    batch_loss = batch_loss + contribution
-                    totals["loss"] += float(contribution)
                     outputs[index] = {
-                        "logprobs": lp.detach().cpu().tolist(),
-                        "elementwise_loss": token_losses.detach().cpu().tolist(),
+                        "logprobs": logprobs[row, : len(datums[index].tokens)].detach().cpu().tolist(),
+                        "elementwise_loss": token_losses[row].detach().cpu().tolist(),
                     }
                 if backward:
                     batch_loss.backward()
@@ -197,12 +184,38 @@ class TrainingModel:
             return losses.importance_sampling_token_losses(lp, q, advantages, weights)
         return losses.tinker_ppo_token_losses(lp, q, advantages, weights, config.get("clip_low_threshold", 0.8), config.get("clip_high_threshold", 1.2))
 
-    def _evolver_ppo_terms(self, datum: Datum, lp, weights, config: "losses.EvolverPpoConfig") -> "losses.PolicyTerms":
-        guided = datum.inputs.get("experience_guided", [0.0])
-        # one flag for the sequence, or one per token
-        guided_tensor = torch.tensor(guided[0] != 0) if len(guided) == 1 else self._input(datum, "experience_guided") != 0
-        ref = self._input(datum, "ref_logprobs") if "ref_logprobs" in datum.inputs else None
-        return losses.policy_terms(lp, self._input(datum, "logprobs"), self._input(datum, "advantages"), weights, config, guided_tensor, ref)
+    def _evolver_ppo(self, datums, batch, logprobs, logits, weights, coefficients, config: "losses.EvolverPpoConfig", totals):
+        """One micro-batch of evolver_ppo through losses.evolver_ppo_loss, with the aggregation weights of the whole
+        request (so the split changes nothing); adds its parts to `totals`."""
+        lengths = [len(datums[i].tokens) for i in batch]
+        guided = []
+        for i in batch:
+            flags = datums[i].inputs.get("experience_guided", [0.0])
+            # one flag for the sequence, or one per token
+            guided.append(torch.tensor(flags[0] != 0) if len(flags) == 1 else self._input(datums[i], "experience_guided") != 0)
+        with_ref = ["ref_logprobs" in datums[i].inputs for i in batch]
+        entropies = None
+        if config.entropy_coeff != 0:
+            entropy = losses.token_entropy(logits)  # (B, T)
+            entropies = [entropy[row, :n] for row, n in enumerate(lengths)]
+        result = losses.evolver_ppo_loss(
+            [logprobs[row, :n] for row, n in enumerate(lengths)],
+            [self._input(datums[i], "logprobs") for i in batch],
+            [self._input(datums[i], "advantages") for i in batch],
+            [weights[i] for i in batch],
+            config,
+            guided,
+            [self._input(datums[i], "ref_logprobs") for i in batch] if all(with_ref) else None,
+            entropies,
+            [coefficients[i] for i in batch],
+        )
+        totals["pg_loss"] += result.pg_loss
+        totals["kl"] += result.kl
+        totals["entropy"] += result.entropy
+        totals["clipped"] += sum(float(t.clipped.sum()) for t in result.terms)
+        totals["dual_clipped"] += sum(float(t.dual_clipped.sum()) for t in result.terms)
+        totals["trained"] += sum(float((weights[i] != 0).sum()) for i in batch)
+        return result.loss, result.token_losses
 
     # ----- optimizer ---------------------------------------------------------------------------------------------------
 

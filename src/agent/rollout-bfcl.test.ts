@@ -1,6 +1,6 @@
 // Rollouts against the real BFCL v3 environment: a scripted provider that replays an entry's ground truth, one
 // message of calls per turn followed by a short reply that ends the turn, must be graded a success, in BFCL's text
-// format and with native tool calls. miss_func entries add tools mid-episode. Needs ../shared/data/bfcl-v3.
+// format and with native tool calls. miss_func entries add tools mid-episode. Reads the data shipped in data/bfcl-v3.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { BfclEnvironment, loadBfclGroundTruth, parseBfclCallsAsJson } from "../env/index.js";

@@ -18,6 +18,8 @@ import type { Step, Trajectory } from "./trajectory.js";
  */
 export type ExperienceHook = (context: {
   taskId: string;
+  /** The rollout's group (the same task in the same batch). */
+  groupKey: string;
   taskParams?: Record<string, unknown>;
   sampleIndex: number;
   messages: readonly ChatMessage[];
@@ -228,7 +230,7 @@ function addToSystemPrompt(history: ChatMessage[], text: string): void {
 
 async function injectExperience(history: ChatMessage[], options: RolloutOptions, sampleIndex: number): Promise<number | undefined> {
   if (!options.experience) return undefined;
-  const experience = await options.experience({ taskId: options.taskId, taskParams: options.taskParams, sampleIndex, messages: history });
+  const experience = await options.experience({ taskId: options.taskId, groupKey: options.groupKey ?? options.taskId, taskParams: options.taskParams, sampleIndex, messages: history });
   if (experience === undefined || experience === "") return undefined;
   const message: ChatMessage = typeof experience === "string" ? { role: "user", content: experience } : experience;
   const firstUser = history.findIndex((m) => m.role === "user");

@@ -8,8 +8,6 @@ import { openStoreForReading } from "./runs.js";
 const usage = "evolver runs audit RUN [--store .evolver/runs.db] [--format md|jsonl] [--iteration N]";
 
 export const runsAuditCommand: Command = {
-  path: ["runs", "audit"],
-  summary: "a run's audit trail: every judged step, its GOOD/BAD verdict, the judge's reason and the trained advantage",
   usage,
   async run(argv) {
     const { values, positionals } = parseOptions(

@@ -8,8 +8,6 @@ import { sparkline } from "./sparkline.js";
 const usage = "evolver runs show RUN [--store .evolver/runs.db] [--metrics a,b] [--table] [--json]";
 
 export const runsShowCommand: Command = {
-  path: ["runs", "show"],
-  summary: "one run: status, config, how to resume it, its key metrics (--metrics a,b; --table: every iteration; --json: all)",
   usage,
   async run(argv) {
     const { values, positionals } = parseOptions(

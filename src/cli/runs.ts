@@ -13,8 +13,6 @@ export function openStoreForReading(path: string): RunStore {
 }
 
 export const runsCommand: Command = {
-  path: ["runs"],
-  summary: "list evolve runs (runs show RUN: one run; runs audit RUN: its step verdicts)",
   usage,
   async run(argv) {
     const { values, positionals } = parseOptions(argv, { store: { type: "string", default: ".evolver/runs.db" }, json: { type: "boolean", default: false } }, usage, true);

@@ -6,22 +6,17 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { EvolverError } from "../core/errors.js";
 import { contextStrategyNames, createContextStrategy, toolFormatNames } from "../agent/index.js";
+import { NavigatingConfig } from "../evolve/navigating/index.js";
+import { PolicyLossConfig } from "../evolve/attributing/index.js";
+import { AdamParams } from "../train/index.js";
 import { environmentOptionsSchema, knownEnvironments, MODULE_ENVIRONMENT, registerBuiltinEnvironments } from "../env/index.js";
 
-const Optimizer = z
-  .object({
-    learning_rate: z.number().positive().default(1e-4),
-    beta1: z.number().min(0).lt(1).default(0.9),
-    beta2: z.number().min(0).lt(1).default(0.95),
-    eps: z.number().positive().default(1e-8),
-    weight_decay: z.number().min(0).default(0),
-    /** 0 turns clipping off. */
-    grad_clip_norm: z.number().min(0).default(1.0),
-    /** Optimizer steps per iteration: the batch is split into this many mini-batches, one update each (PPO-style;
-     * after the first, the importance ratio and its clipping are what keep the updates near the sampling policy). */
-    mini_batches: z.number().int().min(1).default(1),
-  })
-  .strict();
+/** AdamW (the trainer protocol's AdamParams, declared once in src/train), plus how many updates an iteration makes. */
+const Optimizer = AdamParams.extend({
+  /** Optimizer steps per iteration: the batch is split into this many mini-batches, one update each (PPO-style;
+   * after the first, the importance ratio and its clipping are what keep the updates near the sampling policy). */
+  mini_batches: z.number().int().min(1).default(1),
+}).strict();
 
 const Trainer = z.discriminatedUnion("kind", [
   z
@@ -136,21 +131,11 @@ export const EvolveConfig = z
           context.addIssue({ code: "custom", path: ["judge_model"], message: "judge llm needs judge_model, e.g. openai:gpt-4o-mini or a .gguf path" });
         }
       }),
-    loss: z
-      .object({
-        clip_low: z.number().min(0).default(0.2),
-        clip_high: z.number().min(0).default(0.28),
-        /** Wider high clip for experience-guided samples (selective boosting); null = same as clip_high. */
-        clip_high_boost: z.number().min(0).nullable().default(null),
-        /** Dual-clip constant for negative advantages; null turns it off. */
-        dual_clip_c: z.number().gt(1).nullable().default(3),
-        kl_beta: z.number().min(0).default(0),
-        aggregation: z.enum(["token-mean", "seq-mean-token-mean"]).default("token-mean"),
-        /** Entropy bonus at the sampled tokens (full-vocabulary entropy, as verl's entropy_coeff); 0 turns it off. */
-        entropy_coeff: z.number().min(0).default(0),
-      })
-      .strict()
-      .prefault({}),
+    /** Self-navigating: the experience pool (src/evolve/navigating/schema.ts documents every key). */
+    navigating: NavigatingConfig.prefault({}),
+    /** The policy loss (evolver_ppo), declared once in src/evolve/attributing/schema.ts: clip_low, clip_high,
+     * clip_high_boost, dual_clip_c, kl_beta, kl_type, aggregation, entropy_coeff. */
+    loss: PolicyLossConfig.prefault({}),
     /** A supervised warm start before the first iteration, on the environment's reference solutions (BFCL's ground
      * truth): cross-entropy on the assistant's tokens only. The other AdamW settings come from `optimizer`. */
     sft: z

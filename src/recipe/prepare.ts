@@ -21,6 +21,7 @@ export async function prepareRun(input: EvolveConfig): Promise<PreparedRun> {
   const config: EvolveConfig = structuredClone(input);
   // Read from the working directory now and stored absolute, so a resume from elsewhere finds the same file.
   if (config.env.type === MODULE_ENVIRONMENT && config.env.path) config.env.path = resolve(config.env.path);
+  if (config.navigating.pool) config.navigating.pool = resolve(config.navigating.pool);
   const env = await openEnvironment(config.env);
   try {
     const capabilities = await environmentCapabilities(env);
@@ -35,6 +36,10 @@ export async function prepareRun(input: EvolveConfig): Promise<PreparedRun> {
       );
     }
     if (attribution.enabled) attribution.judge ??= "rule";
+    const { navigating } = config;
+    if (navigating.enabled && navigating.extractor === "llm" && !navigating.extractor_model) {
+      problems.push("navigating.extractor: llm needs navigating.extractor_model (openai:<model>, a .gguf path or hf:…), or use extractor: rule");
+    }
     if (config.loss.kl_beta > 0) {
       problems.push("loss.kl_beta: > 0 needs reference logprobs, which this recipe does not compute yet; set loss.kl_beta: 0");
     }

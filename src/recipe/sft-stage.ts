@@ -12,7 +12,7 @@ import type { ChatMessage } from "../core/messages.js";
 import type { Environment } from "../env/index.js";
 import type { ChatTemplate, SampleResult, TokenSampler } from "../llm/index.js";
 import { createToolFormat, runRollout, trainingSequences, type ToolCallFormat } from "../agent/index.js";
-import { buildDatum, type TrainingClient, type TrainingSequence } from "../train/index.js";
+import { adamParamsOf, buildDatum, type TrainingClient, type TrainingSequence } from "../train/index.js";
 import type { EvolveConfig } from "./config.js";
 import { deriveSeed, sampleSeeded } from "../core/random.js";
 
@@ -69,7 +69,7 @@ export async function sftStage(options: SftStageOptions): Promise<Record<string,
   const trainedTokens = sequences.map((sequence) => sequence.lossMask.reduce((n, m) => n + m, 0));
   log(`sft: ${sequences.length} reference sequences (${sum(trainedTokens)} trained tokens), ${sft.epochs} epoch(s)`);
 
-  const adam = { ...adamParams(config), learning_rate: sft.learning_rate };
+  const adam = { ...adamParamsOf(config.optimizer), learning_rate: sft.learning_rate };
   const metrics: Record<string, number> = {};
   for (let epoch = 1; epoch <= sft.epochs; epoch++) {
     const order = sampleSeeded(datums.map((_, i) => i), datums.length, deriveSeed(config.run.seed, "sft-epoch", epoch));
@@ -154,11 +154,6 @@ function assistantCompletion(template: ChatTemplate, text: string): number[] {
 
 function hasAssistantCompletion(template: ChatTemplate): template is ChatTemplate & { renderAssistantCompletion(message: ChatMessage): number[] } {
   return typeof (template as { renderAssistantCompletion?: unknown }).renderAssistantCompletion === "function";
-}
-
-function adamParams(config: EvolveConfig) {
-  const { beta1, beta2, eps, weight_decay, grad_clip_norm } = config.optimizer;
-  return { beta1, beta2, eps, weight_decay, grad_clip_norm };
 }
 
 function sum(values: number[]): number {

@@ -3,7 +3,7 @@
 // with the PPO-style loss → one optimizer step.
 import { computeTrajectoryAdvantages, AttributionConfig, type TrajectoryJudgment } from "../evolve/attributing/index.js";
 import type { Trajectory } from "../agent/index.js";
-import { buildDatum, trajectorySequences, type TinkerDatum, type TrainingClient } from "../train/index.js";
+import { adamParamsOf, buildDatum, evolverPpoLossFnConfig, trajectorySequences, type TinkerDatum, type TrainingClient } from "../train/index.js";
 import type { EvolveConfig } from "./config.js";
 
 export async function trainStage(options: {
@@ -47,24 +47,8 @@ export async function trainStage(options: {
   };
   if (datums.length === 0) return metrics;
 
-  const lossConfig = {
-    clip_low: config.loss.clip_low,
-    clip_high: config.loss.clip_high,
-    clip_high_boost: config.loss.clip_high_boost,
-    dual_clip_c: config.loss.dual_clip_c,
-    kl_beta: config.loss.kl_beta,
-    aggregation: config.loss.aggregation,
-    // sent only when on, so a trainer without the bonus still accepts the default config
-    ...(config.loss.entropy_coeff > 0 ? { entropy_coeff: config.loss.entropy_coeff } : {}),
-  };
-  const adam = {
-    learning_rate: config.optimizer.learning_rate,
-    beta1: config.optimizer.beta1,
-    beta2: config.optimizer.beta2,
-    eps: config.optimizer.eps,
-    weight_decay: config.optimizer.weight_decay,
-    grad_clip_norm: config.optimizer.grad_clip_norm,
-  };
+  const lossConfig = evolverPpoLossFnConfig(config.loss);
+  const adam = adamParamsOf(config.optimizer);
   // Mini-batches take a fixed, interleaved share of the datums, so every update sees every group.
   const count = Math.min(config.optimizer.mini_batches, datums.length);
   for (let b = 0; b < count; b++) {

@@ -7,7 +7,9 @@ import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { randomUUID } from "node:crypto";
 import { EvolverError } from "../core/errors.js";
-import { Trajectory, type Segment } from "../agent/index.js";
+// The schema file, not the agent barrel (which brings the model drivers and the OpenAI SDK): `evolver runs` reads
+// the store and nothing else.
+import { Trajectory, type Segment } from "../agent/trajectory.js";
 import { migrate } from "./migrations.js";
 import { acquireLease, effectiveRunStatus, readLease, type EffectiveRunStatus, type LeaseRecord, type RunLease } from "./run-lease.js";
 

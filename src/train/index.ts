@@ -2,13 +2,9 @@
 // launcher, and datums built from token sequences.
 /** Every protocol schema and type, e.g. `tinker.Datum`, `tinker.ForwardBackwardOutput`. */
 export * as tinker from "./tinker-schema.js";
-export type {
-  Datum as TinkerDatum,
-  AdamParams as TinkerAdamParams,
-  LossFnName,
-  LossFnConfig,
-  EvolverPpoConfig,
-} from "./tinker-schema.js";
+export type { Datum as TinkerDatum, LossFnName, LossFnConfig, EvolverPpoConfig } from "./tinker-schema.js";
+export { AdamParams } from "./tinker-schema.js";
+export { evolverPpoLossFnConfig, adamParamsOf } from "./loss-request.js";
 export {
   TinkerClient,
   TrainingClient,

@@ -2,6 +2,7 @@
 // Requests are built by our own code from these types; responses are parsed leniently (unknown fields pass), since
 // the local trainer, SkyRL and hosted Tinker each add fields of their own.
 import { z } from "zod";
+import { PolicyLossConfig } from "../evolve/attributing/index.js";
 
 // ----- data model (spec §3) -------------------------------------------------------------------------------------------
 
@@ -39,22 +40,9 @@ export type Datum = z.infer<typeof Datum>;
 export const LossFnName = z.enum(["cross_entropy", "importance_sampling", "ppo", "cispo", "evolver_ppo"]);
 export type LossFnName = z.infer<typeof LossFnName>;
 
-/** loss_fn_config of `evolver_ppo` (the names of PolicyLossConfig in snake case). */
-export const EvolverPpoConfig = z
-  .object({
-    clip_low: z.number().min(0).optional(),
-    clip_high: z.number().min(0).optional(),
-    /** The ceiling epsilon for experience-guided datums (it replaces clip_high there); null: no boost. */
-    clip_high_boost: z.number().min(0).nullable().optional(),
-    dual_clip_c: z.number().gt(1).nullable().optional(),
-    kl_beta: z.number().min(0).optional(),
-    kl_type: z.literal("low_var_kl").optional(),
-    aggregation: z.enum(["token-mean", "seq-mean-token-mean"]).optional(),
-    /** Entropy bonus: the loss subtracts entropy_coeff * H(p) at trained tokens; 0 or absent: off. */
-    entropy_coeff: z.number().min(0).optional(),
-  })
-  .strict();
-export type EvolverPpoConfig = z.infer<typeof EvolverPpoConfig>;
+/** loss_fn_config of `evolver_ppo`: the run config's `loss` section, the same schema (src/evolve/attributing). */
+export const EvolverPpoConfig = PolicyLossConfig;
+export type EvolverPpoConfig = PolicyLossConfig;
 
 /** Tinker's loss_fn_config is a map of numbers; evolver_ppo adds two string fields and nullable ones. */
 export const LossFnConfig = z.record(z.string(), z.union([z.number(), z.string(), z.null()]));
@@ -75,15 +63,21 @@ export const ForwardBackwardOutput = z.looseObject({
 });
 export type ForwardBackwardOutput = z.infer<typeof ForwardBackwardOutput>;
 
+/**
+ * AdamW's settings of one optim_step, and the run config's `optimizer` section (which adds mini_batches): one
+ * declaration. The Python trainer's dataclass (trainer/train_step.py AdamParams) has the same fields and defaults,
+ * which fill in whatever a request leaves out; src/train/contract.test.ts checks it.
+ */
 export const AdamParams = z
   .object({
-    learning_rate: z.number().min(0).default(1e-4),
+    learning_rate: z.number().positive().default(1e-4),
     beta1: z.number().min(0).lt(1).default(0.9),
     beta2: z.number().min(0).lt(1).default(0.95),
-    eps: z.number().gt(0).default(1e-12),
+    /** torch's default; hosted Tinker's SDK uses 1e-12, which makes AdamW's steps close to sign(gradient). */
+    eps: z.number().positive().default(1e-8),
     weight_decay: z.number().min(0).default(0),
-    /** 0 = no clipping (SkyRL ignores it). */
-    grad_clip_norm: z.number().min(0).default(0),
+    /** Clip the gradient's global norm to this; 0 turns clipping off (SkyRL ignores it). */
+    grad_clip_norm: z.number().min(0).default(1.0),
   })
   .strict();
 export type AdamParams = z.infer<typeof AdamParams>;

@@ -1,10 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { BFCL_CATEGORIES, bfclDocToTool, loadBfclFuncDocs, loadBfclGroundTruth, loadBfclLongContext, loadBfclQuestions, resolveBfclDataDir } from "./data.js";
 import { PY_ELLIPSIS, PyFloat } from "./python/value.js";
 
-test("data dir: option, then EVOLVER_BFCL_DATA, then ../shared beside the package (not the cwd)", () => {
+const repoRoot = fileURLToPath(new URL("../../../", import.meta.url)).replace(/\/$/, "");
+
+test("data dir: option, then EVOLVER_BFCL_DATA, then the copy in the package (not the cwd)", () => {
   assert.equal(resolveBfclDataDir("/x/y"), "/x/y");
   const saved = process.env.EVOLVER_BFCL_DATA;
   try {
@@ -14,7 +17,7 @@ test("data dir: option, then EVOLVER_BFCL_DATA, then ../shared beside the packag
     const cwd = process.cwd();
     process.chdir("/");
     try {
-      assert.match(resolveBfclDataDir(), /shared\/data\/bfcl-v3$/);
+      assert.equal(resolveBfclDataDir(), join(repoRoot, "data", "bfcl-v3"));
     } finally {
       process.chdir(cwd);
     }

@@ -55,9 +55,9 @@ function packageRoot(): string {
   }
 }
 
-/** `dataDir` option, else $EVOLVER_BFCL_DATA, else `<package root>/../shared/data/bfcl-v3` (never the cwd). */
+/** `dataDir` option, else $EVOLVER_BFCL_DATA, else the copy shipped in the package, `<package root>/data/bfcl-v3` (never the cwd). */
 export function resolveBfclDataDir(dataDir?: string): string {
-  const dir = dataDir ?? process.env.EVOLVER_BFCL_DATA ?? join(packageRoot(), "..", "shared", "data", "bfcl-v3");
+  const dir = dataDir ?? process.env.EVOLVER_BFCL_DATA ?? join(packageRoot(), "data", "bfcl-v3");
   return resolve(dir);
 }
 

@@ -27,7 +27,7 @@ import { toolCallToBfclCall } from "./tool-calls.js";
 
 export const BfclEnvironmentOptions = z
   .object({
-    /** The data folder; default $EVOLVER_BFCL_DATA or ../shared/data/bfcl-v3 beside the package. */
+    /** The data folder; default $EVOLVER_BFCL_DATA or the package's data/bfcl-v3. */
     dataDir: z.string().optional(),
     categories: z.array(z.enum(BFCL_CATEGORIES)).min(1).default([...BFCL_CATEGORIES]),
     /** BFCL ends the whole episode (a failure) when a turn runs more assistant steps with calls than this. */

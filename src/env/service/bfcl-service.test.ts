@@ -1,5 +1,5 @@
 // BFCL v3 through the environment service: a ground-truth episode gives the same observations directly and
-// remotely, and they match the results BFCL's own executor recorded (shared/data/bfcl-v3/vectors). This file
+// remotely, and they match the results BFCL's own executor recorded (data/bfcl-v3/vectors). This file
 // requires the `bfcl-v3` built-in; until it is registered the first test fails and says so.
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -13,8 +13,8 @@ import { startEnvService, type EnvService } from "./server.js";
 
 registerBuiltinEnvironments();
 const registered = knownEnvironments().includes("bfcl-v3");
-const data = new URL("../../../../shared/data/bfcl-v3/", import.meta.url);
-/** The JSON Lines entry of `taskId` in a shared data file. */
+const data = new URL("../../../data/bfcl-v3/", import.meta.url);
+/** The JSON Lines entry of `taskId` in a data file. */
 const entryOf = (file: string) => JSON.parse(readFileSync(new URL(file, data), "utf8").split("\n").find((line) => line.includes(`"${taskId}"`)) ?? "null");
 
 // multi_turn_base_16 (GorillaFileSystem only), turn 1 of possible_answer: cd(folder='research'),

@@ -8,6 +8,8 @@ export {
   AlphaScheduleConfig,
   JudgeConfig,
   AttributionConfig,
+  PolicyLossConfig,
+  type LossAggregation,
 } from "./schema.js";
 export {
   groupZScores,
@@ -35,8 +37,6 @@ export {
   tokenPolicyLoss,
   lowVarKl,
   aggregationWeights,
-  type LossAggregation,
-  type PolicyLossConfig,
   type PolicyLossInput,
   type PolicyLossResult,
   type TokenPolicyLoss,

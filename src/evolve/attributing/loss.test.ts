@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { aggregationWeights, lowVarKl, policyLoss, tokenPolicyLoss, type PolicyLossConfig } from "./loss.js";
+import { aggregationWeights, lowVarKl, policyLoss, tokenPolicyLoss } from "./loss.js";
+import { PolicyLossConfig } from "./schema.js";
 import {
   assertAllClose,
   lossConfigFromVector,
@@ -21,7 +22,20 @@ test("shared loss vectors: token losses, KL, aggregated loss and gradients agree
     if (expected.kl === null) assert.equal(result.kl, null, vector.name);
     else expected.kl.forEach((row, s) => assertAllClose(result.kl![s], row, 1e-6, `${vector.name} kl[${s}]`));
     assertAllClose([result.loss], [expected.loss], 1e-6, `${vector.name} loss`);
+    if (expected.entropy !== undefined) assertAllClose([result.entropy], [expected.entropy], 1e-6, `${vector.name} entropy`);
   }
+  assert.ok(vectors.losses.some((v) => (v.config.entropy_coeff ?? 0) > 0), "a vector has an entropy bonus");
+});
+
+test("entropy bonus: the loss falls by entropy_coeff times the aggregated entropy; the logprob gradient is unchanged", () => {
+  // r = 1, A = [1, 0]: pg loss (-1 + 0)/2 = -0.5; entropies [2, 4] at weights 1/2: aggregate 3; coeff 0.1: -0.3.
+  const input = { logprobs: [[-1, -2]], oldLogprobs: [[-1, -2]], refLogprobs: null, advantages: [[1, 0]], mask: [[1, 1]],
+    experienceGuided: [false], entropies: [[2, 4]] };
+  const withBonus = policyLoss(input, PolicyLossConfig.parse({ entropy_coeff: 0.1 }));
+  const without = policyLoss(input, PolicyLossConfig.parse({}));
+  assertAllClose([withBonus.loss, without.loss, withBonus.entropy], [-0.8, -0.5, 3], 1e-12, "losses");
+  assert.deepEqual(withBonus.gradLogprobs, without.gradLogprobs);
+  assert.throws(() => policyLoss({ ...input, entropies: null }, PolicyLossConfig.parse({ entropy_coeff: 0.1 })), /no entropies/);
 });
 
 test("torchtune-style hand case: the ratio is e, clipped to 1.2, so the loss is -1.2·A and the gradient 0", () => {
@@ -76,15 +90,12 @@ test("analytic gradients match finite differences on seeded random batches (both
   const random = seededRandom(31);
   const normal = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   for (let trial = 0; trial < 40; trial++) {
-    const config: PolicyLossConfig = {
-      clipLow: 0.2,
-      clipHigh: 0.28,
-      clipHighBoost: 0.4,
-      dualClipC: 3,
-      klBeta: 0.1,
-      klType: "low_var_kl",
+    const config = PolicyLossConfig.parse({
+      clip_high_boost: 0.4,
+      kl_beta: 0.1,
+      entropy_coeff: 0.05,
       aggregation: trial % 2 === 0 ? "token-mean" : "seq-mean-token-mean",
-    };
+    });
     const grid = (f: () => number) => Array.from({ length: 3 }, () => Array.from({ length: 5 }, f));
     const old = grid(() => -0.1 - 2 * random());
     const guided = [random() < 0.5, random() < 0.5, random() < 0.5];
@@ -102,6 +113,7 @@ test("analytic gradients match finite differences on seeded random batches (both
       advantages: grid(() => 1.5 * normal()),
       mask: grid(() => (random() < 0.8 ? 1 : 0)),
       experienceGuided: guided,
+      entropies: grid(() => 3 * random()),
     };
     const analytic = policyLoss(input, config).gradLogprobs;
     const numeric = finiteDifferenceGradient(input, config);

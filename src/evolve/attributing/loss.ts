@@ -4,23 +4,7 @@
 // Everything here returns the analytic gradient of the total loss with respect to each token's learner logprob,
 // so the vectors pin backward passes too.
 import { advantageShapeError } from "./errors.js";
-
-export type LossAggregation = "token-mean" | "seq-mean-token-mean";
-
-export interface PolicyLossConfig {
-  /** Ratio floor is 1 - clipLow. */
-  clipLow: number;
-  /** Ratio ceiling is 1 + clipHigh (DAPO's clip-higher uses clipHigh > clipLow). */
-  clipHigh: number;
-  /** Ceiling 1 + clipHighBoost for experience-guided sequences (selective boosting); null: no boost. */
-  clipHighBoost: number | null;
-  /** Dual-clip constant c > 1 for negative advantages; null: off. */
-  dualClipC: number | null;
-  /** KL penalty weight; 0 turns the penalty off. */
-  klBeta: number;
-  klType: "low_var_kl";
-  aggregation: LossAggregation;
-}
+import type { LossAggregation, PolicyLossConfig } from "./schema.js";
 
 export interface PolicyLossInput {
   /** Per sequence, per token: logprob under the policy being trained (the learner). */
@@ -34,6 +18,8 @@ export interface PolicyLossInput {
   mask: readonly (readonly number[])[];
   /** Per sequence: whether retrieved experience guided it (it then gets the boosted ceiling). */
   experienceGuided: readonly boolean[];
+  /** Per token: the learner's full-vocabulary entropy H(p) at that position; needed only when entropy_coeff > 0. */
+  entropies?: readonly (readonly number[])[] | null;
 }
 
 export interface PolicyLossResult {
@@ -41,9 +27,12 @@ export interface PolicyLossResult {
   tokenLosses: number[][];
   /** Per token: the KL estimate (unweighted); 0 where the mask is 0; null when refLogprobs is null. */
   kl: number[][] | null;
-  /** The aggregated total: aggregate(tokenLosses) + klBeta * aggregate(kl). */
+  /** The aggregated total: aggregate(tokenLosses) + kl_beta · aggregate(kl) - entropy_coeff · aggregate(entropies). */
   loss: number;
-  /** d loss / d logprobs, per token; 0 where the mask is 0. */
+  /** The aggregated entropy at trained tokens (0 when entropy_coeff is 0). */
+  entropy: number;
+  /** d loss / d logprobs, per token; 0 where the mask is 0. The entropy bonus is a function of the whole
+   * distribution, not of the sampled token's logprob, so it adds nothing here (its gradient reaches the logits). */
   gradLogprobs: number[][];
   /** Per token importance ratios exp(logprob - oldLogprob); 0 where the mask is 0. */
   ratios: number[][];
@@ -139,6 +128,7 @@ function checkShapes(input: PolicyLossInput): void {
     ["refLogprobs", input.refLogprobs],
     ["advantages", input.advantages],
     ["mask", input.mask],
+    ["entropies", input.entropies ?? null],
   ];
   for (const [name, value] of named) {
     if (value === null) continue;
@@ -159,9 +149,12 @@ function checkShapes(input: PolicyLossInput): void {
 /** The full policy loss over a batch of sequences, its parts, and its gradient with respect to the learner logprobs. */
 export function policyLoss(input: PolicyLossInput, config: PolicyLossConfig): PolicyLossResult {
   checkShapes(input);
+  const withEntropy = config.entropy_coeff !== 0;
+  if (withEntropy && !input.entropies) throw advantageShapeError("entropy_coeff is not 0 but no entropies were given");
   const weights = aggregationWeights(input.mask, config.aggregation);
   const withKl = input.refLogprobs !== null;
   let loss = 0;
+  let entropy = 0;
   let trained = 0;
   let clippedCount = 0;
   let dualCount = 0;
@@ -170,7 +163,7 @@ export function policyLoss(input: PolicyLossInput, config: PolicyLossConfig): Po
   const gradLogprobs: number[][] = [];
   const ratios: number[][] = [];
   input.logprobs.forEach((row, s) => {
-    const ceiling = input.experienceGuided[s] && config.clipHighBoost !== null ? config.clipHighBoost : config.clipHigh;
+    const ceiling = input.experienceGuided[s] && config.clip_high_boost !== null ? config.clip_high_boost : config.clip_high;
     const lossRow: number[] = [];
     const klRow: number[] = [];
     const gradRow: number[] = [];
@@ -183,17 +176,19 @@ export function policyLoss(input: PolicyLossInput, config: PolicyLossConfig): Po
         ratioRow.push(0);
         return;
       }
-      const pg = tokenPolicyLoss(logprob, input.oldLogprobs[s][t], input.advantages[s][t], config.clipLow, ceiling,
-        config.dualClipC);
+      const pg = tokenPolicyLoss(logprob, input.oldLogprobs[s][t], input.advantages[s][t], config.clip_low, ceiling,
+        config.dual_clip_c);
       const penalty = withKl ? lowVarKl(logprob, input.refLogprobs![s][t]) : { kl: 0, grad: 0 };
       const weight = weights[s][t];
-      loss += weight * (pg.loss + config.klBeta * penalty.kl);
+      const tokenEntropy = withEntropy ? input.entropies![s][t] : 0;
+      loss += weight * (pg.loss + config.kl_beta * penalty.kl - config.entropy_coeff * tokenEntropy);
+      entropy += weight * tokenEntropy;
       trained += 1;
       if (pg.clipped || pg.dualClipped) clippedCount += 1;
       if (pg.dualClipped) dualCount += 1;
       lossRow.push(pg.loss);
       klRow.push(penalty.kl);
-      gradRow.push(weight * (pg.grad + config.klBeta * penalty.grad));
+      gradRow.push(weight * (pg.grad + config.kl_beta * penalty.grad));
       ratioRow.push(pg.ratio);
     });
     tokenLosses.push(lossRow);
@@ -205,6 +200,7 @@ export function policyLoss(input: PolicyLossInput, config: PolicyLossConfig): Po
     tokenLosses,
     kl: withKl ? kl : null,
     loss,
+    entropy,
     gradLogprobs,
     ratios,
     clipFraction: trained > 0 ? clippedCount / trained : 0,

@@ -92,3 +92,31 @@ export const AttributionConfig = z
   })
   .strict();
 export type AttributionConfig = z.infer<typeof AttributionConfig>;
+
+/**
+ * The policy loss (`evolver_ppo`) settings: one declaration for the run config (`loss:`), the trainer request
+ * (loss_fn_config, in these very names) and the reference maths in loss.ts. The Python trainer's dataclass
+ * (trainer/loss.py EvolverPpoConfig) has the same fields and defaults; src/train/contract.test.ts checks it.
+ */
+export const PolicyLossConfig = z
+  .object({
+    /** Ratio floor is 1 - clip_low. */
+    clip_low: z.number().min(0).default(0.2),
+    /** Ratio ceiling is 1 + clip_high (DAPO's clip-higher uses clip_high > clip_low). */
+    clip_high: z.number().min(0).default(0.28),
+    /** Ceiling 1 + clip_high_boost for experience-guided sequences (selective boosting; it replaces clip_high there);
+     * null: no boost. */
+    clip_high_boost: z.number().min(0).nullable().default(null),
+    /** Dual-clip constant c > 1 for negative advantages (the loss is capped at -c·A); null turns it off. */
+    dual_clip_c: z.number().gt(1).nullable().default(3),
+    /** Weight of the KL penalty to the frozen base model (the trainer computes the reference logprobs); 0 turns it off. */
+    kl_beta: z.number().min(0).default(0),
+    kl_type: z.literal("low_var_kl").default("low_var_kl"),
+    aggregation: z.enum(["token-mean", "seq-mean-token-mean"]).default("token-mean"),
+    /** Entropy bonus (as verl's entropy_coeff): the loss subtracts entropy_coeff · H(p) at trained tokens, H over the
+     * full vocabulary, which only the trainer has; 0 turns it off. */
+    entropy_coeff: z.number().min(0).default(0),
+  })
+  .strict();
+export type PolicyLossConfig = z.infer<typeof PolicyLossConfig>;
+export type LossAggregation = PolicyLossConfig["aggregation"];

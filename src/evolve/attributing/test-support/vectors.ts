@@ -1,7 +1,9 @@
 // Reads the shared vectors (test/vectors/attribution.json), the contract with the Python trainer, for the tests here.
 import { readFileSync } from "node:fs";
+import type { z } from "zod";
 import type { StepLabelValue } from "../advantages.js";
-import type { LossAggregation, PolicyLossConfig, PolicyLossInput } from "../loss.js";
+import type { PolicyLossInput } from "../loss.js";
+import { PolicyLossConfig } from "../schema.js";
 import { mulberry32 } from "../../../core/random.js";
 
 export interface AdvantageVector {
@@ -27,17 +29,12 @@ export interface LossVector {
     advantages: number[][];
     mask: number[][];
     experience_guided: boolean[];
+    /** Per token: the learner's entropy at that position; present where the case has an entropy bonus. */
+    entropies?: number[][];
   };
-  config: {
-    clip_low: number;
-    clip_high: number;
-    clip_high_boost: number | null;
-    dual_clip_c: number | null;
-    kl_beta: number;
-    kl_type: "low_var_kl";
-    aggregation: LossAggregation;
-  };
-  expected: { token_losses: number[][]; kl: number[][] | null; loss: number; grad_logprobs: number[][] };
+  /** The loss_fn_config of the case, as sent to the trainer (absent fields take PolicyLossConfig's defaults). */
+  config: z.input<typeof PolicyLossConfig>;
+  expected: { token_losses: number[][]; kl: number[][] | null; loss: number; entropy?: number; grad_logprobs: number[][] };
 }
 
 export function readAttributionVectors(): { version: number; advantages: AdvantageVector[]; losses: LossVector[] } {
@@ -54,6 +51,7 @@ export function lossInputFromVector(vector: LossVector): PolicyLossInput {
     advantages: inputs.advantages,
     mask: inputs.mask,
     experienceGuided: inputs.experience_guided,
+    entropies: inputs.entropies ?? null,
   };
 }
 
@@ -61,17 +59,9 @@ export function lossConfigFromVector(vector: LossVector): PolicyLossConfig {
   return lossConfigFromJson(vector.config);
 }
 
-/** The vectors' snake_case loss config as the maths takes it; the generator script writes cases through it too. */
+/** The vectors' config is the trainer's loss_fn_config: the schema fills in what a case leaves out. */
 export function lossConfigFromJson(config: LossVector["config"]): PolicyLossConfig {
-  return {
-    clipLow: config.clip_low,
-    clipHigh: config.clip_high,
-    clipHighBoost: config.clip_high_boost,
-    dualClipC: config.dual_clip_c,
-    klBeta: config.kl_beta,
-    klType: config.kl_type,
-    aggregation: config.aggregation,
-  };
+  return PolicyLossConfig.parse(config);
 }
 
 /** A small seeded generator (mulberry32) so property tests are reproducible. */
