@@ -55,6 +55,11 @@ export const commands: CommandEntry[] = [
     load: async () => (await import("./trainer-serve.js")).trainerServeCommand,
   },
   {
+    path: ["ui"],
+    summary: "the dashboard: runs, curves while a run goes, trajectories with step verdicts, evaluations (127.0.0.1:3000)",
+    load: async () => (await import("./ui.js")).uiCommand,
+  },
+  {
     path: ["validate"],
     summary: "check an evolve config as a run would, without running it; print it resolved",
     load: async () => (await import("./validate.js")).validateCommand,

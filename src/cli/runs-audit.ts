@@ -23,8 +23,8 @@ export const runsAuditCommand: Command = {
     try {
       let count = 0;
       for (const entry of auditRun(store, positionals[0], { iteration })) {
-        if (values.format === "jsonl") process.stdout.write(`${JSON.stringify(entry)}\n`);
-        else process.stdout.write(`${count > 0 ? "\n" : ""}<!-- iteration ${entry.iteration} -->\n${renderAuditMarkdown(entry)}\n`);
+        if (values.format === "jsonl") console.log(JSON.stringify(entry));
+        else console.log(`${count > 0 ? "\n" : ""}<!-- iteration ${entry.iteration} -->\n${renderAuditMarkdown(entry)}`);
         count += 1;
       }
       if (count === 0) console.error(`run ${positionals[0]} has no judged trajectories${iteration === undefined ? "" : ` in iteration ${iteration}`} (attribution off, or no iteration got that far)`);

@@ -7,11 +7,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RunStore } from "../store/index.js";
 import { saveLabels, syntheticConfig, syntheticTrajectory, writeSyntheticRun } from "../web/test-support/synthetic-run.js";
+import { captureCli } from "./test-support/capture-cli.js";
 import { runEvolverCli } from "./test-support/spawn-cli.js";
 
 const noStackTrace = (stderr: string) => assert.doesNotMatch(stderr, /^\s+at /m, `no stack trace:\n${stderr}`);
 
-test("runs audit: every judged step with its verdict, reason and the advantage the update gave it", { timeout: 120_000 }, async () => {
+test("runs audit: every judged step with its verdict, reason and the advantage the update gave it", { timeout: 600_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "evolver-runs-audit-"));
   const path = join(dir, "runs.db");
   const store = new RunStore(path);
@@ -29,13 +30,11 @@ test("runs audit: every judged step with its verdict, reason and the advantage t
   saveLabels(store, run.id, bad, ["BAD", "BAD"]);
   store.close();
 
-  const [md, jsonl, one, missing, badFormat] = await Promise.all([
-    runEvolverCli(["runs", "audit", run.id, "--store", path]),
-    runEvolverCli(["runs", "audit", run.id, "--store", path, "--format", "jsonl"]),
-    runEvolverCli(["runs", "audit", run.id, "--store", path, "--iteration", "7"]),
-    runEvolverCli(["runs", "audit", "run-nope", "--store", path]),
-    runEvolverCli(["runs", "audit", run.id, "--store", path, "--format", "csv"]),
-  ]);
+  const md = await captureCli(["runs", "audit", run.id, "--store", path]);
+  const jsonl = await captureCli(["runs", "audit", run.id, "--store", path, "--format", "jsonl"]);
+  const one = await captureCli(["runs", "audit", run.id, "--store", path, "--iteration", "7"]);
+  const missing = await captureCli(["runs", "audit", "run-nope", "--store", path]);
+  const badFormat = await captureCli(["runs", "audit", run.id, "--store", path, "--format", "csv"]);
   assert.equal(jsonl.code, 0, jsonl.stderr);
   const entries = jsonl.stdout.trim().split("\n").map((line) => JSON.parse(line));
   assert.deepEqual(entries.map((e) => e.trajectoryId), ["good", "bad"]);
@@ -63,7 +62,7 @@ test("runs audit: every judged step with its verdict, reason and the advantage t
   assert.match(badFormat.stderr, /--format is md or jsonl, got 'csv'/);
 });
 
-test("runs show: a readable summary with the key metrics' last values and sparklines; --metrics, --table, --json", { timeout: 120_000 }, async () => {
+test("runs show: a readable summary with the key metrics' last values and sparklines; --metrics, --table, --json", { timeout: 600_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "evolver-runs-show-"));
   const path = join(dir, "runs.db");
   const store = new RunStore(path);
@@ -72,14 +71,12 @@ test("runs show: a readable summary with the key metrics' last values and sparkl
   const rewards = store.listMetrics(id).filter((m) => m.name === "train/reward").map((m) => m.value);
   store.close();
 
-  const [summary, chosen, table, json, unknownMetric, killed] = await Promise.all([
-    runEvolverCli(["runs", "show", id, "--store", path]),
-    runEvolverCli(["runs", "show", id, "--store", path, "--metrics", "train/reward,eval/success"]),
-    runEvolverCli(["runs", "show", id, "--store", path, "--table", "--metrics", "train/reward"]),
-    runEvolverCli(["runs", "show", id, "--store", path, "--json"]),
-    runEvolverCli(["runs", "show", id, "--store", path, "--metrics", "train/rewrd"]),
-    runEvolverCli(["runs", "show", interrupted, "--store", path]),
-  ]);
+  const summary = await captureCli(["runs", "show", id, "--store", path]);
+  const chosen = await captureCli(["runs", "show", id, "--store", path, "--metrics", "train/reward,eval/success"]);
+  const table = await captureCli(["runs", "show", id, "--store", path, "--table", "--metrics", "train/reward"]);
+  const json = await captureCli(["runs", "show", id, "--store", path, "--json"]);
+  const unknownMetric = await captureCli(["runs", "show", id, "--store", path, "--metrics", "train/rewrd"]);
+  const killed = await captureCli(["runs", "show", interrupted, "--store", path]);
   assert.equal(summary.code, 0, summary.stderr);
   assert.match(summary.stdout, new RegExp(`^run ${id} \\(synthetic\\): done$`, "m"));
   assert.match(summary.stdout, /^key-chain, ADCA-GRPO \(rule judge, alpha 0\.5\), seed 3;/m);
@@ -108,11 +105,13 @@ test("runs show: a readable summary with the key metrics' last values and sparkl
   assert.match(killed.stdout, new RegExp(`^resume: evolver evolve --resume ${interrupted} --store ${path.replaceAll(".", "\\.")}$`, "m"));
 });
 
-test("runs on a file that is not a run store: a clear error, and the file left as it was", { timeout: 60_000 }, async () => {
+test("runs on a file that is not a run store: a clear error, and the file left as it was", { timeout: 600_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "evolver-runs-foreign-"));
   const text = join(dir, "notes.db");
   writeFileSync(text, "these are my notes, not a database\n".repeat(100));
-  const [list, show] = await Promise.all([runEvolverCli(["runs", "--store", text]), runEvolverCli(["runs", "show", "x", "--store", text])]);
+  // through the real command line once: what a user sees, exit status included
+  const list = await runEvolverCli(["runs", "--store", text]);
+  const show = await captureCli(["runs", "show", "x", "--store", text]);
   for (const result of [list, show]) {
     assert.equal(result.code, 1);
     assert.match(result.stderr, /STORE_FOREIGN: .*notes\.db is not a run store/);

@@ -90,13 +90,13 @@ export function writeSyntheticRun(
   const evalK = options.evalK ?? 1;
   const config = syntheticConfig({ schedule: { iterations, eval_every: evalEvery, eval_k: evalK } });
   const run = store.createRun(options.name ?? "synthetic", config);
-  const tasks = Array.from({ length: 200 }, (_, i) => `kc-${String(i).padStart(3, "0")}`);
+  const tasks = Array.from({ length: 300 }, (_, i) => `kc-${String(i).padStart(3, "0")}`);
   store.addTasks(run.id, tasks.map((taskId, i) => ({ taskId, split: i < 150 ? "train" : "test", source: "seed" })));
   // A learning curve: the chance a step is right grows with the iteration. Deterministic (no clock, no Math.random).
   const right = (iteration: number, task: number, sample: number, step: number) => ((iteration * 7 + task * 13 + sample * 5 + step * 3) % 100) < 20 + (70 * iteration) / iterations;
   const rollout = (purpose: string, iteration: number, task: number, sample: number) => {
     const labels = [0, 1, 2].map((step) => right(iteration, task, sample, step));
-    const taskId = tasks[(iteration * tasksPerIteration + task) % tasks.length];
+    const taskId = purpose === "eval" ? tasks[150 + (task % 150)] : tasks[(((iteration * tasksPerIteration + task) % 150) + 150) % 150];
     const trajectory = syntheticTrajectory({
       id: `${run.id}/${purpose}/${iteration}/${task}/${sample}`,
       taskId,
@@ -130,6 +130,7 @@ export function writeSyntheticRun(
           "trainer/clip_fraction:mean": 0.05,
           "train/tokens_per_second": 400 + (iteration % 7),
           "train/seconds": 3 + (iteration % 3),
+          "attribution/judged": tasksPerIteration * groupSize,
         });
         store.saveCheckpoint(run.id, { iteration, kind: "training", path: `tinker://synthetic/weights/it-${iteration}` });
       }
