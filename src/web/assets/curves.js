@@ -52,7 +52,10 @@
           if (current) { current.plot.destroy(); current.box.remove(); }
           drawn.set(chart.title, makeChart(holder, chart, width));
         }
-        drawn.get(chart.title).box.dataset.points = String(chart.lines.reduce(function (m, l) { return m + l.x.length; }, 0));
+        // What the chart shows, for people's tools and the browser test: how many points, each line's last value.
+        var box = drawn.get(chart.title).box;
+        box.dataset.points = String(chart.lines.reduce(function (m, l) { return m + l.x.length; }, 0));
+        box.dataset.last = JSON.stringify(chart.lines.map(function (l) { return l.y[l.y.length - 1]; }));
       });
       if (charts.length === 0) holder.textContent = "no metrics stored yet";
     }
