@@ -138,3 +138,34 @@ test("a pool filled by one embedder refuses another", async () => {
   const path = join(dir, "once.db");
   assert.throws(() => SqliteExperiencePool.open(path, { embedder: { id: "use-lite", dimensions: 512 } }), /holds vectors of test:words-64 \(64-d\)/);
 });
+
+test("training-free: a group's semantic advantage adds, modifies and deletes experiences, once", async () => {
+  const path = join(dir, "semantic.db");
+  // Iteration 0 fills the pool through the rule extractor; iteration 1 is updated by the semantic advantage.
+  const seeded = (await openNavigation({ config: config(path), runId: "run-e", embedder: wordEmbedder(), log: () => undefined }))!;
+  await seeded.learn(0, await group());
+  await seeded.close();
+  const provider = new ScriptedProvider([
+    JSON.stringify({
+      edits: [
+        { op: "add", when_to_use: "a lock is named by a digit", content: "the same digit always takes the same letter" },
+        { op: "modify", id: 1, content: `answer "${right0}" for 0, every time` },
+        { op: "delete", id: 2, reason: "misled the agent" },
+      ],
+    }),
+  ]);
+  const navigation = (await openNavigation({ config: config(path, { eta: 0.5, k: 2, threshold: -1 }), runId: "run-e", embedder: wordEmbedder(), semantic: provider, log: () => undefined }))!;
+  const second = await group(navigation.trainHook(1));
+  const metrics = await navigation.learn(1, second);
+  assert.deepEqual([metrics["navigating/compared"], metrics["navigating/added"], metrics["navigating/modified"], metrics["navigating/deleted"]], [1, 1, 1, 1]);
+  assert.match(provider.requests[0].messages[1].content, /LIBRARY ENTRIES SHOWN:\n\[1\] When you are told: 0/);
+  const all = navigation.pool.list({ status: "all" });
+  assert.equal(all.find((e) => e.id === 1)!.content, `answer "${right0}" for 0, every time`);
+  assert.equal(all.find((e) => e.id === 2)!.status, "deleted");
+  assert.deepEqual(all.filter((e) => e.origin === "semantic").map((e) => [e.whenToUse, e.extractor, e.iteration]), [["a lock is named by a digit", "semantic:scripted", 1]]);
+  // Again (a resumed run): no call, no edit.
+  await navigation.learn(1, second);
+  assert.equal(provider.requests.length, 1);
+  assert.equal(navigation.pool.list({ status: "all" }).length, all.length);
+  await navigation.close();
+});

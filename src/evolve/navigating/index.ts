@@ -19,3 +19,6 @@ export { createExperienceHook, guidedShare, type RetrievalOptions } from "./retr
 export { extractByRule, RULE_EXTRACTOR_ID } from "./rule-extractor.js";
 export { mergeNearDuplicates, retireHarmful, usageLift, type MaintenanceReport } from "./maintenance.js";
 export type { ExperienceExtractor, ExtractionResult } from "./extractor.js";
+export { createLlmExtractor, buildExtractorMessages, EXTRACTOR_PROMPT_VERSION, type LlmExtractorOptions } from "./llm-extractor.js";
+export { describeAttempt, describeTask } from "./llm-text.js";
+export { semanticAdvantage, buildSemanticMessages, SEMANTIC_PROMPT_VERSION, type SemanticAdvantageResult } from "./semantic-advantage.js";
