@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { describeError, EvolverError } from "../core/errors.js";
 import type { ChatMessage, ToolSchema } from "../core/messages.js";
-import type { Environment, Evaluation } from "../env/index.js";
+import { environmentCapabilities, type Environment, type Evaluation } from "../env/index.js";
 import { linearContext, type ContextStrategy } from "./context/index.js";
 import { createModelDriver, policyModelId, type ModelTurn, type PolicyModel } from "./model-drivers.js";
 import { splitThinking } from "./thinking.js";
@@ -88,6 +88,9 @@ export async function runRollout(options: RolloutOptions): Promise<Trajectory> {
       logprobs: options.logprobs,
     });
     const nativeChat = options.model.kind === "chat" && format.nativeTools && !textActions;
+    // Asked only when a message's calls do not decode (rare), so a remote environment is not asked on every rollout.
+    let decodesCalls: Promise<boolean> | undefined;
+    const environmentDecodesCalls = () => (decodesCalls ??= environmentCapabilities(options.env).then((c) => c.decodesCalls, () => false));
 
     for (let step = 0; step < maxSteps; step++) {
       let turn: ModelTurn;
@@ -113,16 +116,19 @@ export async function runRollout(options: RolloutOptions): Promise<Trajectory> {
       const { action, errors } = textActions ? { action: textAction(turn), errors: [] } : readAction(turn, format, context, `call_${step}`);
       history.push(action);
       metrics.steps += 1;
-      if (errors.length > 0) {
+      if (errors.length > 0) metrics.parseErrors += errors.length;
+      if (errors.length > 0 && !(await environmentDecodesCalls())) {
         // A botched call is the model's mistake, not the environment's: it sees why and may try again.
-        metrics.parseErrors += errors.length;
         const observations = errorObservations(action, errors, nativeChat);
         history.push(...observations);
         steps.push({ index: step, action, observations });
       } else {
         const envStarted = performance.now();
         try {
-          const result = await instance.step(action);
+          // A broken call that could not even be named (an unreadable <tool_call> block, call-list text that does
+          // not parse) makes the whole message undecodable: such an environment gets the message without calls.
+          const undecodable = errors.some((e) => e.callId === undefined);
+          const result = await instance.step(undecodable ? { ...action, tool_calls: undefined } : action);
           metrics.envMs += performance.now() - envStarted;
           history.push(...result.observations);
           steps.push({ index: step, action, observations: result.observations, reward: result.reward });
