@@ -131,7 +131,7 @@ export async function runRollout(options: RolloutOptions): Promise<Trajectory> {
           const result = await instance.step(undecodable ? { ...action, tool_calls: undefined } : action);
           metrics.envMs += performance.now() - envStarted;
           history.push(...result.observations);
-          steps.push({ index: step, action, observations: result.observations, reward: result.reward });
+          steps.push({ index: step, action, observations: result.observations, reward: result.reward, ...(result.errors?.length ? { errors: result.errors } : {}) });
           if (result.tools) {
             const known = new Set(tools.map((tool) => tool.function.name));
             const added = result.tools.filter((tool) => !known.has(tool.function.name));
