@@ -42,6 +42,13 @@ const Trainer = z.discriminatedUnion("kind", [
       lora_rank: z.number().int().min(0).default(32),
     })
     .strict(),
+  z
+    .object({
+      /** Training-free: the policy (policy.base_model: openai:<model>, a .gguf path or hf:…) is only prompted, and
+       * only its experience pool evolves (navigating must be enabled). */
+      kind: z.literal("none"),
+    })
+    .strict(),
 ]);
 
 export const EvolveConfig = z
@@ -79,6 +86,9 @@ export const EvolveConfig = z
         base_model: z.string().min(1),
         /** tokenizer.json to render prompts with; default: base_model/tokenizer.json. */
         tokenizer: z.string().optional(),
+        /** trainer.kind none with an openai: policy: its OpenAI-compatible server (else OPENAI_BASE_URL; the key
+         * comes from OPENAI_API_KEY). */
+        base_url: z.string().url().optional(),
       })
       .strict(),
     trainer: Trainer.default({ kind: "local", device: "auto", lora_rank: 0, micro_batch_tokens: 4096 }),
