@@ -156,8 +156,9 @@ function tokenDriver(
         }
         // Rendered in three pieces so the experience tokens can be labelled (and later stripped) exactly.
         recorder.startSequence(template.render(messages.slice(0, experienceIndex), { tools: templateTools, addGenerationPrompt: false }));
-        recorder.appendContext(template.renderContinuation([messages[experienceIndex]], { addGenerationPrompt: false }), "experience");
-        recorder.appendContext(template.renderContinuation(messages.slice(experienceIndex + 1), { addGenerationPrompt: true }), "prompt");
+        const beforeExperience = messages.slice(0, experienceIndex);
+        recorder.appendContext(template.renderContinuation([messages[experienceIndex]], { previous: beforeExperience, tools: templateTools, addGenerationPrompt: false }), "experience");
+        recorder.appendContext(template.renderContinuation(messages.slice(experienceIndex + 1), { previous: messages.slice(0, experienceIndex + 1), tools: templateTools, addGenerationPrompt: true }), "prompt");
       };
       if (!context.appendOnly) {
         startPrompt(toTemplateMessages(context.build({ history, pinned }), format));
@@ -168,7 +169,8 @@ function tokenDriver(
         // continuation is rendered after a finished assistant turn, as the template expects.
         if (unclosed) recorder.appendContext([template.stopTokens[0]], "prompt");
         const added = toTemplateMessages(history.slice(rendered), format);
-        recorder.appendContext(template.renderContinuation(added, { addGenerationPrompt: true }), "environment");
+        const previous = toTemplateMessages(history.slice(0, rendered), format);
+        recorder.appendContext(template.renderContinuation(added, { previous, tools: templateTools, addGenerationPrompt: true }), "environment");
       }
       const promptTokens = [...recorder.currentTokens];
       const room = sampling.contextLimitTokens === undefined ? Infinity : sampling.contextLimitTokens - promptTokens.length;

@@ -64,6 +64,11 @@ interface GgufVocabulary {
   model?: string;
   tokens?: readonly string[];
   token_type?: readonly number[];
+  bos_token_id?: number;
+  eos_token_id?: number;
+  eot_token_id?: number;
+  padding_token_id?: number;
+  unknown_token_id?: number;
 }
 
 interface SharedModel {
@@ -289,6 +294,19 @@ export class EmbeddedModel implements TokenSampler {
   /** Completion text: control tokens are left out. */
   decodeText(tokens: number[]): string {
     return this.shared.model.detokenize(tokens as Token[], false);
+  }
+
+  /** The chat template the GGUF carries (tokenizer.chat_template) and the special tokens' texts it reads. */
+  chatTemplateSpec(): { template?: string; specialTokens: Record<string, string> } {
+    const tokenizer = (this.shared.model.fileInfo.metadata as { tokenizer?: { chat_template?: string; ggml?: GgufVocabulary } }).tokenizer;
+    const vocabulary = tokenizer?.ggml;
+    const specialTokens: Record<string, string> = {};
+    const names = { bos_token: vocabulary?.bos_token_id, eos_token: vocabulary?.eos_token_id, pad_token: vocabulary?.padding_token_id, unk_token: vocabulary?.unknown_token_id };
+    for (const [name, id] of Object.entries(names)) {
+      const text = id === undefined ? undefined : vocabulary?.tokens?.[id];
+      if (text !== undefined) specialTokens[name] = text;
+    }
+    return { template: tokenizer?.chat_template, specialTokens };
   }
 
   /** A token's text (control tokens spelled out; half a UTF-8 character is U+FFFD) and its exact bytes. */

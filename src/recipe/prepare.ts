@@ -1,11 +1,13 @@
 // Everything a run checks before it starts, in one place, so that `evolver validate` refuses exactly what a run
 // would refuse: the environment opens (a registered type with valid options, or the user's module), the judge can
 // work with what the environment reports (the rule judge only where its steps report rewards), and the policy's
-// files are where the config says. It also resolves what the config leaves to the environment (the judge), so the
+// files are where the config says and its chat template can be used by the rollout context. It also resolves what the config leaves to the environment (the judge), so the
 // config stored with the run is the one that ran.
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { EvolverError } from "../core/errors.js";
+import { createContextStrategy } from "../agent/index.js";
+import { loadChatTemplate } from "../llm/index.js";
 import { environmentCapabilities, MODULE_ENVIRONMENT, openEnvironment, type EnvCapabilities, type Environment } from "../env/index.js";
 import type { EvolveConfig } from "./config.js";
 
@@ -52,6 +54,8 @@ export async function prepareRun(input: EvolveConfig): Promise<PreparedRun> {
       problems.push(`policy.base_model: ${config.policy.base_model} is not an HF model folder (no config.json); try 'evolver model tiny --out ${config.policy.base_model}'`);
     } else if (!existsSync(tokenizer)) {
       problems.push(`policy.tokenizer: no tokenizer at ${tokenizer}; set policy.tokenizer to the model's tokenizer.json`);
+    } else {
+      problems.push(...templateProblems(config, tokenizer));
     }
     if ((await env.listTasks(config.env.train_split)).length === 0) problems.push(`env.train_split: ${env.name} has no ${config.env.train_split} tasks`);
     if (problems.length > 0) {
@@ -78,4 +82,16 @@ function trainingFreeProblems(config: EvolveConfig): string[] {
     problems.push(`policy.base_model: trainer.kind none prompts a model: openai:<model>, a .gguf path or hf:…, not ${model}`);
   }
   return problems;
+}
+
+/** The policy's chat template loads, and fits the rollout context (append-only contexts need a template that appends). */
+function templateProblems(config: EvolveConfig, tokenizer: string): string[] {
+  try {
+    const { template } = loadChatTemplate(tokenizer, { chatTemplate: config.policy.chat_template });
+    const problem = createContextStrategy(config.rollout.context).appendOnly ? template.appendOnlyProblem?.() : undefined;
+    return problem ? [`rollout.context: ${config.rollout.context} appends each turn to the tokens so far, but ${problem}`] : [];
+  } catch (error) {
+    if (!EvolverError.isInstance(error)) throw error;
+    return [`policy.${error.code === "LLM_TEMPLATE_MISSING" ? "chat_template" : "tokenizer"}: ${error.message}`];
+  }
 }
