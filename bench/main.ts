@@ -10,6 +10,7 @@ const suites: Record<string, () => Promise<BenchModule>> = {
   trainer: () => import("./trainer.js"),
   "llm-embedded": () => import("./llm-embedded.js"),
   learning: () => import("./learning.js"),
+  tokenizer: () => import("./tokenizer.js"),
 };
 
 const args = process.argv.slice(2);

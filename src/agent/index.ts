@@ -4,6 +4,7 @@ export * from "./trajectory.js";
 export { TokenRecorder } from "./token-recorder.js";
 export {
   createToolFormat,
+  nativeFormatFor,
   checkToolCalls,
   toolFormatNames,
   type ToolFormatName,

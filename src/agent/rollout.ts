@@ -9,7 +9,7 @@ import type { Environment, Evaluation } from "../env/index.js";
 import { linearContext, type ContextStrategy } from "./context/index.js";
 import { createModelDriver, policyModelId, type ModelTurn, type PolicyModel } from "./model-drivers.js";
 import { splitThinking } from "./thinking.js";
-import { checkToolCalls, createToolFormat, type ToolCallError, type ToolCallFormat } from "./tool-formats.js";
+import { checkToolCalls, createToolFormat, nativeFormatFor, type ToolCallError, type ToolCallFormat } from "./tool-formats.js";
 import type { Step, Trajectory } from "./trajectory.js";
 
 /**
@@ -60,7 +60,9 @@ class CallTimeout extends Error {}
 
 export async function runRollout(options: RolloutOptions): Promise<Trajectory> {
   const started = performance.now();
-  const format = options.toolFormat ?? createToolFormat("native");
+  let format = options.toolFormat ?? createToolFormat("native");
+  // Token rollouts read calls in the syntax the model's own template teaches it.
+  if (format.name === "native" && options.model.kind === "tokens") format = nativeFormatFor(options.model.template.toolCallSyntax);
   const context = options.context ?? linearContext();
   const maxSteps = options.maxSteps ?? 30;
   const sampleIndex = options.sampleIndex ?? 0;
@@ -125,7 +127,7 @@ export async function runRollout(options: RolloutOptions): Promise<Trajectory> {
           const result = await instance.step(action);
           metrics.envMs += performance.now() - envStarted;
           history.push(...result.observations);
-          steps.push({ index: step, action, observations: result.observations, reward: result.reward });
+          steps.push({ index: step, action, observations: result.observations, reward: result.reward, ...(result.errors?.length ? { errors: result.errors } : {}) });
           if (result.tools) {
             const known = new Set(tools.map((tool) => tool.function.name));
             const added = result.tools.filter((tool) => !known.has(tool.function.name));

@@ -7,13 +7,13 @@
 // redone from the previous checkpoint on the same data. Where configured, an SFT warm start on the environment's
 // reference solutions comes before the first iteration (sft-stage.ts), recorded and checkpointed the same way.
 //
-// Self-navigating (navigating-stage.ts) sits around the rollout stage: training rollouts read the experience pool
-// and then write what their groups teach; held-out rollouts only read it. Self-questioning (task synthesis) will
-// plug in where tasks are picked.
+// Self-questioning (questioning-stage.ts) plugs in where tasks are picked: synthesis rounds add verified tasks to the
+// run's pool, and each iteration mixes them with the seed tasks. Self-navigating (navigating-stage.ts) sits around
+// the rollout stage: training rollouts read the experience pool and then write what their groups teach; held-out
+// rollouts only read it.
 import { join, resolve } from "node:path";
 import { mkdirSync } from "node:fs";
 import { EvolverError, describeError } from "../core/errors.js";
-import { deriveSeed, sampleSeeded } from "../core/random.js";
 import type { Environment } from "../env/index.js";
 import { rolloutError } from "../agent/index.js";
 import { RunStore, type RunLease } from "../store/index.js";
@@ -26,6 +26,7 @@ import { trainingFreeLoop } from "./training-free.js";
 import { attributionStage, openJudge } from "./attribution-stage.js";
 import { trainStage } from "./train-stage.js";
 import { SFT_DONE, SFT_ITERATION, sftStage } from "./sft-stage.js";
+import { openQuestioning, type Questioning } from "./questioning-stage.js";
 import { openNavigation, type Navigation } from "./navigating-stage.js";
 
 export interface EvolveOptions {
@@ -62,6 +63,7 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
   }
   let policy: Policy | undefined;
   let judge: Awaited<ReturnType<typeof openJudge>> | undefined;
+  let questioning: Questioning | undefined;
   let navigation: Navigation | undefined;
   let lease: RunLease | undefined;
   let runId: string | undefined;
@@ -95,6 +97,7 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
     ]);
 
     judge = await openJudge(config);
+    questioning = await openQuestioning({ config, env: environment, store, runId: id });
     const runDir = resolve(config.run.output_dir, id);
     mkdirSync(runDir, { recursive: true });
     if (config.trainer.kind === "none") {
@@ -144,7 +147,8 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
       if (!trained) {
         store.setIterationPhase(id, iteration, "rollout");
         const sampler = await policy.training.saveWeightsForSampler(`it-${iteration}`);
-        const tasks = sampleSeeded(trainPool, config.rollout.tasks_per_iteration, deriveSeed(config.run.seed, "tasks", iteration));
+        await questioning.refresh({ iteration, policyModel: { kind: "tokens", sampler, template: policy.template }, signal: options.signal, log });
+        const tasks = questioning.pickTasks(iteration, trainPool);
         const rollouts = await rolloutStage({ store, runId: id, iteration, env: environment, config, model: { kind: "tokens", template: policy.template, sampler }, contextTokens: policy.contextTokens, tasks, experience: navigation?.trainHook(iteration), signal: options.signal, log });
         if (rollouts.stats.total > 0 && rollouts.stats.errored === rollouts.stats.total) {
           throw new EvolverError("ROLLOUTS_ALL_ERRORED", `every train rollout of iteration ${iteration} errored (${rollouts.stats.total}); the first: ${rollouts.stats.firstError}`);
@@ -181,6 +185,7 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
   } finally {
     await policy?.close().catch(() => undefined);
     await judge?.close().catch(() => undefined);
+    await questioning?.close().catch(() => undefined);
     await navigation?.close().catch(() => undefined);
     await env?.close?.().catch(() => undefined);
     lease?.release();

@@ -10,6 +10,7 @@ import { createContextStrategy } from "../agent/index.js";
 import { loadChatTemplate } from "../llm/index.js";
 import { environmentCapabilities, MODULE_ENVIRONMENT, openEnvironment, type EnvCapabilities, type Environment } from "../env/index.js";
 import type { EvolveConfig } from "./config.js";
+import { loadProfile } from "../evolve/questioning/index.js";
 
 export interface PreparedRun {
   /** The config with the environment's defaults resolved (attribution.judge) and env.path made absolute. */
@@ -23,6 +24,7 @@ export async function prepareRun(input: EvolveConfig): Promise<PreparedRun> {
   const config: EvolveConfig = structuredClone(input);
   // Read from the working directory now and stored absolute, so a resume from elsewhere finds the same file.
   if (config.env.type === MODULE_ENVIRONMENT && config.env.path) config.env.path = resolve(config.env.path);
+  if (config.questioning.profile) config.questioning.profile = resolve(config.questioning.profile);
   if (config.navigating.pool) config.navigating.pool = resolve(config.navigating.pool);
   if (config.trainer.kind === "none" && config.policy.base_model.endsWith(".gguf")) config.policy.base_model = resolve(config.policy.base_model);
   const env = await openEnvironment(config.env);
@@ -57,6 +59,7 @@ export async function prepareRun(input: EvolveConfig): Promise<PreparedRun> {
     } else {
       problems.push(...templateProblems(config, tokenizer));
     }
+    problems.push(...(await questioningProblems(config, env)));
     if ((await env.listTasks(config.env.train_split)).length === 0) problems.push(`env.train_split: ${env.name} has no ${config.env.train_split} tasks`);
     if (problems.length > 0) {
       throw new EvolverError("CONFIG_INVALID", `the run cannot start; ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join("\n")}`, {
@@ -75,12 +78,41 @@ function trainingFreeProblems(config: EvolveConfig): string[] {
   const problems: string[] = [];
   if (!config.navigating.enabled) problems.push("navigating.enabled: trainer.kind none evolves only the experience pool; set navigating.enabled: true");
   if (config.sft.enabled) problems.push("sft.enabled: trainer.kind none trains nothing; set sft.enabled: false");
+  if (config.questioning.enabled) problems.push("questioning.enabled: a training-free run rolls out seed tasks only; set questioning.enabled: false");
   const model = config.policy.base_model;
   if (model.endsWith(".gguf")) {
     if (!existsSync(model)) problems.push(`policy.base_model: no model file at ${model}; try 'evolver model tiny --out DIR' (it writes DIR/model.gguf)`);
   } else if (!/^(openai:.+|hf:.+)$/.test(model)) {
     problems.push(`policy.base_model: trainer.kind none prompts a model: openai:<model>, a .gguf path or hf:…, not ${model}`);
   }
+  return problems;
+}
+
+/** Self-questioning needs a sandbox to explore (explorationSetup), hindsight needs hindsightTask, and the profile
+ * (a file, or the environment's own) must name the entities to explore. */
+async function questioningProblems(config: EvolveConfig, env: Environment): Promise<string[]> {
+  const { questioning } = config;
+  if (!questioning.enabled) return [];
+  const problems: string[] = [];
+  if (!env.explorationSetup) {
+    problems.push(`questioning.enabled: ${env.name} cannot set up an exploration (no explorationSetup), so it cannot synthesize tasks; turn questioning off`);
+  }
+  if (questioning.synthesizer === "hindsight" && !env.hindsightTask) {
+    problems.push(`questioning.synthesizer: hindsight needs ${env.name} to tell what an episode achieved (hindsightTask); use synthesizer: llm with a synthesizer_model`);
+  }
+  let entities: string[] | undefined;
+  if (questioning.profile) {
+    try {
+      entities = loadProfile(questioning.profile).entities.map((e) => e.name);
+    } catch (error) {
+      problems.push(`questioning.profile: ${(error as Error).message}`);
+    }
+  } else {
+    entities = (await env.profile()).entities.map((e) => e.name);
+  }
+  const unknown = entities ? (questioning.entities ?? []).filter((name) => !entities.includes(name)) : [];
+  if (unknown.length > 0) problems.push(`questioning.entities: the profile has no ${unknown.join(", ")}; it has ${entities!.join(", ")}`);
+  if (entities && entities.length === 0) problems.push("questioning.profile: the profile names no entity to explore");
   return problems;
 }
 

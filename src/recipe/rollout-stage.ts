@@ -3,7 +3,7 @@
 // (agent/evaluate.ts). Each rollout is written to the store the moment it ends. Samples already in the store (a
 // resumed run) are reused, not redone; every sample's seed is derived from the run's seed, so the missing ones are
 // the rollouts the run would have made, and an evaluation samples exactly what `evolver eval` with the same seed does.
-import { createContextStrategy, createToolFormat, evaluateAgent, runRollouts, type EvalReport, type ExperienceHook, type PolicyModel, type RolloutBatchOptions, type RolloutStats, type Trajectory } from "../agent/index.js";
+import { createContextStrategy, createToolFormat, evaluateAgent, runRollouts, type EvalReport, type ExperienceHook, type PolicyModel, type RolloutBatchOptions, type RolloutStats, type RolloutTask, type Trajectory } from "../agent/index.js";
 import type { Environment } from "../env/index.js";
 import type { RunStore, TrajectoryPurpose } from "../store/index.js";
 import type { EvolveConfig } from "./config.js";
@@ -22,7 +22,8 @@ export interface RolloutStageOptions extends RolloutRecord {
   model: PolicyModel;
   /** The policy's context in tokens, when known. */
   contextTokens?: number;
-  tasks: string[];
+  /** Seed tasks by id; synthetic ones carry their spec in params. */
+  tasks: RolloutTask[];
   /** Self-navigating's retrieval, where the run has a pool. */
   experience?: ExperienceHook;
   signal?: AbortSignal;
@@ -71,7 +72,7 @@ export async function rolloutStage(options: RolloutStageOptions): Promise<{ traj
     ...rolloutSettings(config, options.env, options.model, options.contextTokens, options.signal),
     ...storeHooks(options, "train", options.log),
     temperature: config.rollout.temperature,
-    tasks: options.tasks.map((taskId) => ({ taskId })),
+    tasks: options.tasks,
     samplesPerTask: config.rollout.group_size,
     batchId: `train/${iteration}`,
     experience: options.experience,

@@ -49,7 +49,7 @@ export async function trainingFreeLoop(options: {
         if (signal?.aborted) throw new EvolverError("RUN_ABORTED", "stopped");
         const started = performance.now();
         store.setIterationPhase(id, iteration, "rollout");
-        const tasks = sampleSeeded(options.trainPool, config.rollout.tasks_per_iteration, deriveSeed(config.run.seed, "tasks", iteration));
+        const tasks = sampleSeeded(options.trainPool, config.rollout.tasks_per_iteration, deriveSeed(config.run.seed, "tasks", iteration)).map((taskId) => ({ taskId }));
         const rollouts = await rolloutStage({ store, runId: id, iteration, env, config, model, contextTokens: policy.contextTokens, tasks, experience: navigation.trainHook(iteration), signal, log });
         if (rollouts.stats.total > 0 && rollouts.stats.errored === rollouts.stats.total) {
           throw new EvolverError("ROLLOUTS_ALL_ERRORED", `every train rollout of iteration ${iteration} errored (${rollouts.stats.total}); the first: ${rollouts.stats.firstError}`);

@@ -93,6 +93,47 @@ export const migrations: { version: number; description: string; sql: string }[]
     `,
   },
   {
+    version: 3,
+    description: "self-questioning: explorations, synthetic tasks (accepted, rejected, duplicate) with provenance, synthesis rounds",
+    sql: `
+      CREATE TABLE explorations (
+        pool TEXT NOT NULL,
+        id TEXT NOT NULL,
+        round TEXT NOT NULL,
+        env TEXT NOT NULL,
+        entity TEXT NOT NULL,
+        novel INTEGER NOT NULL,
+        error TEXT,
+        body_json TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (pool, id)
+      );
+      CREATE TABLE synthetic_tasks (
+        pool TEXT NOT NULL,
+        id TEXT NOT NULL,
+        round TEXT NOT NULL,
+        env TEXT NOT NULL,
+        exploration_id TEXT NOT NULL,
+        synthesizer TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('accepted', 'rejected', 'duplicate')),
+        reason TEXT,
+        detail TEXT,
+        check_text TEXT NOT NULL,
+        spec_json TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (pool, id)
+      );
+      CREATE INDEX synthetic_tasks_by_status ON synthetic_tasks (pool, status);
+      CREATE TABLE synthesis_rounds (
+        pool TEXT NOT NULL,
+        round TEXT NOT NULL,
+        report_json TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (pool, round)
+      );
+    `,
+  },
+  {
     version: 4,
     description: "experience pool (self-navigating): experiences with provenance, retrievals, outcomes, work done once",
     // The vectors live in a sqlite-vec table made on first use (its dimensions are the embedder's): see
