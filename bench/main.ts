@@ -12,6 +12,7 @@ const suites: Record<string, () => Promise<BenchModule>> = {
   learning: () => import("./learning.js"),
   tools: () => import("./tools.js"),
   tokenizer: () => import("./tokenizer.js"),
+  ablation: () => import("./ablation.js"),
 };
 
 const args = process.argv.slice(2);
