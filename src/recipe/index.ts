@@ -4,3 +4,5 @@ export { prepareRun, type PreparedRun } from "./prepare.js";
 export { evaluateRun, type EvaluateRunOptions } from "./evaluate-run.js";
 export { stepRewardJudge } from "./attribution-stage.js";
 export { sftStage, referenceSequence, SFT_ITERATION, SFT_DONE, type SftStageOptions } from "./sft-stage.js";
+export { synthesizeIntoPool, type SynthesizeIntoPoolOptions } from "./synthesize-tasks.js";
+export { roundLine } from "./questioning-stage.js";
