@@ -5,6 +5,11 @@ import type { CommandEntry } from "./command.js";
 
 export const commands: CommandEntry[] = [
   {
+    path: ["ablate"],
+    summary: "the ablation: GRPO, +questioning, +navigating, +attributing and all three over seeds; a table and a plot",
+    load: async () => (await import("./ablate.js")).ablateCommand,
+  },
+  {
     path: ["env", "replay"],
     summary: "replay BFCL entries' calls (vector lines or question entries) and write result/state vectors",
     load: async () => (await import("./env-replay.js")).envReplayCommand,

@@ -6,9 +6,9 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { EvolverError } from "../core/errors.js";
-import { createContextStrategy } from "../agent/index.js";
 import { loadChatTemplate } from "../llm/index.js";
 import { environmentCapabilities, MODULE_ENVIRONMENT, openEnvironment, type EnvCapabilities, type Environment } from "../env/index.js";
+import { checkContextFits, createContextStrategy } from "../agent/index.js";
 import type { EvolveConfig } from "./config.js";
 import { loadProfile } from "../evolve/questioning/index.js";
 
@@ -40,6 +40,11 @@ export async function prepareRun(input: EvolveConfig): Promise<PreparedRun> {
       );
     }
     if (attribution.enabled) attribution.judge ??= "rule";
+    try {
+      checkContextFits(createContextStrategy(config.rollout.context), { name: config.rollout.tool_format, nativeTools: config.rollout.tool_format === "native" }, env);
+    } catch (error) {
+      problems.push(`rollout.context: ${(error as Error).message}`);
+    }
     const { navigating } = config;
     if (navigating.enabled && navigating.extractor === "llm" && !navigating.extractor_model) {
       problems.push("navigating.extractor: llm needs navigating.extractor_model (openai:<model>, a .gguf path or hf:…), or use extractor: rule");
