@@ -55,6 +55,16 @@ export const commands: CommandEntry[] = [
     load: async () => (await import("./runs-audit.js")).runsAuditCommand,
   },
   {
+    path: ["tasks", "synthesize"],
+    summary: "self-questioning: explore an environment and synthesize verified training tasks into a pool of a run store",
+    load: async () => (await import("./tasks-synthesize.js")).tasksSynthesizeCommand,
+  },
+  {
+    path: ["tasks"],
+    summary: "list, show or export synthetic tasks (tasks list|show ID|export --out P [--format jsonl|bfcl])",
+    load: async () => (await import("./tasks.js")).tasksCommand,
+  },
+  {
     path: ["trainer", "serve"],
     summary: "serve the local PyTorch trainer over the Tinker training protocol",
     load: async () => (await import("./trainer-serve.js")).trainerServeCommand,
