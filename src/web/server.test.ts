@@ -23,6 +23,18 @@ before(async () => {
   killedId = store.createRun("killed", syntheticConfig({ attribution: { enabled: false } })).id;
   const hostile = syntheticTrajectory({ id: "hostile", taskId: "kc-<b>", groupKey: "h", sampleIndex: 0, reward: 0, steps: [{ action: "<script>alert(1)</script>", observation: "<img src=x>" }] });
   store.saveTrajectory(killedId, 0, "train", hostile);
+  // A task self-questioning synthesized for the run (its pool is the run id), solved once in two rollouts.
+  const at = new Date().toISOString();
+  store.db.prepare("INSERT INTO explorations (pool, id, round, env, entity, novel, error, body_json, created_at) VALUES (?, 'x1', '0', 'key-chain', 'digit 7', 1, NULL, '{}', ?)").run(runId, at);
+  for (const [id, status] of [["syn-1", "accepted"], ["syn-2", "rejected"], ["syn-3", "duplicate"]]) {
+    store.db
+      .prepare("INSERT INTO synthetic_tasks (pool, id, round, env, exploration_id, synthesizer, status, reason, detail, check_text, spec_json, created_at) VALUES (?, ?, '0', 'key-chain', 'x1', 'hindsight', ?, NULL, NULL, 'answers h for 7', '{}', ?)")
+      .run(runId, id, status, at);
+  }
+  store.addTasks(runId, [{ taskId: "syn-1", split: "train", source: "synthetic", payload: { explorationId: "x1" } }]);
+  for (const sample of [0, 1]) {
+    store.saveTrajectory(runId, 11, "train", syntheticTrajectory({ id: `syn-1/${sample}`, taskId: "syn-1", groupKey: "syn-1#11", sampleIndex: sample, reward: sample, steps: [{ action: "h", observation: "7" }] }));
+  }
   saveLabels(store, killedId, hostile, ["BAD"]);
   store.close();
   dashboard = await startDashboard({ storePath, port: 0 });
@@ -73,12 +85,12 @@ test("curves: the stored metrics per chart, one line per run; several runs on on
 
 test("trajectories: filtered by iteration, task and outcome, a page at a time, steps coloured by verdict", async () => {
   const all = await getJson(`/api/runs/${runId}/trajectories`);
-  assert.equal(all.body.total, 12 * 4 * 4);
+  assert.equal(all.body.total, 12 * 4 * 4 + 2); // and the two rollouts of the synthetic task
   assert.equal(all.body.rows.length, 50);
   assert.equal(all.body.pages, 4);
   assert.equal(all.body.rows[0].iteration, 11, "newest iteration first");
   const last = await getJson(`/api/runs/${runId}/trajectories?page=4`);
-  assert.equal(last.body.rows.length, 192 - 150);
+  assert.equal(last.body.rows.length, 194 - 150);
   const filtered = await getJson(`/api/runs/${runId}/trajectories?iteration=3&outcome=success`);
   assert.ok(filtered.body.total > 0);
   for (const row of filtered.body.rows) assert.deepEqual([row.iteration, row.success, row.labels], [3, true, ["GOOD", "GOOD", "GOOD"]]);
@@ -134,6 +146,24 @@ test("evaluations: avg@k and best@k per category and overall, at each evaluated 
     assert.equal(e.categories.even.tasks + e.categories.odd.tasks, 10);
   }
   assert.deepEqual(body.charts.map((c: { title: string }) => c.title), ["overall: avg@2 and best@2", "even: avg@2 and best@2", "odd: avg@2 and best@2"]);
+});
+
+test("tasks: seed and synthetic, with provenance and how often the policy solved each", async () => {
+  const store = new RunStore(storePath, { readonly: true });
+  const solved = store.db.prepare("SELECT task_id, count(*) AS n, sum(success) AS c FROM trajectories WHERE run_id = ? AND purpose = 'train' GROUP BY task_id").all(runId) as { task_id: string; n: number; c: number }[];
+  store.close();
+  const { body } = await getJson(`/api/runs/${runId}/tasks?source=seed&split=train`);
+  assert.equal(body.total, 150);
+  const byId = new Map(solved.map((s) => [s.task_id, s]));
+  for (const row of body.rows) assert.deepEqual([row.rollouts, row.successes], [byId.get(row.taskId)?.n ?? 0, byId.get(row.taskId)?.c ?? 0], row.taskId);
+  const synthetic = await getJson(`/api/runs/${runId}/tasks?source=synthetic`);
+  assert.deepEqual(synthetic.body.rows, [
+    { taskId: "syn-1", split: "train", source: "synthetic", rollouts: 2, successes: 1, provenance: { round: "0", synthesizer: "hindsight", explorationId: "x1", entity: "digit 7", check: "answers h for 7" } },
+  ]);
+  assert.deepEqual(synthetic.body.candidates, { accepted: 1, duplicate: 1, rejected: 1 });
+  const page = await get(`/runs/${runId}/tasks?source=synthetic`);
+  assert.match(page.text, /<td class="solved">0\.5000<\/td>\s*<td>round 0, hindsight, from exploration <code>x1<\/code> of digit 7/);
+  assert.match(page.text, />Tasks<\/a>/, "a tab of the run");
 });
 
 test("bad requests are named: query parameters, unknown runs, views, paths, methods; nothing outside the store is served", async () => {
