@@ -30,6 +30,11 @@ export const commands: CommandEntry[] = [
     load: async () => (await import("./evolve.js")).evolveCommand,
   },
   {
+    path: ["experiences"],
+    summary: "the experience pool of a run or a shared pool: list, show ID, export, import",
+    load: async () => (await import("./experiences.js")).experiencesCommand,
+  },
+  {
     path: ["model", "serve"],
     summary: "serve a GGUF model (path or hf: URI) on an OpenAI-compatible HTTP endpoint",
     load: async () => (await import("./model-serve.js")).modelServeCommand,

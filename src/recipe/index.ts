@@ -4,6 +4,8 @@ export { prepareRun, type PreparedRun } from "./prepare.js";
 export { evaluateRun, type EvaluateRunOptions } from "./evaluate-run.js";
 export { stepRewardJudge } from "./attribution-stage.js";
 export { sftStage, referenceSequence, SFT_ITERATION, SFT_DONE, type SftStageOptions } from "./sft-stage.js";
+export { resolvePoolPath, listExperiences, exportExperiences, importExperiences, ExportedExperience, type ListedExperience } from "./experiences.js";
+export { poolPath } from "./navigating-stage.js";
 export { attributionSettings } from "./train-stage.js";
 export { auditRun, auditTrajectory, groupAdvantages, storedRunConfig, type RunAuditEntry } from "./run-audit.js";
 export { synthesizeIntoPool, type SynthesizeIntoPoolOptions } from "./synthesize-tasks.js";
