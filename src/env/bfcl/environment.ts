@@ -366,6 +366,17 @@ export function bfclCallFailed(result: string): boolean {
   return result.startsWith(ERROR_PREFIX) || result.startsWith('{"error": ');
 }
 
+/** A task spec as BFCL's own two lines: the question entry (BFCL_v3_multi_turn_*.json) and the possible answer
+ * (possible_answer/…), so that BFCL's tooling reads synthetic tasks as it reads its own. */
+export function bfclTaskLines(id: string, spec: TaskSpec): { question: string; answer: string } {
+  const task = taskFromSpec(id, spec);
+  const setup = BfclTaskSetup.parse(spec.setup);
+  // initial_config is written as its Python JSON text, so a float stays a float.
+  const question = `{"id": ${JSON.stringify(id)}, "question": ${JSON.stringify(task.entry.question)}, "initial_config": ${setup.initial_config}, "path": [], "involved_classes": ${JSON.stringify(setup.involved_classes)}}`;
+  const answer = JSON.stringify({ id, ground_truth: task.groundTruth });
+  return { question, answer };
+}
+
 /** A synthetic task from its spec: BFCL's entry fields (one user message per turn) and its ground truth as call text. */
 function taskFromSpec(taskId: string, spec: TaskSpec): BfclTask {
   const setup = BfclTaskSetup.safeParse(spec.setup);
