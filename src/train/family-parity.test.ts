@@ -34,7 +34,7 @@ const conversation: ChatMessage[] = [
 const tools = [{ type: "function" as const, function: { name: "lookup", description: "the letter of a digit", parameters: { type: "object", properties: { digit: { type: "integer" } } } } }];
 
 for (const family of families) {
-  test(`${family.name}: tiny model with the family's tokenizer: llama.cpp and the HF folder agree, a token rollout runs, trainer and llama.cpp logprobs agree through a training step`, { timeout: 900_000 }, async () => {
+  test(`${family.name}: tiny model with the family's tokenizer: llama.cpp and the HF folder agree, a token rollout runs, trainer and llama.cpp logprobs agree through a training step`, { timeout: 1_800_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), "evolver-family-"));
     let trainer: LocalTrainer | undefined;
     const loaded = { close: async () => undefined } as { close(): Promise<void> };
