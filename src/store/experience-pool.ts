@@ -30,7 +30,7 @@ import { migrate } from "./migrations.js";
 /** Below this many active experiences, sqlite-vec's exact search is fast enough on its own. */
 export const EXACT_SEARCH_LIMIT = 4096;
 /** Candidates the binary prefilter hands to the exact re-ranking. */
-const PREFILTER_CANDIDATES = 384;
+const PREFILTER_CANDIDATES = 1000;
 
 interface ExperienceRow {
   id: number;
