@@ -11,6 +11,7 @@ from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from typing import Dict, List, Optional
 
+from .batching import PreparedRequest
 from .checkpoint_io import build_model, read_hf_config, read_hf_state_dict
 from .checkpoints import CheckpointPath, CheckpointStore, check_name
 from .lora import LoraConfig, apply_lora, load_adapter_state
@@ -177,8 +178,9 @@ class TrainerService:
 
         return self.samplers.get(str(path), self.store.version(path), build)
 
-    def sample(self, tinker_path: Optional[str], prompt: List[int], params: SamplingParams, num_samples: int,
-               include_prompt_logprobs: bool) -> dict:
+    def prepare_sample(self, tinker_path: Optional[str], prompt: List[int], params: SamplingParams, num_samples: int,
+                       include_prompt_logprobs: bool) -> PreparedRequest:
+        """Checks a sample request against the model and finds the model to sample from (UserError if it cannot run)."""
         if not prompt:
             raise UserError("the prompt has no tokens")
         bad = [t for t in prompt + list(params.stop_token_ids) if not 0 <= t < self.config.vocab_size]
@@ -186,13 +188,20 @@ class TrainerService:
             raise UserError(f"token id {bad[0]} is outside the vocabulary [0, {self.config.vocab_size})")
         if len(prompt) + params.max_tokens > self.config.max_position_embeddings:
             raise UserError(f"prompt ({len(prompt)}) + max_tokens ({params.max_tokens}) exceeds the context of {self.config.max_position_embeddings}")
-        model = self.sampling_model(tinker_path)
-        sequences = sample(model, prompt, params, num_samples)
+        return PreparedRequest(self.sampling_model(tinker_path), prompt, params, num_samples, include_prompt_logprobs)
+
+    def sample_unbatched(self, request: PreparedRequest) -> dict:
+        """One request alone: its own prefill and decode (the reference the batcher is tested against)."""
+        sequences = sample(request.model, request.prompt, request.params, request.num_samples)
         return {
             "sequences": [{"tokens": s.tokens, "logprobs": s.logprobs, "stop_reason": s.stop_reason} for s in sequences],
-            "prompt_logprobs": prompt_logprobs(model, prompt) if include_prompt_logprobs else None,
+            "prompt_logprobs": prompt_logprobs(request.model, request.prompt) if request.include_prompt_logprobs else None,
             "topk_prompt_logprobs": None,
         }
+
+    def sample(self, tinker_path: Optional[str], prompt: List[int], params: SamplingParams, num_samples: int,
+               include_prompt_logprobs: bool) -> dict:
+        return self.sample_unbatched(self.prepare_sample(tinker_path, prompt, params, num_samples, include_prompt_logprobs))
 
 
 def default_lora(rank: int, seed: Optional[int]) -> LoraConfig:

@@ -33,6 +33,7 @@ export async function openPolicy(config: EvolveConfig, checkpointDir: string, lo
       loraRank: trainerConfig.lora_rank,
       checkpointDir,
       microBatchTokens: trainerConfig.micro_batch_tokens,
+      sampling: trainerConfig.sampling,
       onLog: (line) => {
         if (/error|Traceback/i.test(line)) log(`trainer: ${line}`);
       },

@@ -23,6 +23,8 @@ export interface LocalTrainerOptions {
   /** Where checkpoints live. Default: a fresh temporary folder, kept across restarts of this launcher's server. */
   checkpointDir?: string;
   microBatchTokens?: number;
+  /** batched (default): concurrent sample requests share forward steps; unbatched: one request at a time. */
+  sampling?: "batched" | "unbatched";
   /** Name reported to clients; default the model folder's name. */
   modelName?: string;
   /** torch CPU threads (0 = torch's default). */
@@ -104,6 +106,7 @@ export class LocalTrainer {
     if (o.device) args.push("--device", o.device);
     if (o.microBatchTokens !== undefined) args.push("--micro-batch-tokens", String(o.microBatchTokens));
     if (o.modelName) args.push("--model-name", o.modelName);
+    if (o.sampling) args.push("--sampling", o.sampling);
     if (o.threads) args.push("--threads", String(o.threads));
     return args;
   }
