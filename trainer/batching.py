@@ -3,7 +3,10 @@ forward step of its model, so 64 rollouts waiting on one token each cost about o
 
 One thread runs the loop. Each turn it
   1. admits the requests that arrived: prompts of one model are prefilled together (right-padded, at most
-     `prefill_tokens` padded tokens per forward), each prompt's KV rows copied once per sample;
+     `prefill_tokens` padded tokens per forward), each prompt's KV rows copied once per sample. Identical prompts (a
+     rollout group's first step) share one row, and a prompt that extends a finished sequence (an agent's next step:
+     its last prompt, the reply, an observation) starts from that sequence's KV rows (PrefixCache) and prefills only
+     the new tokens;
   2. picks the next token of every sequence of every model from its last logits (each request's own temperature,
      top-k, top-p, stop tokens; sample i of a request draws from its own generator seeded seed + i);
   3. retires finished sequences (a request answers once all its samples are done) and runs one decode forward for the
@@ -18,6 +21,8 @@ import queue
 import sys
 import threading
 import traceback
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional
 
@@ -74,8 +79,50 @@ class _Batch:
     chosen: Optional[torch.Tensor] = None  # (rows,): the tokens just picked, the next decode's input
 
 
+class PrefixCache:
+    """KV rows of finished sequences of one model, by their tokens, least recently used first out past `budget_bytes`.
+    An agent's next step is its last prompt, the sampled reply and an observation: its prefill then starts from the
+    cached row and runs only over the new tokens."""
+
+    def __init__(self, budget_bytes: int):
+        self.budget_bytes = budget_bytes
+        self.entries: "OrderedDict[tuple, tuple]" = OrderedDict()  # tokens -> (keys per layer, values per layer)
+        self.lengths: Dict[int, int] = {}  # entries per token count, for lookups by prefix length
+        self.bytes = 0
+
+    @staticmethod
+    def _size(keys, values) -> int:
+        return sum(t.numel() * t.element_size() for t in keys + values)
+
+    def put(self, tokens: tuple, keys, values):
+        if not tokens or tokens in self.entries:
+            return
+        size = self._size(keys, values)
+        if size > self.budget_bytes:
+            return
+        self.entries[tokens] = (keys, values)
+        self.lengths[len(tokens)] = self.lengths.get(len(tokens), 0) + 1
+        self.bytes += size
+        while self.bytes > self.budget_bytes:
+            old, (k, v) = self.entries.popitem(last=False)
+            self.bytes -= self._size(k, v)
+            self.lengths[len(old)] -= 1
+            if self.lengths[len(old)] == 0:
+                del self.lengths[len(old)]
+
+    def longest_prefix(self, prompt: List[int]):
+        """The cached entry that is the longest proper prefix of `prompt` (at least one token is left to prefill)."""
+        for length in sorted((n for n in self.lengths if n < len(prompt)), reverse=True):
+            key = tuple(prompt[:length])
+            hit = self.entries.get(key)
+            if hit is not None:
+                self.entries.move_to_end(key)
+                return length, hit
+        return 0, None
+
+
 class ContinuousBatcher(threading.Thread):
-    def __init__(self, max_sequences: int = 256, prefill_tokens: int = 8192, threads: int = 0):
+    def __init__(self, max_sequences: int = 256, prefill_tokens: int = 8192, threads: int = 0, prefix_cache_bytes: int = 256 << 20):
         super().__init__(name="sampler-batcher", daemon=True)
         self.incoming: "queue.Queue[SampleRequest]" = queue.Queue()
         self.max_sequences = max_sequences
@@ -84,6 +131,10 @@ class ContinuousBatcher(threading.Thread):
         self.batches: Dict[int, _Batch] = {}  # by id(model)
         self.waiting: List[SampleRequest] = []
         self.steps = 0  # decode forwards run (a figure for tests and the bench)
+        self.prefilled_tokens = 0  # prompt tokens run through a forward (the rest came from the prefix cache)
+        self.prefix_cache_bytes = prefix_cache_bytes
+        # per model object (a new checkpoint is a new object; a dropped one takes its cache with it)
+        self.prefixes: "weakref.WeakKeyDictionary[CausalLM, PrefixCache]" = weakref.WeakKeyDictionary()
         self.closing = False
         self.start()
 
@@ -164,33 +215,52 @@ class ContinuousBatcher(threading.Thread):
         batch = self.batches.setdefault(id(model), _Batch(model))
         device = model.lm_head.weight.device
         dtype = model.lm_head.weight.dtype
-        # shortest first, so each padded chunk holds prompts of similar length
-        requests = sorted(requests, key=lambda r: len(r.prepared.prompt))
-        chunks, current = [], []
+        # requests with the same prompt (a rollout group's first step) share one prefilled row
+        by_prompt: Dict[tuple, List[_Request]] = {}
         for request in requests:
-            longest = max([len(request.prepared.prompt)] + [len(r.prepared.prompt) for r in current])
-            if current and (len(current) + 1) * longest > self.prefill_tokens:
+            by_prompt.setdefault(tuple(request.prepared.prompt), []).append(request)
+        # shortest first, so each padded chunk holds prompts of similar length
+        prompts = sorted(by_prompt, key=len)
+        chunks, current = [], []
+        for prompt in prompts:
+            if current and (len(current) + 1) * len(prompt) > self.prefill_tokens:
                 chunks.append(current)
                 current = []
-            current.append(request)
+            current.append(prompt)
         chunks.append(current)
+        prefixes = self.prefixes.setdefault(model, PrefixCache(self.prefix_cache_bytes))
         for chunk in chunks:
-            lengths = torch.tensor([len(r.prepared.prompt) for r in chunk], dtype=torch.long, device=device)
-            capacity = max(len(r.prepared.prompt) + r.prepared.params.max_tokens for r in chunk)
-            tokens = torch.zeros((len(chunk), int(lengths.max())), dtype=torch.long, device=device)  # right-padded
-            for row, request in enumerate(chunk):
-                tokens[row, : len(request.prepared.prompt)] = torch.tensor(request.prepared.prompt, dtype=torch.long)
+            hits = [prefixes.longest_prefix(list(p)) if self.prefix_cache_bytes > 0 else (0, None) for p in chunk]
+            cached = torch.tensor([n for n, _ in hits], dtype=torch.long, device=device)
+            suffixes = [p[n:] for p, (n, _) in zip(chunk, hits)]
+            suffix_lengths = torch.tensor([len(x) for x in suffixes], dtype=torch.long, device=device)
+            longest_suffix = int(suffix_lengths.max())
+            sharing = [by_prompt[p] for p in chunk]
+            capacity = max([len(r.prepared.prompt) + r.prepared.params.max_tokens for group in sharing for r in group]
+                           + [int((cached + longest_suffix).max())])
             cache = KVCache(model.config, len(chunk), capacity, dtype=dtype, device=device)
-            logits = model(tokens, cache, advance=lengths, only=lengths - 1)  # (R, V)
-            copies = torch.tensor([r.prepared.num_samples for r in chunk], device=device)
+            for row, (n, hit) in enumerate(hits):
+                if hit is not None:
+                    for layer, (k, v) in enumerate(zip(*hit)):
+                        cache.keys[layer][row, :, :n] = k
+                        cache.values[layer][row, :, :n] = v
+            cache.lengths = cached.clone()
+            tokens = torch.zeros((len(chunk), longest_suffix), dtype=torch.long, device=device)  # right-padded
+            for row, suffix in enumerate(suffixes):
+                tokens[row, : len(suffix)] = torch.tensor(suffix, dtype=torch.long)
+            logits = model(tokens, cache, advance=suffix_lengths, only=suffix_lengths - 1)  # (R, V)
+            self.prefilled_tokens += int(suffix_lengths.sum())
+            # one row per sample: prompt row r once for every sample of every request that shares it
+            copies = torch.tensor([sum(r.prepared.num_samples for r in group) for group in sharing], device=device)
             cache = _repeat_rows(cache, copies)
             logits = logits.repeat_interleave(copies, dim=0)
             rows = []
-            for request in chunk:
-                seed = request.prepared.params.seed
-                if seed is None:
-                    seed = int.from_bytes(os.urandom(4), "little")
-                rows += [_Row(request, i, torch.Generator(device="cpu").manual_seed(seed + i)) for i in range(request.prepared.num_samples)]
+            for group in sharing:
+                for request in group:
+                    seed = request.prepared.params.seed
+                    if seed is None:
+                        seed = int.from_bytes(os.urandom(4), "little")
+                    rows += [_Row(request, i, torch.Generator(device="cpu").manual_seed(seed + i)) for i in range(request.prepared.num_samples)]
             batch.rows += rows
             batch.cache = cache if batch.cache is None else KVCache.concat([batch.cache, cache])
             batch.logits = logits if batch.logits is None else torch.cat([batch.logits, logits])
@@ -199,17 +269,20 @@ class ContinuousBatcher(threading.Thread):
         logits = batch.logits
         chosen = self._choose(batch.rows, logits.cpu())  # (rows,)
         model_logprobs = F.log_softmax(logits.float(), dim=-1).gather(-1, chosen.to(logits.device)[:, None])[:, 0].cpu()
-        keep = []
+        keep, finished = [], []
         for row_index, row in enumerate(batch.rows):
             request, token = row.request, int(chosen[row_index])
             request.tokens[row.index].append(token)
             request.logprobs[row.index].append(float(model_logprobs[row_index]))
             if token in request.stop_ids or len(request.tokens[row.index]) >= request.prepared.params.max_tokens:
+                finished.append(row_index)
                 request.remaining -= 1
                 if request.remaining == 0:
                     self._answer(request)
             else:
                 keep.append(row_index)
+        if finished and self.prefix_cache_bytes > 0:
+            self._remember(batch, finished)
         if len(keep) == len(batch.rows):
             batch.chosen = chosen
             return
@@ -218,6 +291,17 @@ class ContinuousBatcher(threading.Thread):
         batch.chosen = chosen.index_select(0, rows)
         if batch.rows:
             batch.cache = batch.cache.select(rows.to(batch.cache.lengths.device))
+
+    def _remember(self, batch: _Batch, finished: List[int]):
+        """Keeps the KV rows of finished sequences: prompt and reply, except the last token (never fed forward)."""
+        prefixes = self.prefixes.setdefault(batch.model, PrefixCache(self.prefix_cache_bytes))
+        for row_index in finished:
+            row = batch.rows[row_index]
+            tokens = tuple(row.request.prepared.prompt + row.request.tokens[row.index][:-1])
+            n = int(batch.cache.lengths[row_index])
+            assert n == len(tokens), f"cache row holds {n} positions, the sequence has {len(tokens)} tokens"
+            prefixes.put(tokens, [k[row_index, :, :n].clone() for k in batch.cache.keys],
+                         [v[row_index, :, :n].clone() for v in batch.cache.values])
 
     def _decode(self, batch: _Batch):
         device = batch.model.lm_head.weight.device

@@ -1,7 +1,7 @@
 """The Tinker training protocol over HTTP (JSON bodies only), on top of service.py: this file holds the server's state
 and the HTTP plumbing, endpoints.py what each endpoint does, protocol.py how request bodies are read.
 
-  python3 -m trainer.server --base-model DIR [--host 127.0.0.1] [--port 8000] [--lora-rank 32] [--device cpu|cuda]
+  python3 -m trainer.server --base-model DIR [--host 127.0.0.1] [--port 8000] [--lora-rank 32] [--device auto|cpu|cuda]
                             [--checkpoint-dir D] [--micro-batch-tokens 2048] [--long-poll-seconds 25]
 
 Protocol reference: shared/specs/tinker-api.md. What this server does, in its terms:
@@ -27,6 +27,7 @@ import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from . import endpoints
+from .device import DEVICES, detect_device
 from .protocol import HttpError
 from .service import TrainerService
 from .state import ServerState
@@ -143,7 +144,7 @@ def main(argv=None):
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000, help="0 picks a free port")
     parser.add_argument("--lora-rank", type=int, default=32, help="rank when create_model gives none; 0 = full fine-tuning")
-    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--device", default="auto", choices=list(DEVICES), help="auto: CUDA when torch sees a GPU (bfloat16 where supported), else the CPU")
     parser.add_argument("--checkpoint-dir", default=None, help="where checkpoints live (default: a fresh temporary folder)")
     parser.add_argument("--micro-batch-tokens", type=int, default=2048)
     parser.add_argument("--long-poll-seconds", type=float, default=25.0)
@@ -155,13 +156,17 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     checkpoint_dir = args.checkpoint_dir or tempfile.mkdtemp(prefix="evolver-trainer-")
-    service = TrainerService(args.base_model, checkpoint_dir, args.device, args.lora_rank, args.micro_batch_tokens, args.model_name)
+    try:
+        device, dtype = detect_device(args.device)
+    except ValueError as error:
+        parser.error(str(error))
+    service = TrainerService(args.base_model, checkpoint_dir, device, args.lora_rank, args.micro_batch_tokens, args.model_name, dtype)
     state = ServerState(service, args.long_poll_seconds, args.threads, batched_sampling=args.sampling == "batched")
     server = TinkerServer((args.host, args.port), state, args.verbose)
     host, port = server.server_address[:2]
     # one machine-readable line on stdout: the launcher reads the port from it
     print(json.dumps({"event": "listening", "host": host, "port": port, "base_model": service.base_model_name,
-                      "checkpoint_dir": service.store.root}), flush=True)
+                      "checkpoint_dir": service.store.root, "device": device, "dtype": str(dtype).replace("torch.", "")}), flush=True)
 
     def stop(signum, frame):
         raise KeyboardInterrupt

@@ -11,6 +11,8 @@ from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from typing import Dict, List, Optional
 
+import torch
+
 from .batching import PreparedRequest
 from .checkpoint_io import build_model, read_hf_config, read_hf_state_dict
 from .checkpoints import CheckpointPath, CheckpointStore, check_name
@@ -53,14 +55,15 @@ class SamplerCache:
 
 class TrainerService:
     def __init__(self, base_model_dir: str, checkpoint_dir: str, device: str = "cpu", default_lora_rank: int = 32,
-                 micro_batch_tokens: int = 2048, base_model_name: Optional[str] = None):
+                 micro_batch_tokens: int = 2048, base_model_name: Optional[str] = None, dtype: torch.dtype = torch.float32):
         self.base_model_dir = os.path.abspath(base_model_dir)
         self.base_model_name = base_model_name or os.path.basename(self.base_model_dir.rstrip("/"))
         self.device = device
         self.default_lora_rank = default_lora_rank
         self.micro_batch_tokens = micro_batch_tokens
         self.config = read_hf_config(base_model_dir)
-        self.base_state = {name: t.to(device) for name, t in read_hf_state_dict(base_model_dir).items()}
+        self.dtype = dtype
+        self.base_state = {name: t.to(device) for name, t in read_hf_state_dict(base_model_dir, dtype).items()}
         self.base_model = build_model(self.config, self.base_state, share=True).eval()
         for parameter in self.base_model.parameters():
             parameter.requires_grad_(False)
@@ -80,7 +83,8 @@ class TrainerService:
         return model
 
     def create_model(self, model_id: str, lora: LoraConfig) -> None:
-        entry = ModelEntry(model_id, lora, TrainingModel(self.build(lora), lora, self.micro_batch_tokens))
+        # the frozen base is the KL reference: shared weights, no adapters, never trained (full fine-tuning copies)
+        entry = ModelEntry(model_id, lora, TrainingModel(self.build(lora), lora, self.micro_batch_tokens, reference=self.base_model))
         with self.lock:
             self.models[model_id] = entry
 

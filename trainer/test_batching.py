@@ -94,6 +94,30 @@ class BatchingTest(unittest.TestCase):
         self.assertEqual(len(good.result["prompt_logprobs"]), 3)
         self.assertIsNone(good.result["prompt_logprobs"][0])
 
+    def test_a_next_step_prefills_only_its_new_tokens_and_samples_the_same(self):
+        # an agent's turn: prompt, a reply of 4 tokens, then the next prompt = prompt + reply + an observation
+        batcher = start(self)
+        prompt = [3, 1, 4, 1, 5, 9, 2, 6]
+        first = submit(batcher, self.model, prompt, SamplingParams(max_tokens=4, seed=5))
+        self.assertTrue(first.done.wait(60))
+        reply = first.result["sequences"][0]["tokens"]
+        before = batcher.prefilled_tokens
+        following = prompt + reply + [7, 7, 8]
+        params = SamplingParams(max_tokens=5, temperature=0.8, seed=9)
+        second = submit(batcher, self.model, following, params, 2)
+        self.assertTrue(second.done.wait(60))
+        # the cached row holds the prompt and the reply but its last token (never fed forward): 4 tokens to prefill
+        self.assertEqual(batcher.prefilled_tokens - before, 4)
+        expected = sample(self.model, following, params, 2)
+        self.assertEqual([s["tokens"] for s in second.result["sequences"]], [s.tokens for s in expected])
+        for g, e in zip(second.result["sequences"], expected):
+            torch.testing.assert_close(torch.tensor(g["logprobs"]), torch.tensor(e.logprobs), rtol=0, atol=1e-5)
+        # another model never reads this model's cache
+        before = batcher.prefilled_tokens
+        other = submit(batcher, self.other, following, params, 1)
+        self.assertTrue(other.done.wait(60))
+        self.assertEqual(batcher.prefilled_tokens - before, len(following))
+
     def test_more_samples_than_room_wait_their_turn(self):
         batcher = start(self, max_sequences=4)
         waiters = [submit(batcher, self.model, [7, 8], SamplingParams(max_tokens=4, seed=i), 3) for i in range(5)]

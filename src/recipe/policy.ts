@@ -29,7 +29,7 @@ export async function openPolicy(config: EvolveConfig, checkpointDir: string, lo
     trainer = await LocalTrainer.start({
       baseModel: resolve(config.policy.base_model),
       python: trainerConfig.python,
-      device: trainerConfig.device === "auto" ? undefined : trainerConfig.device,
+      device: trainerConfig.device,
       loraRank: trainerConfig.lora_rank,
       checkpointDir,
       microBatchTokens: trainerConfig.micro_batch_tokens,
@@ -42,8 +42,10 @@ export async function openPolicy(config: EvolveConfig, checkpointDir: string, lo
         void training?.recover().catch((error) => log(`trainer recovery failed: ${(error as Error).message}`));
       },
     });
+    log(`trainer: local (pid ${trainer.pid}), device ${trainer.device}, dtype ${trainer.dtype}, ${trainerConfig.sampling} sampling`);
     client = await trainer.connect();
   } else {
+    log(`trainer: remote ${trainerConfig.url}`);
     const apiKey = process.env[trainerConfig.api_key_env];
     client = await TinkerClient.connect({ baseUrl: trainerConfig.url, ...(apiKey ? { apiKey } : {}) });
   }

@@ -19,7 +19,8 @@ export interface LocalTrainerOptions {
   python?: string;
   /** Rank when create_model names none; 0 = full fine-tuning. */
   loraRank?: number;
-  device?: "cpu" | "cuda";
+  /** auto (the server's default): CUDA when torch sees a GPU, bfloat16 weights where it supports them; else the CPU. */
+  device?: "auto" | "cpu" | "cuda";
   /** Where checkpoints live. Default: a fresh temporary folder, kept across restarts of this launcher's server. */
   checkpointDir?: string;
   microBatchTokens?: number;
@@ -63,6 +64,9 @@ export class LocalTrainer {
   private restarting?: Promise<void>;
   readonly checkpointDir: string;
   readonly python: string;
+  /** Where the server runs and its weights' dtype, as it reported when it started (e.g. "cpu", "float32"). */
+  device = "";
+  dtype = "";
 
   private constructor(private readonly options: LocalTrainerOptions) {
     this.port = options.port ?? 0;
@@ -143,7 +147,7 @@ export class LocalTrainer {
         fail(`exit code ${code ?? signal}`);
       });
       readLines(child.stdout!, (line) => {
-        let event: { event?: string; port?: number };
+        let event: { event?: string; port?: number; device?: string; dtype?: string };
         try {
           event = JSON.parse(line);
         } catch {
@@ -151,6 +155,8 @@ export class LocalTrainer {
         }
         if (event.event !== "listening" || typeof event.port !== "number") return;
         this.port = event.port;
+        this.device = event.device ?? "";
+        this.dtype = event.dtype ?? "";
         waitForHealth(this.baseUrl, timeoutMs).then(
           () => {
             clearTimeout(timer);
