@@ -8,7 +8,7 @@ from .lora import ALL_TARGETS
 from .protocol import HttpError, adam_params, checkpoint_path, field, model_input_tokens, parse_datums, sampling_params, tensor_data
 from .service import TrainerService, default_lora
 from .state import ServerState
-from .train_step import UserError, validate_datums
+from .train_step import LOSS_SPECS, UserError, validate_datums
 
 MLP_TARGETS = ("gate_proj", "up_proj", "down_proj")
 
@@ -37,7 +37,11 @@ def session_heartbeat(state: ServerState, body: dict) -> dict:
 
 def capabilities(state: ServerState, body: Optional[dict] = None) -> dict:
     service = state.service
-    return {"supported_models": [{"model_name": service.base_model_name, "max_context_length": service.config.max_position_embeddings}]}
+    return {
+        "supported_models": [{"model_name": service.base_model_name, "max_context_length": service.config.max_position_embeddings}],
+        # Evolver's extension: what a client may ask of evolver_ppo here (other Tinker servers send no such field)
+        "evolver_features": {"loss_fns": list(LOSS_SPECS), "reference_logprobs": True, "entropy_bonus": True},
+    }
 
 
 def check_base_model(service: TrainerService, base_model: Optional[str]) -> None:

@@ -220,9 +220,10 @@ class KlToReferenceTest(unittest.TestCase):
     def test_kl_grows_as_the_policy_moves_and_the_penalty_holds_it_closer(self):
         for rank in (0, 4):
             free, _ = self.train(self.make(rank), kl_beta=0.0)
-            held, out = self.train(self.make(rank), kl_beta=2.0)
+            held, out = self.train(self.make(rank), kl_beta=20.0)
             self.assertLess(free[0], 1e-9)  # the policy starts at the reference
-            self.assertGreater(free[-1], free[len(free) // 2] > 0 and free[1])
+            self.assertGreater(free[1], 0.0)
+            self.assertGreater(free[-1], free[1])  # it keeps moving away
             self.assertLess(held[-1], 0.5 * free[-1], f"rank {rank}: {held} vs {free}")
             self.assertGreater(out["metrics"]["kl:sum"], 0.0)  # the trainer computed the KL from its reference
 

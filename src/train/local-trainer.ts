@@ -49,7 +49,8 @@ export function resolvePython(explicit?: string): string {
   if (explicit) return explicit;
   if (process.env.EVOLVER_PYTHON) return process.env.EVOLVER_PYTHON;
   if (detectedPython === undefined) {
-    const probe = spawnSync("/usr/bin/python3", ["-c", "import torch"], { stdio: "ignore", timeout: 60_000 });
+    // find_spec looks for torch without importing it: an import can take minutes on a loaded machine
+    const probe = spawnSync("/usr/bin/python3", ["-c", "import importlib.util, sys; sys.exit(importlib.util.find_spec('torch') is None)"], { stdio: "ignore", timeout: 60_000 });
     detectedPython = probe.status === 0 ? "/usr/bin/python3" : "python3";
   }
   return detectedPython;
