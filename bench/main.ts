@@ -6,6 +6,7 @@ const suites: Record<string, () => Promise<BenchModule>> = {
   "rollout-orchestration": () => import("./rollout-orchestration.js"),
   "env-service": () => import("./env-service.js"),
   "env-replay": () => import("./env-replay.js"),
+  "cli-startup": () => import("./cli-startup.js"),
   trainer: () => import("./trainer.js"),
   "llm-embedded": () => import("./llm-embedded.js"),
   learning: () => import("./learning.js"),

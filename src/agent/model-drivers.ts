@@ -148,25 +148,29 @@ function tokenDriver(
   return {
     async call({ history, pinned, tools, step, signal, experienceIndex }) {
       const templateTools = format.nativeTools && tools.length > 0 ? tools : undefined;
-      if (!context.appendOnly) {
-        const messages = toTemplateMessages(context.build({ history, pinned }), format);
-        recorder.startSequence(template.render(messages, { tools: templateTools, addGenerationPrompt: true }));
-      } else if (rendered === 0) {
-        const messages = toTemplateMessages(history, format);
-        if (experienceIndex === undefined) {
+      const startPrompt = (messages: ChatMessage[]) => {
+        // The experience is pinned, so it keeps its index in every prompt a strategy builds.
+        if (experienceIndex === undefined || experienceIndex >= pinned) {
           recorder.startSequence(template.render(messages, { tools: templateTools, addGenerationPrompt: true }));
-        } else {
-          // Rendered in three pieces so the experience tokens can be labelled (and later stripped) exactly.
-          recorder.startSequence(template.render(messages.slice(0, experienceIndex), { tools: templateTools, addGenerationPrompt: false }));
-          recorder.appendContext(template.renderContinuation([messages[experienceIndex]], { addGenerationPrompt: false }), "experience");
-          recorder.appendContext(template.renderContinuation(messages.slice(experienceIndex + 1), { addGenerationPrompt: true }), "prompt");
+          return;
         }
+        // Rendered in three pieces so the experience tokens can be labelled (and later stripped) exactly.
+        recorder.startSequence(template.render(messages.slice(0, experienceIndex), { tools: templateTools, addGenerationPrompt: false }));
+        const beforeExperience = messages.slice(0, experienceIndex);
+        recorder.appendContext(template.renderContinuation([messages[experienceIndex]], { previous: beforeExperience, tools: templateTools, addGenerationPrompt: false }), "experience");
+        recorder.appendContext(template.renderContinuation(messages.slice(experienceIndex + 1), { previous: messages.slice(0, experienceIndex + 1), tools: templateTools, addGenerationPrompt: true }), "prompt");
+      };
+      if (!context.appendOnly) {
+        startPrompt(toTemplateMessages(context.build({ history, pinned }), format));
+      } else if (rendered === 0) {
+        startPrompt(toTemplateMessages(history, format));
       } else {
         // A reply cut off by the token limit has no end-of-turn token; close the turn (out of the loss) so the
         // continuation is rendered after a finished assistant turn, as the template expects.
         if (unclosed) recorder.appendContext([template.stopTokens[0]], "prompt");
         const added = toTemplateMessages(history.slice(rendered), format);
-        recorder.appendContext(template.renderContinuation(added, { addGenerationPrompt: true }), "environment");
+        const previous = toTemplateMessages(history.slice(0, rendered), format);
+        recorder.appendContext(template.renderContinuation(added, { previous, tools: templateTools, addGenerationPrompt: true }), "environment");
       }
       const promptTokens = [...recorder.currentTokens];
       const room = sampling.contextLimitTokens === undefined ? Infinity : sampling.contextLimitTokens - promptTokens.length;

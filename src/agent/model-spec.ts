@@ -5,14 +5,14 @@
 //   <path>.gguf, hf:<user>/<repo>[:q]    the embedded llama.cpp model (node-llama-cpp resolves hf: URIs)
 import { z } from "zod";
 import { EvolverError } from "../core/errors.js";
-import { createEmbeddedProvider, createOpenAIProvider, EmbeddedModel, Qwen2ChatTemplate } from "../llm/index.js";
+import { createEmbeddedProvider, createOpenAIProvider, EmbeddedModel, ggufChatTemplate } from "../llm/index.js";
 import type { PolicyModel } from "./model-drivers.js";
 
 export const ModelSpecOptions = z
   .object({
     /** openai: the server's base URL (…/v1). */
     baseUrl: z.string().url().optional(),
-    /** Embedded models: "chat" through the provider, or "tokens" (token in, token out, through the Qwen2 template). */
+    /** Embedded models: "chat" through the provider, or "tokens" (token in, token out, through the model's own chat template). */
     mode: z.enum(["chat", "tokens"]).default("chat"),
     /** Calls in flight the backend should allow (the rollout concurrency). */
     concurrency: z.number().int().min(1).default(8),
@@ -45,7 +45,13 @@ export async function createPolicyModel(spec: string, options: ModelSpecOptions 
   if (spec.endsWith(".gguf") || spec.startsWith("hf:")) {
     if (mode === "tokens") {
       const sampler = await EmbeddedModel.load({ model: spec, sequences: concurrency, contextSize });
-      const template = new Qwen2ChatTemplate({ tokenizer: sampler.tokenizer });
+      let template;
+      try {
+        template = ggufChatTemplate(sampler);
+      } catch (error) {
+        await sampler.close();
+        throw error;
+      }
       return { model: { kind: "tokens", sampler, template }, contextTokens: sampler.contextSize, close: () => sampler.close() };
     }
     const provider = await createEmbeddedProvider({ model: spec, sequences: concurrency, contextSize });

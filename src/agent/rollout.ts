@@ -18,6 +18,8 @@ import type { Step, Trajectory } from "./trajectory.js";
  */
 export type ExperienceHook = (context: {
   taskId: string;
+  /** The rollout's group (the same task in the same batch). */
+  groupKey: string;
   taskParams?: Record<string, unknown>;
   sampleIndex: number;
   messages: readonly ChatMessage[];
@@ -123,7 +125,7 @@ export async function runRollout(options: RolloutOptions): Promise<Trajectory> {
           const result = await instance.step(action);
           metrics.envMs += performance.now() - envStarted;
           history.push(...result.observations);
-          steps.push({ index: step, action, observations: result.observations, reward: result.reward });
+          steps.push({ index: step, action, observations: result.observations, reward: result.reward, ...(result.errors?.length ? { errors: result.errors } : {}) });
           if (result.tools) {
             const known = new Set(tools.map((tool) => tool.function.name));
             const added = result.tools.filter((tool) => !known.has(tool.function.name));
@@ -228,7 +230,7 @@ function addToSystemPrompt(history: ChatMessage[], text: string): void {
 
 async function injectExperience(history: ChatMessage[], options: RolloutOptions, sampleIndex: number): Promise<number | undefined> {
   if (!options.experience) return undefined;
-  const experience = await options.experience({ taskId: options.taskId, taskParams: options.taskParams, sampleIndex, messages: history });
+  const experience = await options.experience({ taskId: options.taskId, groupKey: options.groupKey ?? options.taskId, taskParams: options.taskParams, sampleIndex, messages: history });
   if (experience === undefined || experience === "") return undefined;
   const message: ChatMessage = typeof experience === "string" ? { role: "user", content: experience } : experience;
   const firstUser = history.findIndex((m) => m.role === "user");

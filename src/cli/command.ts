@@ -1,13 +1,19 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { EvolverError } from "../core/errors.js";
 
-/** One CLI subcommand. `path` is the words that select it, e.g. ["env", "replay"]. */
+/** One CLI subcommand, as its module exports it. */
 export interface Command {
-  path: string[];
-  summary: string;
   usage: string;
   /** Returns the exit code. */
   run(argv: string[]): Promise<number>;
+}
+
+/** A row of the command table: what selects it and what help lists, and how to load it when it runs. */
+export interface CommandEntry {
+  /** The words that select it, e.g. ["env", "replay"]. */
+  path: string[];
+  summary: string;
+  load(): Promise<Command>;
 }
 
 /** node:util parseArgs, with unknown options and bad values reported as a usage error instead of a stack trace. */

@@ -1,14 +1,14 @@
 // `evolver env replay`: re-executes BFCL entries' calls with our backends and writes BFCL's vector format.
 import { EvolverError } from "../core/errors.js";
-import { replayVectorFile } from "../env/index.js";
+// The replay module itself, not the env barrel: one process per category replays in well under a second, so start-up
+// (the registry, the service, zod) would be most of it.
+import { replayVectorFile } from "../env/bfcl/replay.js";
 import type { Command } from "./command.js";
 import { parseOptions } from "./command.js";
 
 const usage = "evolver env replay --env bfcl-v3 --vectors IN.jsonl --out OUT.jsonl [--data DIR] [--check]";
 
 export const envReplayCommand: Command = {
-  path: ["env", "replay"],
-  summary: "replay BFCL entries' calls (vector lines or question entries) and write result/state vectors",
   usage,
   async run(argv) {
     const { values } = parseOptions(

@@ -7,8 +7,6 @@ import { numberOption, parseOptions, type Command, waitForStopSignal } from "./c
 const usage = "evolver env serve [--host 127.0.0.1] [--port 8080] [--idle-timeout 600] [--max-instances 4096] [--env NAME]...";
 
 export const envServeCommand: Command = {
-  path: ["env", "serve"],
-  summary: "serve environments over the env-service HTTP protocol (AgentEvolver-compatible)",
   usage,
   async run(argv) {
     const { values } = parseOptions(

@@ -28,8 +28,6 @@ const flags = {
 } as const;
 
 export const evalCommand: Command = {
-  path: ["eval"],
-  summary: "evaluate a model (or a run's checkpoint) on an environment: avg@k, best@k and per-turn accuracy per category",
   usage,
   async run(argv) {
     const { values } = parseOptions(argv, flags, usage);

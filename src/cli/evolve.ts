@@ -6,8 +6,6 @@ import { parseOptions } from "./command.js";
 const usage = "evolver evolve --config RUN.yaml [--set key.path=value ...] | --resume RUN [--store .evolver/runs.db]";
 
 export const evolveCommand: Command = {
-  path: ["evolve"],
-  summary: "run the evolve loop (rollouts → step attribution → advantages → policy updates → evaluation)",
   usage,
   async run(argv) {
     const { values } = parseOptions(

@@ -11,8 +11,6 @@ const usage =
   "  --context-size: tokens per parallel sequence; default the model file's own context length";
 
 export const modelServeCommand: Command = {
-  path: ["model", "serve"],
-  summary: "serve a GGUF model (path or hf: URI) on an OpenAI-compatible HTTP endpoint",
   usage,
   async run(argv) {
     const { values } = parseOptions(

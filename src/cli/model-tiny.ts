@@ -11,8 +11,6 @@ const usage =
   "  every BFCL-v3 prompt with the byte-level tokenizer (the longest first prompt is 16,327 tokens)";
 
 export const modelTinyCommand: Command = {
-  path: ["model", "tiny"],
-  summary: "write a tiny random-weight Qwen2 model (GGUF + HF safetensors)",
   usage,
   async run(argv) {
     const { values } = parseOptions(

@@ -6,8 +6,6 @@ import { parseOptions } from "./command.js";
 const usage = "evolver runs [show RUN] [--store .evolver/runs.db] [--json]";
 
 export const runsCommand: Command = {
-  path: ["runs"],
-  summary: "list evolve runs, or show one (runs show RUN)",
   usage,
   async run(argv) {
     const { values, positionals } = parseOptions(

@@ -9,8 +9,6 @@ const usage =
   "[--checkpoint-dir DIR] [--micro-batch-tokens 2048] [--python PATH] [--model-name NAME]";
 
 export const trainerServeCommand: Command = {
-  path: ["trainer", "serve"],
-  summary: "serve the local PyTorch trainer over the Tinker training protocol",
   usage,
   async run(argv) {
     const { values } = parseOptions(

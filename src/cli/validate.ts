@@ -5,8 +5,6 @@ import { parseOptions } from "./command.js";
 const usage = "evolver validate CONFIG.yaml [--set key.path=value ...]";
 
 export const validateCommand: Command = {
-  path: ["validate"],
-  summary: "check an evolve config as a run would, without running it; print it resolved",
   usage,
   async run(argv) {
     const { values, positionals } = parseOptions(argv, { set: { type: "string", multiple: true } }, usage, true);

@@ -24,6 +24,9 @@ export const StepResult = z.object({
   reward: z.number().optional(),
   /** Tools available from now on, when they changed during the episode (BFCL's missing-function turns). */
   tools: z.array(ToolSchema).optional(),
+  /** The calls of this action that failed, each with its error ("mkdir: Error during execution: ..."): what
+   * exploration counts as an erred outcome and what verification of a synthetic task refuses. */
+  errors: z.array(z.string()).optional(),
   info: z.record(z.string(), z.unknown()).default({}),
 });
 export type StepResult = z.infer<typeof StepResult>;
@@ -45,7 +48,17 @@ export const EnvProfile = z.object({
       name: z.string(),
       description: z.string().default(""),
       attributes: z.record(z.string(), z.string()).default({}),
-      operations: z.array(z.object({ name: z.string(), description: z.string().default("") })).default([]),
+      operations: z
+        .array(
+          z.object({
+            name: z.string(),
+            description: z.string().default(""),
+            /** How a user asks for it, with {argument} placeholders ("Create a folder named {dir_name}."): what
+             * hindsight self-questioning writes a synthetic task's request from. */
+            template: z.string().optional(),
+          }),
+        )
+        .default([]),
     }),
   ),
   taskPreferences: z
@@ -58,6 +71,39 @@ export const EnvProfile = z.object({
     .default({ numEntities: 1, numOperations: 1, relationDifficulty: 1, notes: "" }),
 });
 export type EnvProfile = z.infer<typeof EnvProfile>;
+
+/** One action of a reference solution: a tool call (arguments as JSON values), or a plain reply. */
+export const ReferenceAction = z.union([
+  z.object({ name: z.string().min(1), arguments: z.record(z.string(), z.unknown()).default({}) }).strict(),
+  z.object({ text: z.string() }).strict(),
+]);
+export type ReferenceAction = z.infer<typeof ReferenceAction>;
+
+/**
+ * A task given by its definition instead of an id the environment lists: self-questioning's synthetic tasks (and a
+ * listed task written out, `Environment.taskSpec`). It reaches `create` as `params.task` and is graded by the
+ * environment's own checks, exactly like a listed task.
+ */
+export const TaskSpec = z
+  .object({
+    /** The user's requests, one per turn. Environments that write their own prompts (key-chain) ignore them. */
+    turns: z.array(z.string()).min(1),
+    /** How the environment is set up before the first turn, in the environment's own shape (BFCL: initial_config
+     * and involved_classes; key-chain: digits). */
+    setup: z.record(z.string(), z.unknown()).default({}),
+    /** The reference solution, per turn: the actions that fulfil it (BFCL's ground truth). Empty for an exploration. */
+    solution: z.array(z.array(ReferenceAction)).default([]),
+  })
+  .strict();
+export type TaskSpec = z.infer<typeof TaskSpec>;
+
+/** A step of an explored episode, as hindsight reads it. */
+export interface ExploredStep {
+  action: ChatMessage;
+  observations: ChatMessage[];
+  reward?: number;
+  errors?: string[];
+}
 
 /** What an environment can do beyond the required methods. Each defaults to "no". */
 export const EnvCapabilities = z.object({
@@ -99,6 +145,18 @@ export interface Environment {
    * stepping an instance with its assistant messages in order ends in success. `undefined` where the task has none.
    */
   referenceSolution?(taskId: string): Promise<ChatMessage[] | undefined>;
+  /** A listed task written out as a spec (its setup, turns and reference solution); undefined where it has none. */
+  taskSpec?(taskId: string): Promise<TaskSpec | undefined>;
+  /**
+   * Self-questioning: the setup of a sandbox to explore one entity of the profile in (`TaskSpec.setup`), drawn by
+   * `seed`; built from training data only, never from a held-out task.
+   */
+  explorationSetup?(entity: string, seed: number): Promise<Record<string, unknown>>;
+  /**
+   * Hindsight: the task an explored episode accomplished, its reached state taken as the goal: the setup and the
+   * reference solution per turn (the questioning stage writes the turns' requests). undefined: nothing achieved.
+   */
+  hindsightTask?(setup: Record<string, unknown>, steps: ExploredStep[]): Promise<Pick<TaskSpec, "setup" | "solution"> | undefined>;
   /** What it can do (EnvCapabilities); absent, it can do none of it. */
   capabilities?(): Promise<Partial<EnvCapabilities>>;
   /** Frees what the environment holds (servers, files). */

@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { Template } from "@huggingface/jinja";
 import type { ChatMessage, ToolSchema } from "../core/messages.js";
 import { Qwen2ChatTemplate } from "./chat-template.js";
+import { JinjaChatTemplate } from "./jinja-template.js";
+import { createChatTemplate } from "./model-template.js";
 import { pythonJsonText } from "./python-json.js";
 import { qwen2ChatTemplate } from "./qwen2-jinja.js";
 import { Tokenizer } from "./tokenizer.js";
@@ -83,6 +85,28 @@ test("rendering matches the HF Jinja template, text and token ids", () => {
       assert.equal(template.renderText(messages, { ...options, addGenerationPrompt: false }) + "\n", jinjaRender(messages, withTools, false));
     }
   }
+});
+
+test("the fast path is what the Jinja renderer gives for Qwen2.5's template, text and ids, and is picked only for that template", () => {
+  const specialTokens = { eos_token: "<|im_end|>" };
+  const viaJinja = new JinjaChatTemplate({ template: qwen2ChatTemplate, tokenizer, specialTokens });
+  assert.ok(createChatTemplate({ template: qwen2ChatTemplate, tokenizer, specialTokens }) instanceof Qwen2ChatTemplate);
+  assert.ok(createChatTemplate({ template: `${qwen2ChatTemplate} `, tokenizer, specialTokens }) instanceof JinjaChatTemplate);
+  const random = mulberry32(12);
+  for (let round = 0; round < 40; round++) {
+    const messages = randomConversation(random);
+    for (const options of [{ tools, addGenerationPrompt: true }, { tools: undefined, addGenerationPrompt: false }]) {
+      assert.equal(template.renderText(messages, options), viaJinja.renderText(messages, options));
+      assert.deepEqual(template.render(messages, options), viaJinja.render(messages, options));
+    }
+    const k = messages.findIndex((m, i) => i > 0 && messages[i - 1].role === "assistant");
+    if (k > 0) {
+      const continuation = { previous: messages.slice(0, k), tools, addGenerationPrompt: true };
+      assert.deepEqual(template.renderContinuation(messages.slice(k), continuation), viaJinja.renderContinuation(messages.slice(k), continuation));
+    }
+  }
+  assert.equal(viaJinja.appendOnlyProblem(), undefined);
+  assert.deepEqual(viaJinja.stopTokens, template.stopTokens);
 });
 
 test("render(all) = render(prefix) ++ renderContinuation(rest) at every turn boundary", () => {

@@ -1,4 +1,5 @@
-// Qwen2 / Qwen2.5 ChatML, rendered in TypeScript exactly as the Jinja template in `qwen2-jinja.ts` renders it:
+// Qwen2 / Qwen2.5 ChatML, rendered in TypeScript exactly as the Jinja template in `qwen2-jinja.ts` renders it (a fast
+// path: `createChatTemplate` picks it only for that exact template text; byte-identity is tested in chat-template.test.ts):
 // tools listed in the system turn, assistant calls as <tool_call>{"name": ..., "arguments": ...}</tool_call>,
 // consecutive tool results gathered into one user turn of <tool_response> blocks. The text is tokenized whole, so the
 // ids are what HF's apply_chat_template(tokenize=True) or llama.cpp would give.
@@ -7,7 +8,7 @@
 import { EvolverError } from "../core/errors.js";
 import type { ChatMessage, ToolSchema } from "../core/messages.js";
 import { pythonJsonDumps, pythonJsonText } from "./python-json.js";
-import type { ChatTemplate, TextTokenizer } from "./types.js";
+import type { ChatTemplate, ContinuationOptions, TextTokenizer } from "./types.js";
 
 export const qwenDefaultSystemPrompt = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.";
 
@@ -26,6 +27,7 @@ const toolsPostamble =
 
 export class Qwen2ChatTemplate implements ChatTemplate {
   readonly stopTokens: number[];
+  readonly toolCallSyntax = "hermes" as const;
   private readonly tokenizer: TextTokenizer;
   private readonly defaultSystemPrompt: string;
 
@@ -53,7 +55,8 @@ export class Qwen2ChatTemplate implements ChatTemplate {
     return turns.join("\n") + (options.addGenerationPrompt ? "\n<|im_start|>assistant\n" : "");
   }
 
-  renderContinuationText(messages: ChatMessage[], options: { addGenerationPrompt: boolean }): string {
+  /** ChatML renders a turn the same whatever came before it, so `previous` is not needed. */
+  renderContinuationText(messages: ChatMessage[], options: Pick<ContinuationOptions, "addGenerationPrompt">): string {
     return this.turns(messages).map((turn) => `\n${turn}`).join("") + (options.addGenerationPrompt ? "\n<|im_start|>assistant\n" : "");
   }
 
@@ -66,7 +69,7 @@ export class Qwen2ChatTemplate implements ChatTemplate {
     return this.tokenizer.encode(this.renderText(messages, options));
   }
 
-  renderContinuation(messages: ChatMessage[], options: { addGenerationPrompt: boolean }): number[] {
+  renderContinuation(messages: ChatMessage[], options: Pick<ContinuationOptions, "addGenerationPrompt">): number[] {
     return this.tokenizer.encode(this.renderContinuationText(messages, options));
   }
 

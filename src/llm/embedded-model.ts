@@ -9,17 +9,7 @@
 // tokens such as Qwen's <tool_call> are text.
 import { existsSync } from "node:fs";
 import { basename, isAbsolute, resolve } from "node:path";
-import {
-  getLlama,
-  LlamaGrammarEvaluationState,
-  resolveModelFile,
-  type Llama,
-  type LlamaContext,
-  type LlamaContextSequence,
-  type LlamaGrammar,
-  type LlamaModel,
-  type Token,
-} from "node-llama-cpp";
+import type { Llama, LlamaContext, LlamaContextSequence, LlamaGrammar, LlamaModel, Token } from "node-llama-cpp";
 import { unicodeStringToBytes } from "./byte-level.js";
 import { DeltaStream, mostLikely } from "./delta-stream.js";
 import { contextOverflowError, llmError } from "./errors.js";
@@ -74,13 +64,25 @@ interface GgufVocabulary {
   model?: string;
   tokens?: readonly string[];
   token_type?: readonly number[];
+  bos_token_id?: number;
+  eos_token_id?: number;
+  eot_token_id?: number;
+  padding_token_id?: number;
+  unknown_token_id?: number;
 }
 
 interface SharedModel {
   llama: Llama;
   model: LlamaModel;
   users: number;
+  lib: NodeLlamaCpp;
 }
+
+// node-llama-cpp is some 300 modules: imported when a model is first loaded, not by everyone who imports the llm
+// folder (the CLI's light commands, the store, the environments).
+type NodeLlamaCpp = typeof import("node-llama-cpp");
+let nodeLlamaCpp: Promise<NodeLlamaCpp> | undefined;
+const loadNodeLlamaCpp = (): Promise<NodeLlamaCpp> => (nodeLlamaCpp ??= import("node-llama-cpp"));
 
 const sharedModels = new Map<string, Promise<SharedModel>>();
 // getLlama loads the native binding (~2 s) and does not cache it, so one instance per GPU setting is kept here.
@@ -89,7 +91,7 @@ const llamas = new Map<string, Promise<Llama>>();
 function sharedLlama(gpu: false | "auto"): Promise<Llama> {
   let llama = llamas.get(String(gpu));
   if (!llama) {
-    llama = getLlama({ gpu, build: "never" });
+    llama = loadNodeLlamaCpp().then(({ getLlama }) => getLlama({ gpu, build: "never" }));
     llamas.set(String(gpu), llama);
     llama.catch(() => llamas.delete(String(gpu)));
   }
@@ -103,7 +105,7 @@ async function acquireSharedModel(path: string, gpu: false | "auto"): Promise<Sh
     entry = (async () => {
       const llama = await sharedLlama(gpu);
       const model = await llama.loadModel({ modelPath: path });
-      return { llama, model, users: 0 };
+      return { llama, model, users: 0, lib: await loadNodeLlamaCpp() };
     })();
     sharedModels.set(key, entry);
     entry.catch(() => sharedModels.delete(key));
@@ -147,6 +149,7 @@ export class EmbeddedModel implements TokenSampler {
       if (!existsSync(path)) throw llmError("LLM_MODEL_NOT_FOUND", `no model file at ${path}`, { details: { model: options.model, path } });
     } else {
       try {
+        const { resolveModelFile } = await loadNodeLlamaCpp();
         path = await resolveModelFile(options.model, { directory: options.modelsDirectory, cli: false });
       } catch (error) {
         throw llmError("LLM_MODEL_NOT_FOUND", `cannot resolve model '${options.model}': ${(error as Error).message}`, { cause: error });
@@ -254,7 +257,7 @@ export class EmbeddedModel implements TokenSampler {
         minP: 0,
         seed: request.seed ?? Math.floor(Math.random() * 2 ** 31),
         yieldEogToken: true,
-        grammarEvaluationState: grammar ? new LlamaGrammarEvaluationState({ model: this.shared.model, grammar }) : undefined,
+        grammarEvaluationState: grammar ? new this.shared.lib.LlamaGrammarEvaluationState({ model: this.shared.model, grammar }) : undefined,
       },
     );
     if (maxTokens > 0) {
@@ -291,6 +294,19 @@ export class EmbeddedModel implements TokenSampler {
   /** Completion text: control tokens are left out. */
   decodeText(tokens: number[]): string {
     return this.shared.model.detokenize(tokens as Token[], false);
+  }
+
+  /** The chat template the GGUF carries (tokenizer.chat_template) and the special tokens' texts it reads. */
+  chatTemplateSpec(): { template?: string; specialTokens: Record<string, string> } {
+    const tokenizer = (this.shared.model.fileInfo.metadata as { tokenizer?: { chat_template?: string; ggml?: GgufVocabulary } }).tokenizer;
+    const vocabulary = tokenizer?.ggml;
+    const specialTokens: Record<string, string> = {};
+    const names = { bos_token: vocabulary?.bos_token_id, eos_token: vocabulary?.eos_token_id, pad_token: vocabulary?.padding_token_id, unk_token: vocabulary?.unknown_token_id };
+    for (const [name, id] of Object.entries(names)) {
+      const text = id === undefined ? undefined : vocabulary?.tokens?.[id];
+      if (text !== undefined) specialTokens[name] = text;
+    }
+    return { template: tokenizer?.chat_template, specialTokens };
   }
 
   /** A token's text (control tokens spelled out; half a UTF-8 character is U+FFFD) and its exact bytes. */

@@ -1,9 +1,8 @@
-// The embedded model as an LlmProvider: messages are rendered by a ChatTemplate (Qwen2 ChatML over the model's own
-// tokenizer unless another is given), sampled by EmbeddedModel, and Hermes <tool_call> blocks in the output become
+// The embedded model as an LlmProvider: messages are rendered by a ChatTemplate (the GGUF's own chat template over
+// llama.cpp's tokenizer unless another is given), sampled by EmbeddedModel, and Hermes <tool_call> blocks in the output become
 // tool calls. Prompt ids, sampled ids and their logprobs come back exactly. A tool choice of "required" or a named
 // function is enforced by a grammar (tool-call-grammar.ts); "none" offers no tools.
-import { EvolverError } from "../core/errors.js";
-import { Qwen2ChatTemplate } from "./chat-template.js";
+import { ggufChatTemplate } from "./model-template.js";
 import { EmbeddedModel, type EmbeddedModelOptions } from "./embedded-model.js";
 import { llmError } from "./errors.js";
 import { parseHermesToolCalls } from "./hermes-tool-calls.js";
@@ -11,7 +10,7 @@ import { toolCallGrammar } from "./tool-call-grammar.js";
 import type { ChatCompletion, ChatRequest, ChatTemplate, LlmProvider } from "./types.js";
 
 export interface EmbeddedProviderOptions extends EmbeddedModelOptions {
-  /** How messages become tokens; default Qwen2 ChatML over the model's tokenizer (the model must have ChatML tokens). */
+  /** How messages become tokens; default the GGUF's own chat template (tokenizer.chat_template). */
   template?: ChatTemplate;
   /** Completion length when a request names none. Default 512. */
   defaultMaxTokens?: number;
@@ -90,13 +89,10 @@ export class EmbeddedProvider implements LlmProvider {
 export async function createEmbeddedProvider(options: EmbeddedProviderOptions): Promise<EmbeddedProvider> {
   const model = await EmbeddedModel.load(options);
   try {
-    const template = options.template ?? new Qwen2ChatTemplate({ tokenizer: model.tokenizer });
+    const template = options.template ?? ggufChatTemplate(model);
     return new EmbeddedProvider(model, template, options.defaultMaxTokens, true);
   } catch (error) {
     await model.close();
-    if (EvolverError.isInstance(error) && error.code === "LLM_TEMPLATE_MISMATCH") {
-      throw llmError("LLM_TEMPLATE_MISMATCH", `${model.id} is not a ChatML (Qwen-style) model; pass the 'template' option (a ChatTemplate) for its format`, { cause: error });
-    }
     throw error;
   }
 }

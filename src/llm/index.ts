@@ -7,6 +7,18 @@ export { writeSafetensors, readSafetensors, type SafetensorsTensor, type LoadedT
 export { qwen2ChatTemplate } from "./qwen2-jinja.js";
 export { Tokenizer, type EncodeOptions } from "./tokenizer.js";
 export { Qwen2ChatTemplate, qwenDefaultSystemPrompt, type Qwen2ChatTemplateOptions } from "./chat-template.js";
+export { JinjaChatTemplate, lowerConversation, detectToolCallSyntax, type JinjaChatTemplateOptions, type ChatTemplateSource } from "./jinja-template.js";
+export { loadModelTokenizer, openModelTokenizer, readTokenizerFiles, type ModelTokenizer, type TokenizerFiles } from "./model-tokenizer.js";
+export {
+  createChatTemplate,
+  loadChatTemplate,
+  ggufChatTemplate,
+  configChatTemplate,
+  configSpecialTokens,
+  type ChatTemplateSpec,
+  type LoadedChatTemplate,
+  type LoadChatTemplateOptions,
+} from "./model-template.js";
 export { pythonJsonDumps, pythonJsonText } from "./python-json.js";
 export type { LlmErrorCode } from "./errors.js";
 export { contextOverflowError } from "./errors.js";

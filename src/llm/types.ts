@@ -108,12 +108,24 @@ export interface TextTokenizer {
   decode(tokens: number[]): string;
 }
 
+/** How a model family writes tool calls: Qwen/Hermes <tool_call> JSON, Llama 3.1 JSON, Mistral [TOOL_CALLS]. */
+export type ToolCallSyntax = "hermes" | "llama3-json" | "mistral";
+
+export interface ContinuationOptions {
+  /** The conversation so far (it ends with a finished turn); the template may render the new turns after it differently. */
+  previous: ChatMessage[];
+  /** The tools the conversation was rendered with. */
+  tools?: ToolSchema[];
+  addGenerationPrompt: boolean;
+}
+
 /**
  * Turns messages into token ids the way the model was trained to read them.
  * Turn boundaries: a rendering without the generation prompt ends with the last turn's stop token (<|im_end|>), and
  * whatever the template puts between turns (ChatML's "\n") starts the continuation. So for any split of a
  * conversation at a turn boundary, render(all) equals render(prefix) followed by renderContinuation(rest), and a
- * sampled assistant turn (which ends with its stop token) is followed directly by renderContinuation.
+ * sampled assistant turn (which ends with its stop token) is followed directly by renderContinuation. A template for
+ * which that does not hold throws LLM_TEMPLATE_NOT_APPEND_ONLY rather than drift.
  */
 export interface ChatTemplate {
   /** Token ids of the whole conversation, ending with the header that asks the assistant to speak when `addGenerationPrompt`. */
@@ -123,9 +135,13 @@ export interface ChatTemplate {
    * header when `addGenerationPrompt`. Appending these to the exact tokens so far (which end with a stop token) gives
    * the next prompt without re-tokenizing anything the model sampled.
    */
-  renderContinuation(messages: ChatMessage[], options: { addGenerationPrompt: boolean }): number[];
+  renderContinuation(messages: ChatMessage[], options: ContinuationOptions): number[];
   /** Token ids that end an assistant turn (e.g. <|im_end|>). */
   readonly stopTokens: number[];
+  /** How the model writes tool calls when the template shows it the tools. */
+  readonly toolCallSyntax: ToolCallSyntax;
+  /** Why appending continuations would drift from the template (so only contexts that re-render can be used); undefined when they append. */
+  appendOnlyProblem?(): string | undefined;
   encode(text: string): number[];
   decode(tokens: number[]): string;
 }

@@ -6,6 +6,8 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { EvolverError } from "../core/errors.js";
 import { contextStrategyNames, createContextStrategy, toolFormatNames } from "../agent/index.js";
+import { DEFAULT_EMBEDDER, EmbedderSpec } from "../llm/index.js";
+import { NavigatingConfig } from "../evolve/navigating/index.js";
 import { PolicyLossConfig } from "../evolve/attributing/index.js";
 import { AdamParams } from "../train/index.js";
 import { environmentOptionsSchema, knownEnvironments, MODULE_ENVIRONMENT, registerBuiltinEnvironments } from "../env/index.js";
@@ -81,6 +83,9 @@ export const EvolveConfig = z
         base_model: z.string().min(1),
         /** tokenizer.json to render prompts with; default: base_model/tokenizer.json. */
         tokenizer: z.string().optional(),
+        /** The chat template (a .jinja file) when the tokenizer's tokenizer_config.json has none (e.g. Llama 2);
+         * default: the model's own chat_template. */
+        chat_template: z.string().optional(),
       })
       .strict(),
     trainer: Trainer.default({ kind: "local", device: "auto", lora_rank: 0, micro_batch_tokens: 4096, sampling: "batched" }),
@@ -133,6 +138,8 @@ export const EvolveConfig = z
           context.addIssue({ code: "custom", path: ["judge_model"], message: "judge llm needs judge_model, e.g. openai:gpt-4o-mini or a .gguf path" });
         }
       }),
+    /** Self-navigating: the experience pool (src/evolve/navigating/schema.ts documents every key). */
+    navigating: NavigatingConfig.prefault({}),
     /** The policy loss (evolver_ppo), declared once in src/evolve/attributing/schema.ts: clip_low, clip_high,
      * clip_high_boost, dual_clip_c, kl_beta, kl_type, aggregation, entropy_coeff. */
     loss: PolicyLossConfig.prefault({}),
@@ -151,6 +158,52 @@ export const EvolveConfig = z
       })
       .strict()
       .prefault({}),
+    /** Self-questioning: explore the environment, synthesize verified training tasks, mix them into the batches. */
+    questioning: z
+      .object({
+        enabled: z.boolean().default(false),
+        /** Who explores: "policy" (the policy being trained, with its current weights) or a model spec
+         * (openai:<model>, a .gguf path, hf:…). */
+        explorer: z.string().min(1).default("policy"),
+        /** Base URL of an OpenAI-compatible explorer (else OPENAI_BASE_URL). */
+        explorer_base_url: z.string().url().optional(),
+        /** hindsight: no LLM, an explored episode's reached state is the goal (the environment must support
+         * hindsightTask); llm: synthesizer_model proposes tasks as structured output. */
+        synthesizer: z.enum(["hindsight", "llm"]).default("hindsight"),
+        synthesizer_model: z.string().optional(),
+        synthesizer_base_url: z.string().url().optional(),
+        /** Explorations of each profile entity per synthesis round. */
+        n: z.number().int().min(1).default(8),
+        /** Fraction of each iteration's tasks drawn from the accepted synthetic tasks (the rest are seed tasks; fewer
+         * synthetic tasks than that: all of them). */
+        synthetic_ratio: z.number().min(0).max(1).default(0.5),
+        /** A synthesis round before the first iteration, then every this many iterations; 0: only the first. */
+        refresh_every: z.number().int().min(0).default(0),
+        /** Exploration sampling temperature (curiosity: higher than the rollouts'). */
+        temperature: z.number().min(0).default(1.2),
+        /** Step budget of one exploration. */
+        max_steps: z.number().int().min(1).default(8),
+        /** A profile YAML (evolver env profile drafts one); default: the environment's own profile. */
+        profile: z.string().optional(),
+        /** Profile entities to explore; default all. */
+        entities: z.array(z.string().min(1)).min(1).optional(),
+        /** Embedding dedup: an embedder (use-lite, the offline default; openai:<model>), or none (lexical only). */
+        embedder: z.union([EmbedderSpec, z.literal("none")]).default(DEFAULT_EMBEDDER),
+        /** Token Jaccard at or above which a task is a lexical duplicate. */
+        lexical_threshold: z.number().gt(0).max(1).default(0.9),
+        /** Embedding cosine at or above which a task is a duplicate. */
+        embedding_threshold: z.number().gt(0).max(1).default(0.97),
+        /** Sampling weight of a task whose last group had zero reward variance (always or never solved: GRPO gets no
+         * signal from it), against 1 for the others; 1 turns down-weighting off. */
+        zero_variance_weight: z.number().min(0).max(1).default(0.25),
+      })
+      .strict()
+      .prefault({})
+      .superRefine((questioning, context) => {
+        if (questioning.enabled && questioning.synthesizer === "llm" && !questioning.synthesizer_model) {
+          context.addIssue({ code: "custom", path: ["synthesizer_model"], message: "synthesizer llm needs synthesizer_model, e.g. openai:gpt-4o-mini or a .gguf path" });
+        }
+      }),
     schedule: z
       .object({
         iterations: z.number().int().min(1).default(20),

@@ -7,12 +7,13 @@
 // redone from the previous checkpoint on the same data. Where configured, an SFT warm start on the environment's
 // reference solutions comes before the first iteration (sft-stage.ts), recorded and checkpointed the same way.
 //
-// Self-questioning (task synthesis) will plug in where tasks are picked, self-navigating (experience retrieval and
-// summarization) around the rollout stage; both read and write the same store.
+// Self-questioning (questioning-stage.ts) plugs in where tasks are picked: synthesis rounds add verified tasks to the
+// run's pool, and each iteration mixes them with the seed tasks. Self-navigating (navigating-stage.ts) sits around
+// the rollout stage: training rollouts read the experience pool and then write what their groups teach; held-out
+// rollouts only read it.
 import { join, resolve } from "node:path";
 import { mkdirSync } from "node:fs";
 import { EvolverError, describeError } from "../core/errors.js";
-import { deriveSeed, sampleSeeded } from "../core/random.js";
 import type { Environment } from "../env/index.js";
 import { everyRolloutErrored, rolloutError, type EvalReport } from "../agent/index.js";
 import { RunStore, type RunLease } from "../store/index.js";
@@ -23,6 +24,8 @@ import { evaluationStage, rolloutStage } from "./rollout-stage.js";
 import { attributionStage, openJudge } from "./attribution-stage.js";
 import { trainStage } from "./train-stage.js";
 import { SFT_DONE, SFT_ITERATION, sftStage } from "./sft-stage.js";
+import { openQuestioning, type Questioning } from "./questioning-stage.js";
+import { openNavigation, type Navigation } from "./navigating-stage.js";
 
 export interface EvolveOptions {
   /** A new run's config; ignored when resuming (the stored config is used). */
@@ -58,6 +61,8 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
   }
   let policy: Policy | undefined;
   let judge: Awaited<ReturnType<typeof openJudge>> | undefined;
+  let questioning: Questioning | undefined;
+  let navigation: Navigation | undefined;
   let lease: RunLease | undefined;
   let runId: string | undefined;
   try {
@@ -90,8 +95,10 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
     ]);
 
     judge = await openJudge(config);
+    questioning = await openQuestioning({ config, env: environment, store, runId: id });
     const runDir = resolve(config.run.output_dir, id);
     mkdirSync(runDir, { recursive: true });
+    navigation = await openNavigation({ config, runId: id, log });
     policy = await openPolicy(config, join(runDir, "checkpoints"), log);
     const latest = store.latestCheckpoint(id, "training");
     if (latest) {
@@ -116,7 +123,7 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
       if (evaluations.some((e) => e.iteration === iteration)) return;
       const sampler = await policy!.training.saveWeightsForSampler(`eval-${iteration + 1}`);
       const report = await evaluationStage({
-        env: environment, config, template: policy!.template, sampler, contextTokens: policy!.contextTokens, record: { store, runId: id, iteration }, signal: options.signal, log,
+        env: environment, config, template: policy!.template, sampler, contextTokens: policy!.contextTokens, record: { store, runId: id, iteration }, experience: navigation?.evalHook(), signal: options.signal, log,
       });
       throwIfEveryRolloutErrored(report, `the held-out evaluation after iteration ${iteration}`);
       const { overall } = report;
@@ -143,17 +150,21 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
       if (!trained) {
         store.setIterationPhase(id, iteration, "rollout");
         const sampler = await policy.training.saveWeightsForSampler(`it-${iteration}`);
-        const tasks = sampleSeeded(trainPool, config.rollout.tasks_per_iteration, deriveSeed(config.run.seed, "tasks", iteration));
-        const rollouts = await rolloutStage({ store, runId: id, iteration, env: environment, config, template: policy.template, sampler, contextTokens: policy.contextTokens, tasks, signal: options.signal, log });
+        await questioning.refresh({ iteration, policyModel: { kind: "tokens", sampler, template: policy.template }, signal: options.signal, log });
+        const tasks = questioning.pickTasks(iteration, trainPool);
+        const rollouts = await rolloutStage({ store, runId: id, iteration, env: environment, config, template: policy.template, sampler, contextTokens: policy.contextTokens, tasks, experience: navigation?.trainHook(iteration), signal: options.signal, log });
         if (rollouts.stats.total > 0 && rollouts.stats.errored === rollouts.stats.total) {
           throw new EvolverError("ROLLOUTS_ALL_ERRORED", `every train rollout of iteration ${iteration} errored (${rollouts.stats.total}); the first: ${rollouts.stats.firstError}`);
         }
         // An errored rollout is no evidence about the policy: it is kept in the store and left out of the update.
         const trajectories = rollouts.trajectories.filter((t) => rolloutError(t) === undefined);
+        // Only training-split rollouts write the pool (the held-out evaluation reads it at most).
+        const navigated = navigation ? await navigation.learn(iteration, trajectories, options.signal) : {};
         store.setIterationPhase(id, iteration, "attribute");
         const judgments = await attributionStage({ store, runId: id, config, trajectories, judge: judge.judge, signal: options.signal });
         store.setIterationPhase(id, iteration, "train");
         metrics = await trainStage({ config, training: policy.training, trajectories, judgments, iteration, route: policy.route, signal: options.signal });
+        Object.assign(metrics, navigated);
         metrics["train/rollouts"] = rollouts.stats.total;
         metrics["train/errored"] = rollouts.stats.errored;
         const path = await policy.training.saveWeights(`it-${iteration}`, { overwrite: true });
@@ -177,6 +188,8 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
   } finally {
     await policy?.close().catch(() => undefined);
     await judge?.close().catch(() => undefined);
+    await questioning?.close().catch(() => undefined);
+    await navigation?.close().catch(() => undefined);
     await env?.close?.().catch(() => undefined);
     lease?.release();
     store.close();

@@ -1,7 +1,7 @@
 // The policy being evolved: its trainer (the local Python trainer started here, or any remote server of the Tinker
 // protocol), its training client, and the chat template its prompts are rendered with.
 import { join, resolve } from "node:path";
-import { Qwen2ChatTemplate, Tokenizer, type ChatTemplate } from "../llm/index.js";
+import { loadChatTemplate, type ChatTemplate } from "../llm/index.js";
 import { EvolverError } from "../core/errors.js";
 import { evolverPpoProblems, evolverPpoRoute, LocalTrainer, TinkerClient, trainerFeatures, type EvolverPpoRoute, type TrainingClient } from "../train/index.js";
 import type { EvolveConfig } from "./config.js";
@@ -20,8 +20,7 @@ export interface Policy {
 
 export async function openPolicy(config: EvolveConfig, checkpointDir: string, log: (line: string) => void): Promise<Policy> {
   // The files were checked by prepareRun (prepare.ts).
-  const tokenizerPath = config.policy.tokenizer ?? join(config.policy.base_model, "tokenizer.json");
-  const template = new Qwen2ChatTemplate({ tokenizer: Tokenizer.fromFile(tokenizerPath) });
+  const { template } = loadChatTemplate(policyTokenizerPath(config), { chatTemplate: config.policy.chat_template });
 
   let trainer: LocalTrainer | undefined;
   let client: TinkerClient;
@@ -85,4 +84,9 @@ export async function openPolicy(config: EvolveConfig, checkpointDir: string, lo
       await trainer?.stop();
     },
   };
+}
+
+/** Where the policy's tokenizer files are: policy.tokenizer, else the base model's folder. */
+export function policyTokenizerPath(config: EvolveConfig): string {
+  return config.policy.tokenizer ?? join(config.policy.base_model, "tokenizer.json");
 }

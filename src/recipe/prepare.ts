@@ -1,14 +1,17 @@
 // Everything a run checks before it starts, in one place, so that `evolver validate` refuses exactly what a run
 // would refuse: the environment opens (a registered type with valid options, or the user's module), the judge can
 // work with what the environment reports (the rule judge only where its steps report rewards), and the policy's
-// files are where the config says. It also resolves what the config leaves to the environment (the judge), so the
+// files are where the config says and its chat template can be used by the rollout context. It also resolves what the config leaves to the environment (the judge), so the
 // config stored with the run is the one that ran.
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { EvolverError } from "../core/errors.js";
+import { createContextStrategy } from "../agent/index.js";
+import { loadChatTemplate } from "../llm/index.js";
 import { environmentCapabilities, MODULE_ENVIRONMENT, openEnvironment, type EnvCapabilities, type Environment } from "../env/index.js";
 import { evolverPpoProblems, TinkerHttp, tinker, trainerFeatures } from "../train/index.js";
 import type { EvolveConfig } from "./config.js";
+import { loadProfile } from "../evolve/questioning/index.js";
 
 export interface PreparedRun {
   /** The config with the environment's defaults resolved (attribution.judge) and env.path made absolute. */
@@ -41,6 +44,8 @@ export async function prepareRun(input: EvolveConfig): Promise<PreparedRun> {
   const config: EvolveConfig = structuredClone(input);
   // Read from the working directory now and stored absolute, so a resume from elsewhere finds the same file.
   if (config.env.type === MODULE_ENVIRONMENT && config.env.path) config.env.path = resolve(config.env.path);
+  if (config.questioning.profile) config.questioning.profile = resolve(config.questioning.profile);
+  if (config.navigating.pool) config.navigating.pool = resolve(config.navigating.pool);
   const env = await openEnvironment(config.env);
   try {
     const capabilities = await environmentCapabilities(env);
@@ -55,6 +60,10 @@ export async function prepareRun(input: EvolveConfig): Promise<PreparedRun> {
       );
     }
     if (attribution.enabled) attribution.judge ??= "rule";
+    const { navigating } = config;
+    if (navigating.enabled && navigating.extractor === "llm" && !navigating.extractor_model) {
+      problems.push("navigating.extractor: llm needs navigating.extractor_model (openai:<model>, a .gguf path or hf:…), or use extractor: rule");
+    }
     // the local trainer is ours and computes every term; a remote one is asked what it offers
     if (config.trainer.kind === "remote") problems.push(...(await remoteTrainerProblems(config)));
     const tokenizer = config.policy.tokenizer ?? join(config.policy.base_model, "tokenizer.json");
@@ -62,7 +71,10 @@ export async function prepareRun(input: EvolveConfig): Promise<PreparedRun> {
       problems.push(`policy.base_model: ${config.policy.base_model} is not an HF model folder (no config.json); try 'evolver model tiny --out ${config.policy.base_model}'`);
     } else if (!existsSync(tokenizer)) {
       problems.push(`policy.tokenizer: no tokenizer at ${tokenizer}; set policy.tokenizer to the model's tokenizer.json`);
+    } else {
+      problems.push(...templateProblems(config, tokenizer));
     }
+    problems.push(...(await questioningProblems(config, env)));
     if ((await env.listTasks(config.env.train_split)).length === 0) problems.push(`env.train_split: ${env.name} has no ${config.env.train_split} tasks`);
     if (problems.length > 0) {
       throw new EvolverError("CONFIG_INVALID", `the run cannot start; ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join("\n")}`, {
@@ -73,5 +85,45 @@ export async function prepareRun(input: EvolveConfig): Promise<PreparedRun> {
   } catch (error) {
     await env.close?.().catch(() => undefined);
     throw error;
+  }
+}
+
+/** Self-questioning needs a sandbox to explore (explorationSetup), hindsight needs hindsightTask, and the profile
+ * (a file, or the environment's own) must name the entities to explore. */
+async function questioningProblems(config: EvolveConfig, env: Environment): Promise<string[]> {
+  const { questioning } = config;
+  if (!questioning.enabled) return [];
+  const problems: string[] = [];
+  if (!env.explorationSetup) {
+    problems.push(`questioning.enabled: ${env.name} cannot set up an exploration (no explorationSetup), so it cannot synthesize tasks; turn questioning off`);
+  }
+  if (questioning.synthesizer === "hindsight" && !env.hindsightTask) {
+    problems.push(`questioning.synthesizer: hindsight needs ${env.name} to tell what an episode achieved (hindsightTask); use synthesizer: llm with a synthesizer_model`);
+  }
+  let entities: string[] | undefined;
+  if (questioning.profile) {
+    try {
+      entities = loadProfile(questioning.profile).entities.map((e) => e.name);
+    } catch (error) {
+      problems.push(`questioning.profile: ${(error as Error).message}`);
+    }
+  } else {
+    entities = (await env.profile()).entities.map((e) => e.name);
+  }
+  const unknown = entities ? (questioning.entities ?? []).filter((name) => !entities.includes(name)) : [];
+  if (unknown.length > 0) problems.push(`questioning.entities: the profile has no ${unknown.join(", ")}; it has ${entities!.join(", ")}`);
+  if (entities && entities.length === 0) problems.push("questioning.profile: the profile names no entity to explore");
+  return problems;
+}
+
+/** The policy's chat template loads, and fits the rollout context (append-only contexts need a template that appends). */
+function templateProblems(config: EvolveConfig, tokenizer: string): string[] {
+  try {
+    const { template } = loadChatTemplate(tokenizer, { chatTemplate: config.policy.chat_template });
+    const problem = createContextStrategy(config.rollout.context).appendOnly ? template.appendOnlyProblem?.() : undefined;
+    return problem ? [`rollout.context: ${config.rollout.context} appends each turn to the tokens so far, but ${problem}`] : [];
+  } catch (error) {
+    if (!EvolverError.isInstance(error)) throw error;
+    return [`policy.${error.code === "LLM_TEMPLATE_MISSING" ? "chat_template" : "tokenizer"}: ${error.message}`];
   }
 }

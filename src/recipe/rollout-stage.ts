@@ -3,7 +3,7 @@
 // (agent/evaluate.ts). Each rollout is written to the store the moment it ends. Samples already in the store (a
 // resumed run) are reused, not redone; every sample's seed is derived from the run's seed, so the missing ones are
 // the rollouts the run would have made, and an evaluation samples exactly what `evolver eval` with the same seed does.
-import { createContextStrategy, createToolFormat, evaluateAgent, runRollouts, type EvalReport, type RolloutBatchOptions, type RolloutStats, type Trajectory } from "../agent/index.js";
+import { createContextStrategy, createToolFormat, evaluateAgent, runRollouts, type EvalReport, type RolloutBatchOptions, type ExperienceHook, type RolloutStats, type RolloutTask, type Trajectory } from "../agent/index.js";
 import type { Environment } from "../env/index.js";
 import type { ChatTemplate, TokenSampler } from "../llm/index.js";
 import type { RunStore, TrajectoryPurpose } from "../store/index.js";
@@ -23,7 +23,10 @@ export interface RolloutStageOptions extends RolloutRecord {
   sampler: TokenSampler;
   /** The policy's context in tokens, when known. */
   contextTokens?: number;
-  tasks: string[];
+  /** Seed tasks by id; synthetic ones carry their spec in params. */
+  tasks: RolloutTask[];
+  /** Self-navigating's retrieval, where the run has a pool. */
+  experience?: ExperienceHook;
   signal?: AbortSignal;
   log: (line: string) => void;
 }
@@ -70,9 +73,10 @@ export async function rolloutStage(options: RolloutStageOptions): Promise<{ traj
     ...rolloutSettings(config, options.env, options.sampler, options.template, options.contextTokens, options.signal),
     ...storeHooks(options, "train", options.log),
     temperature: config.rollout.temperature,
-    tasks: options.tasks.map((taskId) => ({ taskId })),
+    tasks: options.tasks,
     samplesPerTask: config.rollout.group_size,
     batchId: `train/${iteration}`,
+    experience: options.experience,
   });
   // In a fixed order, not the order the rollouts happened to end in: the update (its datums, its mini-batches) is
   // then the same whether the rollouts came from one process or from a killed one and its resumption.
@@ -96,6 +100,8 @@ export async function evaluationStage(options: {
   /** Without `record`: each trajectory as it ends, and progress. */
   onTrajectory?: RolloutBatchOptions["onTrajectory"];
   onEvent?: RolloutBatchOptions["onEvent"];
+  /** Self-navigating's retrieval (reads the pool, never writes it). */
+  experience?: ExperienceHook;
   signal?: AbortSignal;
   log: (line: string) => void;
 }): Promise<EvalReport> {
@@ -107,5 +113,6 @@ export async function evaluationStage(options: {
     split: config.env.eval_split,
     k: config.schedule.eval_k,
     tasks: config.schedule.eval_tasks,
+    experience: options.experience,
   });
 }

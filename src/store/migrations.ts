@@ -92,6 +92,88 @@ export const migrations: { version: number; description: string; sql: string }[]
       );
     `,
   },
+  {
+    version: 3,
+    description: "self-questioning: explorations, synthetic tasks (accepted, rejected, duplicate) with provenance, synthesis rounds",
+    sql: `
+      CREATE TABLE explorations (
+        pool TEXT NOT NULL,
+        id TEXT NOT NULL,
+        round TEXT NOT NULL,
+        env TEXT NOT NULL,
+        entity TEXT NOT NULL,
+        novel INTEGER NOT NULL,
+        error TEXT,
+        body_json TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (pool, id)
+      );
+      CREATE TABLE synthetic_tasks (
+        pool TEXT NOT NULL,
+        id TEXT NOT NULL,
+        round TEXT NOT NULL,
+        env TEXT NOT NULL,
+        exploration_id TEXT NOT NULL,
+        synthesizer TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('accepted', 'rejected', 'duplicate')),
+        reason TEXT,
+        detail TEXT,
+        check_text TEXT NOT NULL,
+        spec_json TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (pool, id)
+      );
+      CREATE INDEX synthetic_tasks_by_status ON synthetic_tasks (pool, status);
+      CREATE TABLE synthesis_rounds (
+        pool TEXT NOT NULL,
+        round TEXT NOT NULL,
+        report_json TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (pool, round)
+      );
+    `,
+  },
+  {
+    version: 4,
+    description: "experience pool (self-navigating): experiences with provenance, retrievals, outcomes, work done once",
+    // The vectors live in a sqlite-vec table made on first use (its dimensions are the embedder's): see
+    // src/store/experience-pool.ts.
+    sql: `
+      CREATE TABLE experiences (
+        id INTEGER PRIMARY KEY,
+        when_to_use TEXT NOT NULL,
+        content TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        extractor TEXT NOT NULL,
+        source_trajectories_json TEXT NOT NULL,
+        source_tasks_json TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('active', 'merged', 'retired', 'deleted')),
+        note TEXT,
+        merges INTEGER NOT NULL DEFAULT 0,
+        run_id TEXT,
+        iteration INTEGER,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE experience_pool_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE experience_retrievals (
+        run_id TEXT NOT NULL,
+        iteration INTEGER NOT NULL,
+        group_key TEXT NOT NULL,
+        sample_index INTEGER NOT NULL,
+        experience_ids_json TEXT NOT NULL,
+        PRIMARY KEY (run_id, iteration, group_key, sample_index)
+      );
+      CREATE TABLE experience_outcomes (
+        experience_id INTEGER NOT NULL,
+        trajectory_id TEXT NOT NULL,
+        guided INTEGER NOT NULL,
+        success INTEGER NOT NULL,
+        PRIMARY KEY (experience_id, trajectory_id)
+      );
+      CREATE TABLE experience_work (key TEXT PRIMARY KEY, done_at TEXT NOT NULL);
+    `,
+  },
 ];
 
 export function migrate(db: Database): number {

@@ -7,7 +7,9 @@ import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { randomUUID } from "node:crypto";
 import { EvolverError } from "../core/errors.js";
-import { Trajectory, type Segment } from "../agent/index.js";
+// The schema file, not the agent barrel (which brings the model drivers and the OpenAI SDK): `evolver runs` reads
+// the store and nothing else.
+import { Trajectory, type Segment } from "../agent/trajectory.js";
 import { migrate } from "./migrations.js";
 import { acquireLease, effectiveRunStatus, readLease, type EffectiveRunStatus, type LeaseRecord, type RunLease } from "./run-lease.js";
 
@@ -142,6 +144,20 @@ export class RunStore {
         : this.db.prepare("SELECT * FROM tasks WHERE run_id = ? AND split = ? ORDER BY rowid").all(runId, split)
     ) as Record<string, string>[];
     return rows.map((r) => ({ taskId: r.task_id, split: r.split, source: r.source, payload: JSON.parse(r.payload_json) }));
+  }
+
+  /** Each task's latest group of train rollouts before `beforeIteration`: whether its rewards had zero variance (every
+   * sample alike, so GRPO learned nothing from it). Errored rollouts are left out. */
+  zeroVarianceTasks(runId: string, beforeIteration: number): Map<string, boolean> {
+    const rows = this.db
+      .prepare(
+        `SELECT task_id, iteration, MIN(reward) AS low, MAX(reward) AS high, COUNT(*) AS n FROM trajectories
+         WHERE run_id = ? AND purpose = 'train' AND iteration < ? AND termination != 'error' GROUP BY task_id, iteration ORDER BY iteration`,
+      )
+      .all(runId, beforeIteration) as { task_id: string; low: number; high: number; n: number }[];
+    const latest = new Map<string, boolean>();
+    for (const row of rows) latest.set(row.task_id, row.n > 1 && row.low === row.high);
+    return latest;
   }
 
   // --- iterations: the phase an iteration has reached is what resume reads

@@ -64,7 +64,10 @@ export function buildDatum(sequence: TrainingSequence): Datum {
 
 /**
  * The training sequences of a trajectory (one, or one per model call; see src/agent/trajectory.ts) with their
- * per-token advantages. `segmentAdvantages` has one row per segment of `trajectory.segments` (as
+ * per-token advantages. Injected experience is stripped: the datum is the context *without* the experience
+ * segment's tokens (what the policy must learn to do unguided), while the sampler logprobs stay the ones sampled
+ * with the experience in view. Those tokens are then off-policy for the stripped context, which is why
+ * `experienceGuided` gives them the wider high clip (clip_high_boost). `segmentAdvantages` has one row per segment of `trajectory.segments` (as
  * computeTrajectoryAdvantages gives). Sampler logprobs are required on every trained token unless
  * `requireLogprobs` is false (cross-entropy needs none).
  */
@@ -78,7 +81,8 @@ export function trajectorySequences(
   }
   const advantageOf = new Map<Segment, readonly number[]>(trajectory.segments.map((segment, i) => [segment, segmentAdvantages[i]]));
   const requireLogprobs = options.requireLogprobs ?? true;
-  return trainingSequences(trajectory).map((segments) => {
+  return trainingSequences(trajectory).map((withExperience) => {
+    const segments = withExperience.filter((segment) => segment.source !== "experience");
     const tokens: number[] = [];
     const lossMask: number[] = [];
     const advantages: number[] = [];

@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { EvolverError } from "../../core/errors.js";
 import type { ChatMessage, ToolSchema } from "../../core/messages.js";
-import type { EnvCapabilities, EnvInstance, EnvProfile, Environment, Evaluation, InitialState, Split, StepResult } from "../types.js";
+import { TaskSpec, type EnvCapabilities, type EnvInstance, type EnvProfile, type Environment, type Evaluation, type ExploredStep, type InitialState, type Split, type StepResult } from "../types.js";
 import {
   BFCL_CATEGORIES,
   bfclDocToTool,
@@ -18,12 +18,15 @@ import {
   type BfclQuestionEntry,
 } from "./data.js";
 import { BFCL_API_CLASSES, BFCL_STATELESS_CLASSES } from "./apis/index.js";
-import { BfclExecution } from "./executor.js";
+import { BfclExecution, ERROR_PREFIX } from "./executor.js";
 import { gradeBfclEntry } from "./grader.js";
-import { parseBfclCalls, type BfclCall } from "./python/call-parser.js";
+import { formatBfclCall, parseBfclCalls, type BfclCall } from "./python/call-parser.js";
+import { parsePythonJson } from "./python/json.js";
+import { pyJsonDumps } from "./python/repr.js";
+import { isPyDict, type PyDict } from "./python/value.js";
 import { bfclReferenceSolution } from "./reference.js";
 import { describePyType } from "./python/value.js";
-import { toolCallToBfclCall } from "./tool-calls.js";
+import { parseBfclCallsAsJson, toolCallToBfclCall } from "./tool-calls.js";
 
 export const BfclEnvironmentOptions = z
   .object({
@@ -36,7 +39,17 @@ export const BfclEnvironmentOptions = z
   .strict();
 export type BfclEnvironmentOptions = z.infer<typeof BfclEnvironmentOptions>;
 
-const InstanceParams = z.object({ format: z.enum(["native", "bfcl"]).default("native") }).strict();
+const InstanceParams = z.object({ format: z.enum(["native", "bfcl"]).default("native"), task: TaskSpec.optional() }).strict();
+
+/** A BFCL task spec's setup: the classes involved and their initial config, as Python JSON text (BFCL's
+ * `initial_config`; text keeps `10.0` a float, which a JSON object would turn into an int). */
+export const BfclTaskSetup = z
+  .object({
+    involved_classes: z.array(z.string().refine((name) => Object.hasOwn(BFCL_API_CLASSES, name), { message: `unknown BFCL class; known: ${Object.keys(BFCL_API_CLASSES).join(", ")}` })).min(1),
+    initial_config: z.string().default("{}"),
+  })
+  .strict();
+export type BfclTaskSetup = z.infer<typeof BfclTaskSetup>;
 
 export const BFCL_SYSTEM_PROMPT = [
   "You help a user by calling the functions you are given. The conversation has several user turns.",
@@ -103,11 +116,56 @@ export class BfclEnvironment implements Environment {
   }
 
   async create(taskId: string, params: Record<string, unknown> = {}): Promise<EnvInstance> {
+    const parsed = InstanceParams.safeParse(params);
+    if (!parsed.success) throw new EvolverError("ENV_BAD_PARAMS", `bfcl-v3 params: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`);
+    const task = parsed.data.task ? taskFromSpec(taskId, parsed.data.task) : this.allTasks().get(taskId);
+    if (!task) throw new EvolverError("ENV_UNKNOWN_TASK", `bfcl-v3 has no task '${taskId}'`, { details: { taskId } });
+    return new BfclInstance(task, parsed.data.format, this.options);
+  }
+
+  /** The entry written out: its questions, its setup and its ground truth as calls with JSON arguments. */
+  async taskSpec(taskId: string): Promise<TaskSpec | undefined> {
     const task = this.allTasks().get(taskId);
     if (!task) throw new EvolverError("ENV_UNKNOWN_TASK", `bfcl-v3 has no task '${taskId}'`, { details: { taskId } });
-    const parsed = InstanceParams.safeParse(params);
-    if (!parsed.success) throw new EvolverError("ENV_BAD_PARAMS", `bfcl-v3 params: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
-    return new BfclInstance(task, parsed.data.format, this.options);
+    const { entry, groundTruth } = task;
+    if (groundTruth.length !== entry.question.length) return undefined;
+    return {
+      turns: entry.question.map((turn) => turn.map((m) => m.content).join("\n")),
+      setup: { involved_classes: [...entry.involved_classes], initial_config: pyJsonDumps(entry.initial_config, { compact: false, ensureAscii: false }) },
+      solution: groundTruth.map((calls) =>
+        calls.flatMap((text) => parseBfclCallsAsJson(text, this.options.dataDir)).map((call) => ({ name: call.name, arguments: JSON.parse(call.arguments) as Record<string, unknown> })),
+      ),
+    };
+  }
+
+  /** One class, with the initial config a base training entry gives it (drawn by seed); empty where none has it. */
+  async explorationSetup(entity: string, seed: number): Promise<BfclTaskSetup> {
+    if (!Object.hasOwn(BFCL_API_CLASSES, entity)) throw new EvolverError("ENV_BAD_PARAMS", `bfcl-v3 has no class '${entity}'; known: ${Object.keys(BFCL_API_CLASSES).join(", ")}`);
+    const candidates = [...this.allTasks().values()].filter(
+      (t) => t.category === "base" && splitOf(t.entry.id) === "train" && t.entry.involved_classes.includes(entity) && isPyDict(t.entry.initial_config?.[entity]),
+    );
+    const source = candidates.length > 0 ? candidates[Math.abs(seed) % candidates.length] : undefined;
+    const config: PyDict = source ? { [entity]: source.entry.initial_config[entity] } : {};
+    return { involved_classes: [entity], initial_config: pyJsonDumps(config, { compact: false, ensureAscii: false }) };
+  }
+
+  /** Every call that ran without error, in order; each step that made one is a turn. */
+  async hindsightTask(setup: Record<string, unknown>, steps: ExploredStep[]): Promise<Pick<TaskSpec, "setup" | "solution"> | undefined> {
+    const solution: TaskSpec["solution"] = [];
+    for (const step of steps) {
+      const calls = (step.action.tool_calls ?? []).flatMap((call, i) => {
+        const observation = step.observations.find((m) => m.role === "tool" && m.tool_call_id === call.id) ?? step.observations[i];
+        if (!observation || bfclCallFailed(observation.content)) return [];
+        try {
+          const args: unknown = JSON.parse(call.function.arguments || "{}");
+          return isPyDict(args) ? [{ name: call.function.name, arguments: args as Record<string, unknown> }] : [];
+        } catch {
+          return [];
+        }
+      });
+      if (calls.length > 0) solution.push(calls);
+    }
+    return solution.length > 0 ? { setup, solution } : undefined;
   }
 
   /** The ground truth played as native calls through a fresh instance (reference.ts); undefined for base_154. */
@@ -186,7 +244,8 @@ class BfclInstance implements EnvInstance {
       this.done = true;
       this.forceTerminated = true;
     }
-    return { observations, done: this.done, info: this.stepInfo() };
+    const errors = observations.filter((m) => bfclCallFailed(m.content)).map((m) => `${m.name}: ${m.content}`);
+    return { observations, done: this.done, ...(errors.length > 0 ? { errors } : {}), info: this.stepInfo() };
   }
 
   /** The assistant's calls: native tool calls, or (format "bfcl") a call list in the content. */
@@ -256,6 +315,40 @@ class BfclInstance implements EnvInstance {
   }
 
   async release(): Promise<void> {}
+}
+
+/** A call failed when it raised ("Error during execution: ...") or answered with BFCL's error dict ({"error": ...}). */
+export function bfclCallFailed(result: string): boolean {
+  return result.startsWith(ERROR_PREFIX) || result.startsWith('{"error": ');
+}
+
+/** A synthetic task from its spec: BFCL's entry fields (one user message per turn) and its ground truth as call text. */
+function taskFromSpec(taskId: string, spec: TaskSpec): BfclTask {
+  const setup = BfclTaskSetup.safeParse(spec.setup);
+  if (!setup.success) throw new EvolverError("ENV_BAD_PARAMS", `bfcl-v3 task setup: ${setup.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`);
+  let initialConfig;
+  try {
+    initialConfig = parsePythonJson(setup.data.initial_config);
+  } catch (error) {
+    throw new EvolverError("ENV_BAD_PARAMS", `bfcl-v3 task setup.initial_config: ${(error as Error).message}`);
+  }
+  if (!isPyDict(initialConfig)) throw new EvolverError("ENV_BAD_PARAMS", "bfcl-v3 task setup.initial_config must be a JSON object");
+  if (spec.solution.length > spec.turns.length) throw new EvolverError("ENV_BAD_PARAMS", `bfcl-v3 task: ${spec.solution.length} solution turns for ${spec.turns.length} user turns`);
+  const groundTruth = spec.turns.map((_, turn) =>
+    (spec.solution[turn] ?? []).map((action) => {
+      if (!("name" in action)) throw new EvolverError("ENV_BAD_PARAMS", `bfcl-v3 task: turn ${turn}'s solution has a reply where a call belongs`);
+      try {
+        return formatBfclCall(toolCallToBfclCall({ id: "spec", type: "function", function: { name: action.name, arguments: JSON.stringify(action.arguments) } }));
+      } catch (error) {
+        throw new EvolverError("ENV_BAD_PARAMS", `bfcl-v3 task: ${(error as Error).message}`);
+      }
+    }),
+  );
+  return {
+    entry: { id: taskId, question: spec.turns.map((content) => [{ role: "user", content }]), initial_config: initialConfig, path: [], involved_classes: setup.data.involved_classes },
+    groundTruth,
+    category: "base",
+  };
 }
 
 /** The eight classes as entities, their functions as operations (descriptions from the function docs). */

@@ -7,7 +7,7 @@
 // (StepResult.reward), which is what a rule-based judge may use in place of the LLM judge.
 import { EvolverError } from "../../core/errors.js";
 import type { ChatMessage } from "../../core/messages.js";
-import type { EnvCapabilities, EnvInstance, EnvProfile, Environment, Evaluation, Split, StepResult } from "../types.js";
+import { TaskSpec, type EnvCapabilities, type EnvInstance, type EnvProfile, type Environment, type Evaluation, type ExploredStep, type Split, type StepResult } from "../types.js";
 import { z } from "zod";
 import { mulberry32 } from "../../core/random.js";
 
@@ -34,6 +34,10 @@ export const KeyChainOptions = z
 export type KeyChainOptions = z.infer<typeof KeyChainOptions>;
 
 const LETTERS = "abcdefghij";
+
+/** A key-chain task spec's setup: the chain's digits (a synthetic task may be of any length up to 6). */
+const KeyChainSetup = z.object({ digits: z.array(z.number().int().min(0)).min(1).max(6) }).strict();
+const KeyChainParams = z.object({ task: TaskSpec.optional() }).strict();
 
 
 /** Held-out chains: a stable hash of the task id puts ~20% in test and ~10% in val. */
@@ -103,7 +107,17 @@ export class KeyChainEnvironment implements Environment {
     };
   }
 
-  async create(taskId: string): Promise<EnvInstance> {
+  async create(taskId: string, params: Record<string, unknown> = {}): Promise<EnvInstance> {
+    const parsed = KeyChainParams.safeParse(params);
+    if (!parsed.success) throw new EvolverError("ENV_BAD_PARAMS", `key-chain params: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`);
+    if (parsed.data.task) {
+      const setup = KeyChainSetup.safeParse(parsed.data.task.setup);
+      const problem = !setup.success
+        ? setup.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")
+        : setup.data.digits.some((d) => d >= this.options.symbols) ? `digits must be below ${this.options.symbols}` : undefined;
+      if (problem || !setup.success) throw new EvolverError("ENV_BAD_PARAMS", `key-chain task setup: ${problem}`);
+      return new KeyChainInstance(taskId, setup.data.digits, this.secret, this.options.repeat);
+    }
     const digits = /^kc-(\d+)$/.exec(taskId)?.[1];
     if (!digits || digits.length !== this.options.length || [...digits].some((d) => Number(d) >= this.options.symbols)) {
       throw new EvolverError("ENV_UNKNOWN_TASK", `key-chain has no task '${taskId}' (expected kc- followed by ${this.options.length} digits below ${this.options.symbols})`, {
@@ -111,6 +125,29 @@ export class KeyChainEnvironment implements Environment {
       });
     }
     return new KeyChainInstance(taskId, [...digits].map(Number), this.secret, this.options.repeat);
+  }
+
+  /** The chain written out: its digits, and each lock's letter as the reference solution. */
+  async taskSpec(taskId: string): Promise<TaskSpec> {
+    const instance = await this.create(taskId);
+    const digits = (instance as KeyChainInstance).digits;
+    return { turns: digits.map((d) => `Open lock ${d}.`), setup: { digits }, solution: digits.map((d) => [{ text: this.secret[d] }]) };
+  }
+
+  /** A chain of locks drawn by seed over every digit the profile names (entity: lock). */
+  async explorationSetup(entity: string, seed: number): Promise<{ digits: number[] }> {
+    if (entity !== "lock") throw new EvolverError("ENV_BAD_PARAMS", `key-chain has no entity '${entity}'; known: lock`);
+    const random = mulberry32(seed);
+    return { digits: Array.from({ length: this.options.length }, () => Math.floor(random() * this.options.symbols)) };
+  }
+
+  /** The locks that opened, in order, with the letters that opened them. */
+  async hindsightTask(setup: Record<string, unknown>, steps: ExploredStep[]): Promise<Pick<TaskSpec, "setup" | "solution"> | undefined> {
+    const parsed = KeyChainSetup.safeParse(setup);
+    if (!parsed.success) return undefined;
+    const opened = steps.flatMap((step, i) => (step.reward === 1 && i < parsed.data.digits.length ? [{ digit: parsed.data.digits[i], letter: step.action.content.trim().charAt(0) }] : []));
+    if (opened.length === 0) return undefined;
+    return { setup: { digits: opened.map((o) => o.digit) }, solution: opened.map((o) => [{ text: o.letter }]) };
   }
 
   /** Every lock opened with its secret letter. */
@@ -135,7 +172,7 @@ class KeyChainInstance implements EnvInstance {
 
   constructor(
     readonly taskId: string,
-    private readonly digits: number[],
+    readonly digits: number[],
     private readonly secret: string[],
     private readonly repeat: number,
   ) {

@@ -1,0 +1,34 @@
+// Shared by the LLM extractor and the semantic advantage: a trajectory as compact text, and a JSON answer read
+// leniently (a Markdown fence some models add is taken off).
+import type { Trajectory } from "../../agent/index.js";
+import { isExperienceMessage, taskText } from "./template.js";
+
+const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max)} [… ${text.length - max} more characters]`);
+
+/** The task's words, then each step's action and what came back, then the outcome. Injected experience is left out. */
+export function describeAttempt(trajectory: Trajectory, maxStepChars = 600): string {
+  const lines: string[] = [];
+  trajectory.steps.forEach((step, i) => {
+    const calls = (step.action.tool_calls ?? []).map((c) => `${c.function.name}(${c.function.arguments})`).join("; ");
+    const action = [step.action.content.trim(), calls].filter(Boolean).join(" | ");
+    lines.push(`step ${i} ACTION: ${clip(action || "(nothing)", maxStepChars)}`);
+    const observed = step.observations.filter((o) => !isExperienceMessage(o)).map((o) => o.content).join("\n").trim();
+    if (observed) lines.push(`step ${i} OBSERVATION: ${clip(observed, maxStepChars)}`);
+  });
+  lines.push(`OUTCOME: ${trajectory.success ? "success" : "failure"} (score ${trajectory.reward.toFixed(2)})`);
+  return lines.join("\n");
+}
+
+export function describeTask(group: readonly Trajectory[], maxChars = 2000): string {
+  return clip(taskText(group[0]?.messages ?? []), maxChars);
+}
+
+/** JSON.parse of a model's answer, fence removed; undefined when it is not JSON. */
+export function readJson(text: string): unknown {
+  const fenced = /^\s*```(?:json)?\s*\n([\s\S]*?)\n?```\s*$/.exec(text);
+  try {
+    return JSON.parse(fenced ? fenced[1] : text);
+  } catch {
+    return undefined;
+  }
+}

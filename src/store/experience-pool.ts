@@ -1,0 +1,313 @@
+// The experience pool (self-navigating) in SQLite: experiences with their provenance (source trajectories and tasks,
+// run, iteration, extractor), what each rollout was given (retrievals), how guided and unguided rollouts of the same
+// group ended (outcomes), and work done once (extraction of a group, maintenance of an iteration), so a resumed run
+// neither loses nor duplicates an experience. A pool is a file: by default the run's own (output_dir/RUN/
+// experiences.db), or one shared across runs (navigating.pool, --pool PATH).
+//
+// Vectors sit in a sqlite-vec table (cosine distance) whose dimensions are the embedder's, made on first use; the
+// pool remembers which embedder filled it and refuses another. Small pools are searched exactly by sqlite-vec; past
+// EXACT_SEARCH_LIMIT active experiences, a binary-code prefilter held in memory picks candidates that are re-ranked
+// exactly (bench: recall@10 against exact search, p99 at 100,000 experiences).
+import Database from "better-sqlite3";
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import * as sqliteVec from "sqlite-vec";
+import { EvolverError } from "../core/errors.js";
+import {
+  BinaryCodeIndex,
+  dot,
+  Experience,
+  type ExperiencePool,
+  type ExperienceStatus,
+  type ExperienceUsage,
+  type NewExperience,
+  type RolloutKey,
+  type ScoredExperience,
+} from "../evolve/navigating/index.js";
+import { migrate } from "./migrations.js";
+
+/** Below this many active experiences, sqlite-vec's exact search is fast enough on its own. */
+export const EXACT_SEARCH_LIMIT = 4096;
+/** Candidates the binary prefilter hands to the exact re-ranking. */
+const PREFILTER_CANDIDATES = 384;
+
+interface ExperienceRow {
+  id: number;
+  when_to_use: string;
+  content: string;
+  origin: string;
+  extractor: string;
+  source_trajectories_json: string;
+  source_tasks_json: string;
+  status: string;
+  note: string | null;
+  merges: number;
+  run_id: string | null;
+  iteration: number | null;
+  created_at: string;
+}
+
+const now = () => new Date().toISOString();
+const vectorBlob = (vector: Float32Array) => Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
+const blobVector = (blob: Buffer) => new Float32Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength));
+
+export interface OpenPoolOptions {
+  /** The embedder that fills and queries the pool; absent: read-only use (list, show, export). */
+  embedder?: { id: string; dimensions: number };
+  /** Refuse a path with no pool yet (a mistyped --pool). */
+  mustExist?: boolean;
+}
+
+export class SqliteExperiencePool implements ExperiencePool {
+  readonly db: Database.Database;
+  readonly embedderId: string;
+  private readonly dimensions: number;
+  private prefilter: BinaryCodeIndex | undefined;
+
+  private constructor(readonly path: string, db: Database.Database, embedder: { id: string; dimensions: number } | undefined) {
+    this.db = db;
+    const stored = this.meta("embedder");
+    const storedDimensions = Number(this.meta("dimensions") ?? 0);
+    if (embedder && stored && (stored !== embedder.id || storedDimensions !== embedder.dimensions)) {
+      throw new EvolverError(
+        "EXPERIENCE_EMBEDDER_MISMATCH",
+        `the experience pool ${path} holds vectors of ${stored} (${storedDimensions}-d); this run embeds with ${embedder.id} (${embedder.dimensions}-d). Use that embedder or another pool`,
+        { details: { path, stored, wanted: embedder.id } },
+      );
+    }
+    if (embedder && !stored) {
+      this.setMeta("embedder", embedder.id);
+      this.setMeta("dimensions", String(embedder.dimensions));
+    }
+    this.embedderId = embedder?.id ?? stored ?? "";
+    this.dimensions = embedder?.dimensions ?? storedDimensions;
+    if (this.dimensions > 0) {
+      this.db.exec(`CREATE VIRTUAL TABLE IF NOT EXISTS experience_vectors USING vec0(embedding float[${this.dimensions}] distance_metric=cosine)`);
+    }
+  }
+
+  static open(path: string, options: OpenPoolOptions = {}): SqliteExperiencePool {
+    if (options.mustExist && path !== ":memory:" && !existsSync(path)) {
+      throw new EvolverError("EXPERIENCE_POOL_NOT_FOUND", `no experience pool at ${path}`, { details: { path } });
+    }
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    let db: Database.Database;
+    try {
+      db = new Database(path);
+    } catch (error) {
+      throw new EvolverError("STORE_OPEN", `cannot open the experience pool at ${path}: ${(error as Error).message}`, { cause: error });
+    }
+    try {
+      db.pragma("journal_mode = WAL");
+      db.pragma("synchronous = NORMAL");
+      db.pragma("busy_timeout = 5000");
+      sqliteVec.load(db);
+      migrate(db);
+      return new SqliteExperiencePool(path, db, options.embedder);
+    } catch (error) {
+      db.close();
+      throw EvolverError.isInstance(error) ? error : new EvolverError("STORE_SCHEMA", `experience pool ${path}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  transaction<T>(work: () => T): T {
+    return this.db.transaction(work)();
+  }
+
+  add(items: { experience: NewExperience; vector: Float32Array }[], provenance: { runId: string | null; iteration: number | null; workKey?: string }): Experience[] {
+    return this.transaction(() => {
+      if (provenance.workKey !== undefined && !this.claim(provenance.workKey)) return [];
+      const insert = this.db.prepare(
+        `INSERT INTO experiences (when_to_use, content, origin, extractor, source_trajectories_json, source_tasks_json, status, run_id, iteration, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?)`,
+      );
+      const added: Experience[] = [];
+      for (const { experience, vector } of items) {
+        this.checkVector(vector);
+        const at = now();
+        const { lastInsertRowid } = insert.run(
+          experience.whenToUse, experience.content, experience.origin, experience.extractor,
+          JSON.stringify(experience.sourceTrajectories), JSON.stringify(experience.sourceTasks),
+          provenance.runId, provenance.iteration, at, at,
+        );
+        const id = Number(lastInsertRowid);
+        this.db.prepare("INSERT INTO experience_vectors (rowid, embedding) VALUES (?, ?)").run(BigInt(id), vectorBlob(vector));
+        this.prefilter?.set(id, vector);
+        added.push(this.get(id));
+      }
+      return added;
+    });
+  }
+
+  search(query: Float32Array, options: { k: number; threshold: number }): ScoredExperience[] {
+    if (this.dimensions === 0) return [];
+    this.checkVector(query);
+    const active = this.activeCount();
+    let scored: { id: number; similarity: number }[];
+    if (active <= EXACT_SEARCH_LIMIT) {
+      scored = this.exactSearch(query, options.k);
+    } else {
+      const candidates = this.binaryIndex().nearest(query, Math.max(PREFILTER_CANDIDATES, options.k * 20));
+      scored = this.vectors(candidates).map(({ id, vector }) => ({ id, similarity: dot(query, vector) }));
+      scored.sort((a, b) => b.similarity - a.similarity);
+      scored = scored.slice(0, options.k);
+    }
+    return scored.filter((s) => s.similarity >= options.threshold).map((s) => ({ experience: this.get(s.id), similarity: s.similarity }));
+  }
+
+  /** Exact top-k of every active experience (sqlite-vec): the reference the prefilter is measured against. */
+  exactSearch(query: Float32Array, k: number): { id: number; similarity: number }[] {
+    const rows = this.db
+      .prepare("SELECT rowid AS id, distance FROM experience_vectors WHERE embedding MATCH ? AND k = ? ORDER BY distance")
+      .all(vectorBlob(query), k) as { id: number; distance: number }[];
+    return rows.map((row) => ({ id: Number(row.id), similarity: 1 - row.distance }));
+  }
+
+  get(id: number): Experience {
+    const row = this.db.prepare("SELECT * FROM experiences WHERE id = ?").get(id) as ExperienceRow | undefined;
+    if (!row) throw new EvolverError("EXPERIENCE_NOT_FOUND", `no experience ${id} in ${this.path}`, { details: { id, path: this.path } });
+    return toExperience(row);
+  }
+
+  list(options: { status?: ExperienceStatus | "all" } = {}): Experience[] {
+    const status = options.status ?? "active";
+    const rows = (status === "all"
+      ? this.db.prepare("SELECT * FROM experiences ORDER BY id").all()
+      : this.db.prepare("SELECT * FROM experiences WHERE status = ? ORDER BY id").all(status)) as ExperienceRow[];
+    return rows.map(toExperience);
+  }
+
+  vector(id: number): Float32Array | undefined {
+    return this.vectors([id])[0]?.vector;
+  }
+
+  update(id: number, fields: { whenToUse?: string; content?: string; vector?: Float32Array }): Experience {
+    return this.transaction(() => {
+      const current = this.get(id);
+      this.db
+        .prepare("UPDATE experiences SET when_to_use = ?, content = ?, updated_at = ? WHERE id = ?")
+        .run(fields.whenToUse ?? current.whenToUse, fields.content ?? current.content, now(), id);
+      if (fields.vector && current.status === "active") {
+        this.checkVector(fields.vector);
+        this.db.prepare("DELETE FROM experience_vectors WHERE rowid = ?").run(BigInt(id));
+        this.db.prepare("INSERT INTO experience_vectors (rowid, embedding) VALUES (?, ?)").run(BigInt(id), vectorBlob(fields.vector));
+        this.prefilter?.set(id, fields.vector);
+      }
+      return this.get(id);
+    });
+  }
+
+  setStatus(id: number, status: Exclude<ExperienceStatus, "active">, note: string): void {
+    this.transaction(() => {
+      this.get(id);
+      this.db.prepare("UPDATE experiences SET status = ?, note = ?, updated_at = ? WHERE id = ?").run(status, note, now(), id);
+      // Out of the index, so retrieval never sees it; the row stays for provenance.
+      if (this.dimensions > 0) this.db.prepare("DELETE FROM experience_vectors WHERE rowid = ?").run(BigInt(id));
+      this.prefilter?.delete(id);
+    });
+  }
+
+  /** Counts one near-duplicate merged into `id`. */
+  countMerge(id: number): void {
+    this.db.prepare("UPDATE experiences SET merges = merges + 1, updated_at = ? WHERE id = ?").run(now(), id);
+  }
+
+  recordRetrieval(key: RolloutKey, experienceIds: number[]): void {
+    this.db
+      .prepare("INSERT OR IGNORE INTO experience_retrievals (run_id, iteration, group_key, sample_index, experience_ids_json) VALUES (?, ?, ?, ?, ?)")
+      .run(key.runId, key.iteration, key.groupKey, key.sampleIndex, JSON.stringify(experienceIds));
+  }
+
+  retrieval(key: RolloutKey): number[] | undefined {
+    const row = this.db
+      .prepare("SELECT experience_ids_json FROM experience_retrievals WHERE run_id = ? AND iteration = ? AND group_key = ? AND sample_index = ?")
+      .get(key.runId, key.iteration, key.groupKey, key.sampleIndex) as { experience_ids_json: string } | undefined;
+    return row ? (JSON.parse(row.experience_ids_json) as number[]) : undefined;
+  }
+
+  recordOutcome(_key: RolloutKey, trajectoryId: string, guided: boolean, experienceIds: number[], success: boolean): void {
+    const insert = this.db.prepare("INSERT OR IGNORE INTO experience_outcomes (experience_id, trajectory_id, guided, success) VALUES (?, ?, ?, ?)");
+    this.transaction(() => {
+      for (const id of experienceIds) insert.run(id, trajectoryId, guided ? 1 : 0, success ? 1 : 0);
+    });
+  }
+
+  usage(): ExperienceUsage[] {
+    const rows = this.db
+      .prepare(
+        `SELECT experience_id AS experienceId,
+                SUM(guided) AS guided, SUM(guided * success) AS guidedSuccesses,
+                SUM(1 - guided) AS unguided, SUM((1 - guided) * success) AS unguidedSuccesses
+         FROM experience_outcomes GROUP BY experience_id ORDER BY experience_id`,
+      )
+      .all() as ExperienceUsage[];
+    return rows;
+  }
+
+  claim(workKey: string): boolean {
+    return this.db.prepare("INSERT OR IGNORE INTO experience_work (key, done_at) VALUES (?, ?)").run(workKey, now()).changes === 1;
+  }
+
+  isClaimed(workKey: string): boolean {
+    return this.db.prepare("SELECT 1 FROM experience_work WHERE key = ?").get(workKey) !== undefined;
+  }
+
+  private activeCount(): number {
+    return (this.db.prepare("SELECT COUNT(*) AS n FROM experiences WHERE status = 'active'").get() as { n: number }).n;
+  }
+
+  private binaryIndex(): BinaryCodeIndex {
+    if (!this.prefilter) {
+      const index = new BinaryCodeIndex(this.dimensions);
+      for (const row of this.db.prepare("SELECT rowid AS id, embedding FROM experience_vectors").iterate() as Iterable<{ id: number; embedding: Buffer }>) {
+        index.set(Number(row.id), blobVector(row.embedding));
+      }
+      this.prefilter = index;
+    }
+    return this.prefilter;
+  }
+
+  private vectors(ids: number[]): { id: number; vector: Float32Array }[] {
+    if (ids.length === 0 || this.dimensions === 0) return [];
+    const rows = this.db
+      .prepare(`SELECT rowid AS id, embedding FROM experience_vectors WHERE rowid IN (${ids.map(() => "?").join(",")})`)
+      .all(...ids.map(BigInt)) as { id: number; embedding: Buffer }[];
+    return rows.map((row) => ({ id: Number(row.id), vector: blobVector(row.embedding) }));
+  }
+
+  private checkVector(vector: Float32Array): void {
+    if (vector.length !== this.dimensions) {
+      throw new EvolverError("EXPERIENCE_EMBEDDER_MISMATCH", `a ${vector.length}-d vector for a pool of ${this.dimensions}-d vectors (${this.embedderId})`);
+    }
+  }
+
+  private meta(key: string): string | undefined {
+    return (this.db.prepare("SELECT value FROM experience_pool_meta WHERE key = ?").get(key) as { value: string } | undefined)?.value;
+  }
+
+  private setMeta(key: string, value: string): void {
+    this.db.prepare("INSERT OR REPLACE INTO experience_pool_meta (key, value) VALUES (?, ?)").run(key, value);
+  }
+}
+
+function toExperience(row: ExperienceRow): Experience {
+  return Experience.parse({
+    id: row.id,
+    whenToUse: row.when_to_use,
+    content: row.content,
+    origin: row.origin,
+    extractor: row.extractor,
+    sourceTrajectories: JSON.parse(row.source_trajectories_json),
+    sourceTasks: JSON.parse(row.source_tasks_json),
+    status: row.status,
+    note: row.note,
+    merges: row.merges,
+    runId: row.run_id,
+    iteration: row.iteration,
+    createdAt: row.created_at,
+  });
+}
