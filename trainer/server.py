@@ -1,17 +1,23 @@
-"""The Tinker training protocol over HTTP (JSON bodies only), on top of service.py: this file holds the server's state
-and the HTTP plumbing, endpoints.py what each endpoint does, protocol.py how request bodies are read.
+"""The Tinker training protocol over HTTP (JSON bodies only), on top of service.py: this file holds the HTTP plumbing,
+endpoints.py what each endpoint does, state.py the protocol's state, protocol.py how request bodies are read.
 
   python3 -m trainer.server --base-model DIR [--host 127.0.0.1] [--port 8000] [--lora-rank 32] [--device auto|cpu|cuda]
                             [--checkpoint-dir D] [--micro-batch-tokens 2048] [--long-poll-seconds 25]
+                            [--sampling batched|unbatched]
 
 Protocol reference: shared/specs/tinker-api.md. What this server does, in its terms:
 - Every path is under /api/v1/. Slow calls (create_model, forward_backward, forward, optim_step, save_weights,
   load_weights, save_weights_for_sampler, asample, unload_model) answer at once with {request_id} and run on a worker
-  thread: one per model, so a model's requests run one at a time in arrival order; sampling has its own worker.
+  thread: one per model, so a model's requests run one at a time in arrival order. Sample requests go to the
+  continuous batcher (batching.py), where every sequence in flight shares each forward step (--sampling unbatched:
+  one request at a time instead).
 - retrieve_future long-polls, then answers {"type": "try_again"}; a failed request answers {error, category}
   (category "user" for a bad request the checks could not see up front, "server" otherwise).
-- A malformed or invalid request gets a 4xx at once with {"detail": "..."}: 400 bad JSON, 404 unknown id,
-  409 a seq_id reused with another body or an existing checkpoint name, 422 a field with a wrong value.
+- A malformed or invalid request gets a 4xx at once with {"detail": "..."}: 400 bad JSON or Content-Length, 404 an
+  unknown path or id, 405 a method the path does not take (with Allow), 409 a seq_id reused with another body or an
+  existing checkpoint name, 413 a body over 1 GiB, 422 a field with a wrong value. Never a 5xx for a bad request.
+- get_server_capabilities adds `evolver_features` (loss_fns, reference_logprobs, entropy_bonus): what a client may
+  ask of evolver_ppo here; KL reference logprobs come from the frozen base model when a request brings none.
 - A (model_id, seq_id) seen before with the same body returns the first request_id (a safe retry), as SkyRL does.
 - Not served: protobuf bodies (SDK >= 0.25 needs them for forward_backward and sample results; SDK <= 0.24 and
   Evolver's TypeScript client speak JSON), image chunks, stop strings (send token ids), top-k prompt logprobs, auth.

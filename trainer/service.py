@@ -180,7 +180,7 @@ class TrainerService:
                 parameter.requires_grad_(False)
             return model.eval()
 
-        return self.samplers.get(str(path), self.store.version(path), build)
+        return self.samplers.get(str(path), meta["uid"], build)  # the meta just read: one file read per request
 
     def prepare_sample(self, tinker_path: Optional[str], prompt: List[int], params: SamplingParams, num_samples: int,
                        include_prompt_logprobs: bool) -> PreparedRequest:

@@ -4,7 +4,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startEnvService, type EnvService } from "../env/index.js";
@@ -95,8 +95,7 @@ test("prepare: a remote trainer is asked what it offers; KL, the entropy bonus a
     res.writeHead(404).end("{}");
   });
   await new Promise<void>((resolve) => tinkerServer.listen(0, "127.0.0.1", resolve));
-  const tokenizer = join(dir, "tokenizer.json");
-  writeFileSync(tokenizer, "{}");
+  const tokenizer = join(model, "tokenizer.json"); // a remote policy renders prompts with its own tokenizer file
   const remote = (url: string, extra: Record<string, unknown> = {}) =>
     parseConfig({ env: { type: "key-chain" }, policy: { base_model: "Qwen/Qwen3-8B", tokenizer }, trainer: { kind: "remote", url }, ...extra });
   try {
