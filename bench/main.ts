@@ -10,6 +10,10 @@ const suites: Record<string, () => Promise<BenchModule>> = {
   trainer: () => import("./trainer.js"),
   "llm-embedded": () => import("./llm-embedded.js"),
   learning: () => import("./learning.js"),
+  tools: () => import("./tools.js"),
+  tokenizer: () => import("./tokenizer.js"),
+  ablation: () => import("./ablation.js"),
+  dashboard: () => import("./dashboard.js"),
 };
 
 const args = process.argv.slice(2);

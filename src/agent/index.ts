@@ -4,6 +4,7 @@ export * from "./trajectory.js";
 export { TokenRecorder } from "./token-recorder.js";
 export {
   createToolFormat,
+  nativeFormatFor,
   checkToolCalls,
   toolFormatNames,
   type ToolFormatName,
@@ -22,11 +23,25 @@ export {
   slidingWindowContext,
   selfContextClipContext,
   selfContextClipInstructions,
+  toolRetrievalContext,
+  searchToolsSchema,
+  namesSeen,
+  requestQueries,
+  searchByQueries,
+  SEARCH_TOOLS_NAME,
+  DEFAULT_TOOL_RETRIEVAL_K,
+  ToolIndex,
+  ToolEmbeddings,
+  toolText,
+  EXACT_LIMIT,
+  type ToolHit,
+  type ToolRetrievalOptions,
+  type ToolSelection,
   type ContextStrategy,
   type ContextInput,
 } from "./context/index.js";
 export { policyModelId, toWireMessages, type PolicyModel, type SamplingOptions } from "./model-drivers.js";
-export { runRollout, type RolloutOptions, type ExperienceHook } from "./rollout.js";
+export { runRollout, checkContextFits, type RolloutOptions, type ExperienceHook } from "./rollout.js";
 export { createPolicyModel, ModelSpecOptions, type LoadedPolicyModel } from "./model-spec.js";
 export { runRollouts, groupKeyFor, type RolloutTask, type RolloutBatchOptions, type RolloutBatchResult, type RolloutGroup } from "./rollout-manager.js";
 export type { RolloutEvent, RolloutStats, RolloutCrash } from "./rollout-events.js";

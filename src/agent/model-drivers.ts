@@ -145,9 +145,15 @@ function tokenDriver(
   let rendered = 0;
   /** The last reply was cut by the token limit and still lacks its end-of-turn token. */
   let unclosed = false;
+  /** The tools the current sequence's prompt offers (names), for strategies that change them between calls. */
+  let renderedTools: string | undefined;
   return {
     async call({ history, pinned, tools, step, signal, experienceIndex }) {
       const templateTools = format.nativeTools && tools.length > 0 ? tools : undefined;
+      const toolNames = tools.map((tool) => tool.function.name).join("\n");
+      // Other tools make another prompt from its first tokens on: the call is its own sequence, as the model saw it.
+      const toolsChanged = context.toolSelection !== undefined && renderedTools !== undefined && toolNames !== renderedTools;
+      renderedTools = toolNames;
       const startPrompt = (messages: ChatMessage[]) => {
         // The experience is pinned, so it keeps its index in every prompt a strategy builds.
         if (experienceIndex === undefined || experienceIndex >= pinned) {
@@ -162,7 +168,7 @@ function tokenDriver(
       };
       if (!context.appendOnly) {
         startPrompt(toTemplateMessages(context.build({ history, pinned }), format));
-      } else if (rendered === 0) {
+      } else if (rendered === 0 || toolsChanged) {
         startPrompt(toTemplateMessages(history, format));
       } else {
         // A reply cut off by the token limit has no end-of-turn token; close the turn (out of the loss) so the

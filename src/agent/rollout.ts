@@ -1,15 +1,16 @@
 // One episode: env.create(task) → [prompt from the context strategy → model → parse calls → env.step] until the
 // environment is done, the step budget or the context is spent, or a model call times out → env.evaluate → an
 // exact Trajectory. Model and environment failures end the episode and are recorded in it (termination "error" or
-// "timeout"); only a task that cannot be created throws.
+// "timeout"); only a task that cannot be created, or a context strategy the environment cannot take, throws.
+// A strategy that selects tools (tool-retrieval) picks each call's tools and answers its meta-tool calls here.
 import { randomUUID } from "node:crypto";
 import { describeError, EvolverError } from "../core/errors.js";
-import type { ChatMessage, ToolSchema } from "../core/messages.js";
-import type { Environment, Evaluation } from "../env/index.js";
-import { linearContext, type ContextStrategy } from "./context/index.js";
+import type { ChatMessage, ToolCall, ToolSchema } from "../core/messages.js";
+import { environmentCapabilities, type Environment, type Evaluation, type StepResult } from "../env/index.js";
+import { linearContext, type ContextStrategy, type ToolSelection } from "./context/index.js";
 import { createModelDriver, policyModelId, type ModelTurn, type PolicyModel } from "./model-drivers.js";
 import { splitThinking } from "./thinking.js";
-import { checkToolCalls, createToolFormat, type ToolCallError, type ToolCallFormat } from "./tool-formats.js";
+import { checkToolCalls, createToolFormat, nativeFormatFor, type ToolCallError, type ToolCallFormat } from "./tool-formats.js";
 import type { Step, Trajectory } from "./trajectory.js";
 
 /**
@@ -60,12 +61,16 @@ class CallTimeout extends Error {}
 
 export async function runRollout(options: RolloutOptions): Promise<Trajectory> {
   const started = performance.now();
-  const format = options.toolFormat ?? createToolFormat("native");
+  let format = options.toolFormat ?? createToolFormat("native");
+  // Token rollouts read calls in the syntax the model's own template teaches it.
+  if (format.name === "native" && options.model.kind === "tokens") format = nativeFormatFor(options.model.template.toolCallSyntax);
   const context = options.context ?? linearContext();
   const maxSteps = options.maxSteps ?? 30;
   const sampleIndex = options.sampleIndex ?? 0;
+  const selection = context.toolSelection;
+  checkContextFits(context, format, options.env);
   const instance = await options.env.create(options.taskId, options.taskParams);
-  const metrics = { steps: 0, modelCalls: 0, promptTokens: 0, completionTokens: 0, parseErrors: 0, modelMs: 0, envMs: 0, durationMs: 0 };
+  const metrics: Record<string, number> = { steps: 0, modelCalls: 0, promptTokens: 0, completionTokens: 0, parseErrors: 0, modelMs: 0, envMs: 0, durationMs: 0 };
   const steps: Step[] = [];
   let termination: Trajectory["termination"] = "max_steps";
   let error: string | undefined;
@@ -88,13 +93,30 @@ export async function runRollout(options: RolloutOptions): Promise<Trajectory> {
       logprobs: options.logprobs,
     });
     const nativeChat = options.model.kind === "chat" && format.nativeTools && !textActions;
+    // Asked only when a message's calls do not decode (rare), so a remote environment is not asked on every rollout.
+    let decodesCalls: Promise<boolean> | undefined;
+    const environmentDecodesCalls = () => (decodesCalls ??= environmentCapabilities(options.env).then((c) => c.decodesCalls, () => false));
 
     for (let step = 0; step < maxSteps; step++) {
+      let offered = tools;
+      if (selection) {
+        try {
+          const picked = await selection.select({ history, pinned, available: tools, signal: options.signal });
+          offered = [...picked.tools, ...selection.metaTools];
+          metrics.toolIndexMs = (metrics.toolIndexMs ?? 0) + picked.indexMs;
+          metrics.toolQueryMs = (metrics.toolQueryMs ?? 0) + picked.queryMs;
+          metrics.toolSearchMs = (metrics.toolSearchMs ?? 0) + picked.searchMs;
+        } catch (cause) {
+          termination = "error";
+          error = `tool retrieval before model call ${step} failed: ${describeError(cause)}`;
+          break;
+        }
+      }
       let turn: ModelTurn;
       const callStarted = performance.now();
       try {
         turn = await withTimeout(options.callTimeoutMs, options.signal, (signal) =>
-          driver.call({ history, pinned, tools: textActions ? [] : tools, step, signal, experienceIndex }),
+          driver.call({ history, pinned, tools: textActions ? [] : offered, step, signal, experienceIndex }),
         );
       } catch (cause) {
         // The backend's own timeout and context overflow are the same endings as ours, not infrastructure errors.
@@ -113,25 +135,34 @@ export async function runRollout(options: RolloutOptions): Promise<Trajectory> {
       const { action, errors } = textActions ? { action: textAction(turn), errors: [] } : readAction(turn, format, context, `call_${step}`);
       history.push(action);
       metrics.steps += 1;
-      if (errors.length > 0) {
+      const offeredTools = selection ? { offeredTools: offered.map((tool) => tool.function.name) } : {};
+      if (errors.length > 0) metrics.parseErrors += errors.length;
+      if (errors.length > 0 && !(await environmentDecodesCalls())) {
         // A botched call is the model's mistake, not the environment's: it sees why and may try again.
-        metrics.parseErrors += errors.length;
         const observations = errorObservations(action, errors, nativeChat);
         history.push(...observations);
-        steps.push({ index: step, action, observations });
+        steps.push({ index: step, action, observations, ...offeredTools });
       } else {
         const envStarted = performance.now();
         try {
-          const result = await instance.step(action);
+          // A broken call that could not even be named (an unreadable <tool_call> block, call-list text that does
+          // not parse) makes the whole message undecodable: such an environment gets the message without calls.
+          const undecodable = errors.some((e) => e.callId === undefined);
+          const { metaAnswers, envAction } = await answerMetaCalls(selection, undecodable ? { ...action, tool_calls: undefined } : action, tools, options.signal);
+          if (selection) metrics.toolSearches = (metrics.toolSearches ?? 0) + metaAnswers.length;
+          // Only meta-tool calls: the environment never hears of them (BFCL would take a step without calls as the
+          // end of the user's turn).
+          const result: StepResult = envAction === undefined ? { observations: [], done: false, info: {} } : await instance.step(envAction);
           metrics.envMs += performance.now() - envStarted;
-          history.push(...result.observations);
-          steps.push({ index: step, action, observations: result.observations, reward: result.reward, ...(result.errors?.length ? { errors: result.errors } : {}) });
+          const observations = [...metaAnswers, ...result.observations];
+          history.push(...observations);
+          steps.push({ index: step, action, observations, reward: result.reward, ...offeredTools, ...(result.errors?.length ? { errors: result.errors } : {}) });
           if (result.tools) {
             const known = new Set(tools.map((tool) => tool.function.name));
             const added = result.tools.filter((tool) => !known.has(tool.function.name));
             // Chat APIs take the new tool list with the next request; a prompt already sent (token rollouts,
-            // raw formats) learns of new tools from a message.
-            if (added.length > 0 && !nativeChat) history.push({ role: "system", content: `New tools are available.\n\n${format.describeTools(added)}` });
+            // raw formats) learns of new tools from a message. A selecting strategy offers them as it sees fit.
+            if (added.length > 0 && !nativeChat && !selection) history.push({ role: "system", content: `New tools are available.\n\n${format.describeTools(added)}` });
             tools = result.tools;
           }
           if (result.done) {
@@ -139,7 +170,7 @@ export async function runRollout(options: RolloutOptions): Promise<Trajectory> {
             break;
           }
         } catch (cause) {
-          steps.push({ index: step, action, observations: [] });
+          steps.push({ index: step, action, observations: [], ...offeredTools });
           termination = "error";
           error = `environment step ${step} failed: ${describeError(cause)}`;
           break;
@@ -183,6 +214,43 @@ export async function runRollout(options: RolloutOptions): Promise<Trajectory> {
   } finally {
     await instance.release().catch(() => undefined);
   }
+}
+
+/**
+ * Throws AGENT_CONTEXT where the strategy cannot work with the format or the environment: one that selects tools
+ * offers them natively, so the tools must travel as tools, not as text in the prompt. `evolver validate`, `evolve`
+ * and `eval` call it before any rollout.
+ */
+export function checkContextFits(context: ContextStrategy, format: Pick<ToolCallFormat, "name" | "nativeTools">, env: Pick<Environment, "name" | "actionFormat">): void {
+  if (!context.toolSelection) return;
+  if (env.actionFormat === "text") {
+    throw new EvolverError("AGENT_CONTEXT", `context ${context.name} chooses the tools of each prompt, but ${env.name} reads text actions and lists its tools in its own prompt`);
+  }
+  if (!format.nativeTools) {
+    throw new EvolverError("AGENT_CONTEXT", `context ${context.name} offers tools natively and needs tool format native, not ${format.name}`);
+  }
+}
+
+/**
+ * The strategy's answers to the action's meta-tool calls, and the action to send the environment: the same message
+ * without those calls, or undefined when nothing is left for it.
+ */
+async function answerMetaCalls(
+  selection: ToolSelection | undefined,
+  action: ChatMessage,
+  available: readonly ToolSchema[],
+  signal: AbortSignal | undefined,
+): Promise<{ metaAnswers: ChatMessage[]; envAction?: ChatMessage }> {
+  const metaNames = new Set(selection?.metaTools.map((tool) => tool.function.name));
+  const calls = action.tool_calls ?? [];
+  const isMeta = (call: ToolCall) => metaNames.has(call.function.name);
+  if (!selection || !calls.some(isMeta)) return { metaAnswers: [], envAction: action };
+  const metaAnswers = await Promise.all(
+    calls.filter(isMeta).map(async (call): Promise<ChatMessage> => ({ role: "tool", tool_call_id: call.id, name: call.function.name, content: await selection.answer(call, available, signal) })),
+  );
+  const rest = calls.filter((call) => !isMeta(call));
+  if (rest.length === 0) return { metaAnswers };
+  return { metaAnswers, envAction: { ...action, tool_calls: rest } };
 }
 
 /** The assistant message of a model turn, and any calls in it that could not be parsed. */

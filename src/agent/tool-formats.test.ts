@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { ToolCall } from "../core/messages.js";
-import { checkToolCalls, createToolFormat } from "./tool-formats.js";
+import { checkToolCalls, createToolFormat, nativeFormatFor } from "./tool-formats.js";
 
 const call = (id: string, name: string, args: string): ToolCall => ({ id, type: "function", function: { name, arguments: args } });
 
@@ -98,4 +98,38 @@ test("bfcl: plain answers have no calls; text meant as calls that does not parse
 
 test("unknown formats are named errors", () => {
   assert.throws(() => createToolFormat("xml"), /unknown tool-call format 'xml'; known: native, hermes, bfcl/);
+});
+
+test("native per family: Llama 3.1 JSON calls and Mistral [TOOL_CALLS] round-trip, arguments byte for byte", () => {
+  const calls = [call("t_0", "cd", '{"folder": "docs"}'), call("t_1", "fill_fuel_tank", '{"fuelAmount": 10.0, "unit": null}')];
+  for (const syntax of ["hermes", "llama3-json", "mistral"] as const) {
+    const format = nativeFormatFor(syntax);
+    assert.equal(format.name, "native");
+    assert.equal(format.nativeTools, true);
+    const parsed = format.parse(format.format(calls), "t");
+    assert.deepEqual(parsed.errors, [], syntax);
+    assert.deepEqual(parsed.toolCalls, calls, syntax);
+    assert.deepEqual(format.parse("The answer is 4.", "t"), { content: "The answer is 4.", toolCalls: [], errors: [] }, syntax);
+  }
+});
+
+test("Llama 3.1: what the model writes (python_tag, 'parameters', ';' between calls) parses; bad JSON is an error, not an exception", () => {
+  const llama = nativeFormatFor("llama3-json");
+  const parsed = llama.parse('<|python_tag|>{"name": "get_weather", "parameters": {"city": "Zürich; CH"}}; {"name": "ls", "parameters": {}}', "s");
+  assert.deepEqual(parsed.toolCalls.map((c) => [c.id, c.function.name, c.function.arguments]), [["s_0", "get_weather", '{"city": "Zürich; CH"}'], ["s_1", "ls", "{}"]]);
+  assert.equal(parsed.content, "");
+  const bad = llama.parse('{"name": "ls", "parameters": {', "s");
+  assert.equal(bad.toolCalls.length, 0);
+  assert.equal(bad.errors.length, 1);
+});
+
+test("Mistral: text before [TOOL_CALLS] is content; a single object is accepted; bad JSON is an error", () => {
+  const mistral = nativeFormatFor("mistral");
+  const parsed = mistral.parse('Checking.[TOOL_CALLS] [{"name": "cd", "arguments": {"folder": "a"}, "id": "abcdefghi"}]', "m");
+  assert.equal(parsed.content, "Checking.");
+  assert.deepEqual(parsed.toolCalls, [call("m_0", "cd", '{"folder": "a"}')]);
+  assert.deepEqual(mistral.parse('[TOOL_CALLS]{"name": "ls", "arguments": {}}', "m").toolCalls, [call("m_0", "ls", "{}")]);
+  const bad = mistral.parse("[TOOL_CALLS] [{name: ls}]", "m");
+  assert.equal(bad.toolCalls.length, 0);
+  assert.match(bad.errors[0].message, /invalid JSON after \[TOOL_CALLS\]/);
 });

@@ -1,7 +1,7 @@
 // How tool calls travel between the agent and a model. Three formats:
 // - native: tools go in the request (`tools` of an OpenAI-compatible API, the chat template's tools option) and the
-//   backend parses the calls. In token rollouts the sampled text is parsed as Hermes tags, the convention of the
-//   Qwen/Hermes chat templates that render native tools.
+//   backend parses the calls. In token rollouts the sampled text is parsed in the syntax the model's template
+//   teaches (`nativeFormatFor`): Qwen/Hermes <tool_call> JSON, Llama 3.1 JSON, Mistral [TOOL_CALLS].
 // - hermes: for raw models; tools are described in the system prompt and calls are written as
 //   <tool_call>{"name": ..., "arguments": {...}}</tool_call>.
 // - bfcl: BFCL's prompting format, a Python-like list `[func(a=1, b='x'), other()]`.
@@ -9,6 +9,7 @@
 // an error observation ("Error: could not parse tool call: ...") so it can try again.
 import { EvolverError } from "../core/errors.js";
 import type { ChatMessage, ToolCall, ToolSchema } from "../core/messages.js";
+import type { ToolCallSyntax } from "../llm/index.js";
 import { parseBfclCallsAsJson } from "../env/index.js";
 import { JsonTextError, objectEntry, readJsonText, toPythonLiteral, type JsonNode } from "./json-text.js";
 
@@ -141,6 +142,97 @@ const hermes: ToolCallFormat = {
 };
 
 const native: ToolCallFormat = { ...hermes, name: "native", nativeTools: true };
+
+// ---- Llama 3.1 and Mistral: what a template that shows tools natively asks its model to write ----------------
+
+/** One call object, {"name": ..., "arguments" | "parameters": {...}}, at `node` inside `text`. */
+function jsonCall(text: string, node: JsonNode, id: string): { call?: ToolCall; error?: ToolCallError } {
+  return hermesCall(text.slice(node.start, node.end), id);
+}
+
+/**
+ * Llama 3.1's JSON tool calls: the reply is a JSON object {"name": ..., "parameters": {...}} (optionally after
+ * <|python_tag|>), or several separated by ';'. Anything else is a plain answer.
+ */
+function parseLlama3Json(text: string, idPrefix: string): ParsedToolCalls {
+  const body = text.replace(/^\s*<\|python_tag\|>/, "").trim();
+  if (!body.startsWith("{")) return { content: text.trim(), toolCalls: [], errors: [] };
+  const toolCalls: ToolCall[] = [];
+  const errors: ToolCallError[] = [];
+  for (const [index, part] of splitTopLevel(body, ";").entries()) {
+    const { call, error } = hermesCall(part.trim(), `${idPrefix}_${index}`);
+    if (call) toolCalls.push(call);
+    if (error) errors.push(error);
+  }
+  return { content: "", toolCalls, errors };
+}
+
+function formatLlama3Json(toolCalls: ToolCall[], content = ""): string {
+  if (toolCalls.length === 0) return content.trim();
+  return toolCalls.map((call) => `{"name": ${JSON.stringify(call.function.name)}, "parameters": ${call.function.arguments.trim() || "{}"}}`).join("; ");
+}
+
+/** Mistral's [TOOL_CALLS] followed by a JSON list of {"name", "arguments"} objects; text before it is content. */
+function parseMistral(text: string, idPrefix: string): ParsedToolCalls {
+  const at = text.indexOf("[TOOL_CALLS]");
+  if (at < 0) return { content: text.trim(), toolCalls: [], errors: [] };
+  const content = text.slice(0, at).trim();
+  const body = text.slice(at + "[TOOL_CALLS]".length).trim();
+  let list: JsonNode;
+  try {
+    list = readJsonText(body);
+  } catch (error) {
+    return { content, toolCalls: [], errors: [{ message: `invalid JSON after [TOOL_CALLS] (${(error as JsonTextError).message}): ${abbreviate(body)}` }] };
+  }
+  const items = list.type === "array" ? list.items : [list];
+  const toolCalls: ToolCall[] = [];
+  const errors: ToolCallError[] = [];
+  items.forEach((item, index) => {
+    const { call, error } = jsonCall(body, item, `${idPrefix}_${index}`);
+    if (call) toolCalls.push(call);
+    if (error) errors.push(error);
+  });
+  return { content, toolCalls, errors };
+}
+
+function formatMistral(toolCalls: ToolCall[], content = ""): string {
+  if (toolCalls.length === 0) return content.trim();
+  const calls = toolCalls.map((call) => `{"name": ${JSON.stringify(call.function.name)}, "arguments": ${call.function.arguments.trim() || "{}"}}`);
+  return `${content.trim()}[TOOL_CALLS][${calls.join(", ")}]`;
+}
+
+/** Splits on `separator` outside JSON strings and brackets. */
+function splitTopLevel(text: string, separator: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let inString = false;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === "{" || c === "[") depth++;
+    else if (c === "}" || c === "]") depth--;
+    else if (c === separator && depth === 0) {
+      parts.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(text.slice(start));
+  return parts.filter((part) => part.trim() !== "");
+}
+
+/**
+ * The native format for a token rollout: tools travel through the model's chat template, and calls are read in the
+ * syntax that template teaches its model (ChatTemplate.toolCallSyntax).
+ */
+export function nativeFormatFor(syntax: ToolCallSyntax): ToolCallFormat {
+  if (syntax === "llama3-json") return { ...native, parse: parseLlama3Json, format: formatLlama3Json };
+  if (syntax === "mistral") return { ...native, parse: parseMistral, format: formatMistral };
+  return native;
+}
 
 // ---- BFCL -----------------------------------------------------------------------------------------------------
 

@@ -42,6 +42,8 @@ export const Step = z.object({
   /** What the environment answered. */
   observations: z.array(ChatMessage),
   reward: z.number().optional(),
+  /** The tools this step's model call was offered, where a context strategy chose them (tool-retrieval). */
+  offeredTools: z.array(z.string()).optional(),
   /** The action's calls that failed, as the environment reported them (StepResult.errors). */
   errors: z.array(z.string()).optional(),
 });

@@ -1,7 +1,7 @@
 // `evolver eval`: avg@k / best@k / per-turn accuracy of a model on an environment's split, as a table and JSON; or,
 // with --run, of a run's weights after one of its iterations, evaluated exactly as the run's own evaluation does.
 import { writeFileSync } from "node:fs";
-import { createContextStrategy, createPolicyModel, createProgressReporter, createToolFormat, evaluateAgent, everyRolloutErrored, formatEvalTable, JsonlWriter, type EvalReport } from "../agent/index.js";
+import { checkContextFits, createContextStrategy, createPolicyModel, createProgressReporter, createToolFormat, evaluateAgent, everyRolloutErrored, formatEvalTable, JsonlWriter, type EvalReport } from "../agent/index.js";
 import { EvolverError } from "../core/errors.js";
 import { openEnvironment, registerBuiltinEnvironments, Split } from "../env/index.js";
 import { evaluateRun } from "../recipe/index.js";
@@ -11,7 +11,7 @@ import { numberOption, parseOptions } from "./command.js";
 const usage =
   "evolver eval --env NAME|module [--env-path FILE.mjs] --model SPEC [--split test] [--k 8] [--tasks N] [--seed S] [--out results.json] " +
   "[--concurrency 16] [--max-steps 30] [--max-tokens 1024] [--temperature T] [--timeout MS] [--format native|hermes|bfcl] " +
-  "[--context linear|linear-no-thinking|sliding-window:N|self-context-clip] [--base-url URL] [--mode chat|tokens] [--context-size N] " +
+  "[--context linear|linear-no-thinking|sliding-window:N|self-context-clip|tool-retrieval:K] [--base-url URL] [--mode chat|tokens] [--context-size N] " +
   "[--env-options JSON] [--trajectories FILE.jsonl]\n" +
   "   or: evolver eval --run RUN [--iteration=N] [--store .evolver/runs.db] [--out results.json] [--trajectories FILE.jsonl]\n" +
   "       (a run's weights after iteration N, default its last, evaluated as the run's own evaluation does)\n" +
@@ -60,6 +60,12 @@ export const evalCommand: Command = {
       const context = createContextStrategy(values.context!);
       registerBuiltinEnvironments();
       const env = await openEnvironment({ type: values.env, path: values["env-path"], options: envOptions });
+      try {
+        checkContextFits(context, toolFormat, env);
+      } catch (error) {
+        await env.close?.();
+        throw error;
+      }
       const contextSize = values["context-size"] === undefined ? undefined : numberOption("context-size", values["context-size"], 0);
       const model = await createPolicyModel(values.model, { baseUrl: values["base-url"], mode: values.mode, concurrency, contextSize }).catch(async (error) => {
         await env.close?.();

@@ -74,6 +74,23 @@ test("config: rollout.tool_format and rollout.context default to what evolver ev
   );
 });
 
+test("config: rollout.context tool-retrieval:K takes a whole K >= 1 and the native tool format; bfcl-v3 takes a toolCount", () => {
+  const base = { env: { type: "bfcl-v3", options: { toolCount: 1000, toolSeed: 3 } }, policy: { base_model: "m" } };
+  const config = parseConfig({ ...base, rollout: { context: "tool-retrieval:8" } });
+  assert.equal(config.rollout.context, "tool-retrieval:8");
+  assert.deepEqual(config.env.options, { toolCount: 1000, toolSeed: 3 });
+  assert.throws(
+    () => parseConfig({ ...base, env: { type: "bfcl-v3", options: { toolCount: 0 } }, rollout: { context: "tool-retrieval:0", tool_format: "hermes" } }),
+    (error: Error) => {
+      assert.match(error.message, /has 3 problem/);
+      assert.match(error.message, /rollout\.context: tool-retrieval needs k >= 1, got 0/);
+      assert.match(error.message, /rollout\.tool_format: context tool-retrieval:0 offers the tools it retrieves natively and needs tool_format native, not hermes/);
+      assert.match(error.message, /env\.options\.toolCount/);
+      return true;
+    },
+  );
+});
+
 test("config: the environment's type and its options are checked with every other problem, against the type's own schema", () => {
   assert.throws(
     () =>

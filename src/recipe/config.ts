@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { EvolverError } from "../core/errors.js";
-import { contextStrategyNames, createContextStrategy, toolFormatNames } from "../agent/index.js";
+import { createContextStrategy, toolFormatNames } from "../agent/index.js";
 import { DEFAULT_EMBEDDER, EmbedderSpec } from "../llm/index.js";
 import { NavigatingConfig } from "../evolve/navigating/index.js";
 import { PolicyLossConfig } from "../evolve/attributing/index.js";
@@ -46,6 +46,13 @@ const Trainer = z.discriminatedUnion("kind", [
       lora_rank: z.number().int().min(0).default(32),
     })
     .strict(),
+  z
+    .object({
+      /** Training-free: the policy (policy.base_model: openai:<model>, a .gguf path or hf:…) is only prompted, and
+       * only its experience pool evolves (navigating must be enabled). */
+      kind: z.literal("none"),
+    })
+    .strict(),
 ]);
 
 export const EvolveConfig = z
@@ -79,10 +86,14 @@ export const EvolveConfig = z
     policy: z
       .object({
         /** The policy's weights: an HF-style folder (config.json, model.safetensors, tokenizer.json) for the local trainer,
-         * or the base model name a remote trainer knows. */
+         * or the base model name a remote trainer knows; for trainer.kind none, a model to prompt (openai:<model>, a
+         * .gguf path or hf:…). */
         base_model: z.string().min(1),
         /** tokenizer.json to render prompts with; default: base_model/tokenizer.json. */
         tokenizer: z.string().optional(),
+        /** trainer.kind none with an openai: policy: its OpenAI-compatible server (else OPENAI_BASE_URL; the key
+         * comes from OPENAI_API_KEY). */
+        base_url: z.string().url().optional(),
         /** The chat template (a .jinja file) when the tokenizer's tokenizer_config.json has none (e.g. Llama 2);
          * default: the model's own chat_template. */
         chat_template: z.string().optional(),
@@ -107,11 +118,18 @@ export const EvolveConfig = z
         tool_format: z.enum(toolFormatNames as ["native", "hermes", "bfcl"]).default("native"),
         /** What each prompt holds (agent/context). linear: the whole episode, one token sequence per rollout;
          * linear-no-thinking, sliding-window:N and self-context-clip rewrite the history, so each model call is then
-         * trained as its own sequence (agent/trajectory.ts). */
+         * trained as its own sequence (agent/trajectory.ts). tool-retrieval:K (docs/tool-retrieval.md) keeps the history
+         * but offers each call only the K tools nearest the current request, those used or found so far, and a
+         * search_tools meta-tool: for environments with more tools than a prompt holds (needs tool_format native). */
         context: z.string().default("linear").superRefine(checkContextStrategy),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .superRefine((rollout, context) => {
+        if (rollout.context.startsWith("tool-retrieval") && rollout.tool_format !== "native") {
+          context.addIssue({ code: "custom", path: ["tool_format"], message: `context ${rollout.context} offers the tools it retrieves natively and needs tool_format native, not ${rollout.tool_format}` });
+        }
+      }),
     attribution: z
       .object({
         /** Off: plain GRPO on the outcome. On: ADCA-GRPO with per-step verdicts. */
@@ -240,8 +258,8 @@ function checkEnvironment(env: { type: string; path?: string; options: Record<st
 function checkContextStrategy(spec: string, context: z.core.$RefinementCtx): void {
   try {
     createContextStrategy(spec);
-  } catch {
-    context.addIssue({ code: "custom", message: `unknown context strategy '${spec}'; known: ${contextStrategyNames.join(", ")} (sliding-window:N)` });
+  } catch (error) {
+    context.addIssue({ code: "custom", message: (error as Error).message });
   }
 }
 

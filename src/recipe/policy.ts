@@ -27,6 +27,7 @@ export async function openPolicy(config: EvolveConfig, checkpointDir: string, lo
   // After a crash the launcher restarts the server; the training client then reloads its last saved state.
   let training: TrainingClient | undefined;
   const trainerConfig = config.trainer;
+  if (trainerConfig.kind === "none") throw new EvolverError("CONFIG_INVALID", "trainer.kind none has no trainable policy (a training-free run prompts its model)");
   if (trainerConfig.kind === "local") {
     trainer = await LocalTrainer.start({
       baseModel: resolve(config.policy.base_model),

@@ -23,7 +23,7 @@ function episode(turns = 4): ChatMessage[] {
 
 // Every strategy: keeps the task, ends with the newest message, keeps tool results paired with their calls,
 // and does not touch its input.
-for (const name of ["linear", "linear-no-thinking", "sliding-window:2", "self-context-clip"]) {
+for (const name of ["linear", "linear-no-thinking", "sliding-window:2", "self-context-clip", "tool-retrieval:4"]) {
   test(`context contract: ${name}`, () => {
     const strategy = createContextStrategy(name);
     const history = episode();
@@ -34,7 +34,8 @@ for (const name of ["linear", "linear-no-thinking", "sliding-window:2", "self-co
     assert.match(prompt[prompt.length - 1].content, /listing 3/);
     const callIds = new Set(prompt.flatMap((m) => (m.tool_calls ?? []).map((c) => c.id)));
     for (const m of prompt) if (m.role === "tool") assert.ok(callIds.has(m.tool_call_id!), `${name}: tool result ${m.tool_call_id} lost its call`);
-    assert.equal(strategy.appendOnly, name === "linear");
+    // tool-retrieval keeps the history as it is; only the tools it offers change (a new sequence then, model-drivers.ts).
+    assert.equal(strategy.appendOnly, name === "linear" || name.startsWith("tool-retrieval"));
   });
 }
 
@@ -86,4 +87,7 @@ test("self-context-clip: labels, drop tags, stubs that keep the pairing, and the
 test("unknown strategies are named", () => {
   assert.throws(() => createContextStrategy("summary"), /unknown context strategy 'summary'; known: linear/);
   assert.throws(() => createContextStrategy("linear:3"), /unknown context strategy/);
+  assert.throws(() => createContextStrategy("tool-retrieval:0"), /k >= 1/);
+  assert.throws(() => createContextStrategy("tool-retrieval:x"), /whole number/);
+  assert.equal(createContextStrategy("tool-retrieval:12").name, "tool-retrieval:12");
 });

@@ -1,6 +1,6 @@
 // A context strategy turns the interaction so far into the messages of the next prompt. Each is a small object,
 // picked by name (see index.ts); rollouts take one as a parameter.
-import type { ChatMessage } from "../../core/messages.js";
+import type { ChatMessage, ToolCall, ToolSchema } from "../../core/messages.js";
 
 export interface ContextInput {
   /** Every message of the episode so far, in order; a message's id is its index here. */
@@ -14,7 +14,8 @@ export interface ContextStrategy {
   /**
    * True when every prompt is the previous prompt plus the model's reply plus the new messages (the prefix
    * property). Token rollouts then extend one token sequence; otherwise each model call is its own sequence
-   * (see agent/trajectory.ts).
+   * (see agent/trajectory.ts). With `toolSelection`, a call offered other tools than the previous one starts a new
+   * sequence too: the tools are part of the prompt.
    */
   readonly appendOnly: boolean;
   build(input: ContextInput): ChatMessage[];
@@ -24,6 +25,22 @@ export interface ContextStrategy {
    * `build` reads it back.
    */
   splitReply?(text: string): { answer: string; markup: string };
+  /** Strategies that choose which of the environment's tools each call is offered (tool-retrieval). */
+  readonly toolSelection?: ToolSelection;
+}
+
+export interface ToolSelection {
+  /** The tools of the next call, among those the environment offers now, with timings for the rollout's metrics. */
+  select(input: { history: readonly ChatMessage[]; pinned: number; available: readonly ToolSchema[]; signal?: AbortSignal }): Promise<{
+    tools: ToolSchema[];
+    indexMs: number;
+    queryMs: number;
+    searchMs: number;
+  }>;
+  /** Tools the strategy answers itself (never sent to the environment), offered to every call after `select`'s. */
+  readonly metaTools: readonly ToolSchema[];
+  /** The result of a call of one of `metaTools`. */
+  answer(call: ToolCall, available: readonly ToolSchema[], signal?: AbortSignal): Promise<string>;
 }
 
 /**

@@ -6,6 +6,7 @@
 // stable FNV-1a hash of `bfcl-v3:<n>`: buckets 0-59 train, 60-79 val, 80-99 test (about 60/20/20).
 import { z } from "zod";
 import { EvolverError } from "../../core/errors.js";
+import { deriveSeed, sampleSeeded } from "../../core/random.js";
 import type { ChatMessage, ToolSchema } from "../../core/messages.js";
 import { TaskSpec, type EnvCapabilities, type EnvInstance, type EnvProfile, type Environment, type Evaluation, type ExploredStep, type InitialState, type Split, type StepResult } from "../types.js";
 import {
@@ -19,6 +20,7 @@ import {
 } from "./data.js";
 import { BFCL_API_CLASSES, BFCL_STATELESS_CLASSES } from "./apis/index.js";
 import { BfclExecution, ERROR_PREFIX } from "./executor.js";
+import { DISTRACTOR_POOL_SIZE, generateDistractorTools } from "./distractors.js";
 import { gradeBfclEntry } from "./grader.js";
 import { formatBfclCall, parseBfclCalls, type BfclCall } from "./python/call-parser.js";
 import { parsePythonJson } from "./python/json.js";
@@ -35,6 +37,12 @@ export const BfclEnvironmentOptions = z
     categories: z.array(z.enum(BFCL_CATEGORIES)).min(1).default([...BFCL_CATEGORIES]),
     /** BFCL ends the whole episode (a failure) when a turn runs more assistant steps with calls than this. */
     maxStepsPerTurn: z.number().int().min(1).default(20),
+    /** A large action space (tool retrieval): every task offers this many tools, its own API families' first, then
+     * the other families' (all 129 from 129 on), then generated distractor APIs (distractors.ts). Unset: the task's
+     * own families only, as BFCL. The task, its held-out functions and its grading stay BFCL's. */
+    toolCount: z.number().int().min(1).max(DISTRACTOR_POOL_SIZE).optional(),
+    /** Seeds which other tools and distractors fill a tool space. */
+    toolSeed: z.number().int().default(0),
   })
   .strict();
 export type BfclEnvironmentOptions = z.infer<typeof BfclEnvironmentOptions>;
@@ -78,6 +86,9 @@ export class BfclEnvironment implements Environment {
   readonly name = "bfcl-v3";
   readonly options: BfclEnvironmentOptions;
   private tasks?: Map<string, BfclTask>;
+  /** Tool objects shared by every instance, so that a tool's vector is found by identity (tool retrieval). */
+  private classTools?: Map<string, ToolSchema[]>;
+  private distractors?: ToolSchema[];
 
   constructor(options: Record<string, unknown> = {}) {
     const parsed = BfclEnvironmentOptions.safeParse(options);
@@ -110,9 +121,10 @@ export class BfclEnvironment implements Environment {
     return bfclProfile(this.options.dataDir);
   }
 
-  /** BFCL grades whole turns against the ground truth's end state in `evaluate`; a step alone has no reward. */
+  /** BFCL grades whole turns against the ground truth's end state in `evaluate`; a step alone has no reward. A message
+   * whose calls do not decode ends the turn here, as in BFCL's inference, so the rollout passes it on. */
   async capabilities(): Promise<EnvCapabilities> {
-    return { stepRewards: false };
+    return { stepRewards: false, decodesCalls: true };
   }
 
   async create(taskId: string, params: Record<string, unknown> = {}): Promise<EnvInstance> {
@@ -120,7 +132,29 @@ export class BfclEnvironment implements Environment {
     if (!parsed.success) throw new EvolverError("ENV_BAD_PARAMS", `bfcl-v3 params: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`);
     const task = parsed.data.task ? taskFromSpec(taskId, parsed.data.task) : this.allTasks().get(taskId);
     if (!task) throw new EvolverError("ENV_UNKNOWN_TASK", `bfcl-v3 has no task '${taskId}'`, { details: { taskId } });
-    return new BfclInstance(task, parsed.data.format, this.options);
+    return new BfclInstance(task, parsed.data.format, this.options, this.toolSpace(task.entry.involved_classes));
+  }
+
+  /** The tools a task offers (before held-out functions are hidden): its classes', then the `toolCount` filling. */
+  toolSpace(involvedClasses: readonly string[]): ToolSchema[] {
+    if (!this.classTools) {
+      const docs = loadBfclFuncDocs(this.options.dataDir);
+      this.classTools = new Map([...docs].map(([className, functions]) => [className, functions.map(bfclDocToTool)]));
+    }
+    const own = involvedClasses.flatMap((className) => this.classTools!.get(className) ?? []);
+    const count = this.options.toolCount;
+    if (count === undefined || count <= own.length) return own;
+    const others = [...this.classTools].filter(([className]) => !involvedClasses.includes(className)).flatMap(([, tools]) => tools);
+    const allReal = own.length + others.length;
+    if (count < allReal) {
+      const picked = new Set(sampleSeeded(others, count - own.length, deriveSeed("bfcl-tools", this.options.toolSeed, ...involvedClasses)));
+      return [...own, ...others.filter((tool) => picked.has(tool))];
+    }
+    if (!this.distractors || this.distractors.length < count - allReal) {
+      const reserved = new Set([...this.classTools.values()].flat().map((tool) => tool.function.name));
+      this.distractors = generateDistractorTools(count - allReal, this.options.toolSeed, reserved);
+    }
+    return [...own, ...others, ...this.distractors.slice(0, count - allReal)];
   }
 
   /** The entry written out: its questions, its setup and its ground truth as calls with JSON arguments. */
@@ -193,12 +227,12 @@ class BfclInstance implements EnvInstance {
     private readonly task: BfclTask,
     private readonly format: "native" | "bfcl",
     private readonly options: BfclEnvironmentOptions,
+    toolSpace: ToolSchema[],
   ) {
     const { entry } = task;
     this.taskId = entry.id;
     this.execution = new BfclExecution(entry);
-    const docs = loadBfclFuncDocs(options.dataDir);
-    this.allTools = entry.involved_classes.flatMap((className) => (docs.get(className) ?? []).map(bfclDocToTool));
+    this.allTools = toolSpace;
     for (const [turn, names] of Object.entries(entry.missed_function ?? {})) this.heldOut.set(Number(turn), new Set(names));
     const hidden = new Set([...this.heldOut.values()].flatMap((names) => [...names]));
     this.tools = this.allTools.filter((tool) => !hidden.has(tool.function.name));
@@ -225,22 +259,32 @@ class BfclInstance implements EnvInstance {
     if (this.done) throw new EvolverError("ENV_DONE", `bfcl-v3 task ${this.taskId} is finished; no more steps`);
     const calls = this.callsOf(action);
     if (calls.length === 0) return this.endTurn();
+    const toolCallId = (i: number) => calls[i].id ?? `bfcl_${this.turn}_${this.stepsInTurn}_${i}`;
 
-    const observations: ChatMessage[] = [];
-    const executed: BfclCall[] = [];
-    calls.forEach((item, i) => {
-      const toolCallId = item.id ?? `bfcl_${this.turn}_${this.stepsInTurn}_${i}`;
-      let content: string;
-      if (item.call) {
-        content = this.execution.execute(item.call);
-        executed.push(item.call);
-      } else content = `Error during execution: ${item.error}`;
-      observations.push({ role: "tool", content, tool_call_id: toolCallId, name: item.name });
-    });
-    this.currentTurn.push(executed);
-    this.callCount += executed.length;
+    const broken = calls.find((item) => !item.call);
+    if (broken) {
+      // BFCL decodes a message's calls together (json.loads of each call's arguments, then its items), and one
+      // failure fails the message: nothing runs, the step records no call, and the turn ends. Each call still gets
+      // an answer, which chat APIs require before the next user message.
+      const answers = calls.map((item, i): ChatMessage => ({
+        role: "tool",
+        content: item.call ? `Not run: the arguments of ${broken.name} do not decode, so no call of this message ran` : `Error: ${item.error}; no call of this message ran`,
+        tool_call_id: toolCallId(i),
+        name: item.name,
+      }));
+      const next = this.endTurn();
+      return { ...next, observations: [...answers, ...next.observations] };
+    }
+
+    const observations = calls.map((item, i): ChatMessage => ({ role: "tool", content: this.execution.execute(item.call!), tool_call_id: toolCallId(i), name: item.name }));
+    this.currentTurn.push(calls.map((item) => item.call!));
+    this.callCount += calls.length;
     this.stepsInTurn++;
     if (this.stepsInTurn > this.options.maxStepsPerTurn) {
+      // BFCL's inference force-quits after the step that passes its limit, but still records that turn: forced out
+      // of the last turn, the entry is graded like any other; out of an earlier one, the turn count falls short.
+      this.turns.push(this.currentTurn);
+      this.currentTurn = [];
       this.done = true;
       this.forceTerminated = true;
     }
@@ -320,6 +364,17 @@ class BfclInstance implements EnvInstance {
 /** A call failed when it raised ("Error during execution: ...") or answered with BFCL's error dict ({"error": ...}). */
 export function bfclCallFailed(result: string): boolean {
   return result.startsWith(ERROR_PREFIX) || result.startsWith('{"error": ');
+}
+
+/** A task spec as BFCL's own two lines: the question entry (BFCL_v3_multi_turn_*.json) and the possible answer
+ * (possible_answer/…), so that BFCL's tooling reads synthetic tasks as it reads its own. */
+export function bfclTaskLines(id: string, spec: TaskSpec): { question: string; answer: string } {
+  const task = taskFromSpec(id, spec);
+  const setup = BfclTaskSetup.parse(spec.setup);
+  // initial_config is written as its Python JSON text, so a float stays a float.
+  const question = `{"id": ${JSON.stringify(id)}, "question": ${JSON.stringify(task.entry.question)}, "initial_config": ${setup.initial_config}, "path": [], "involved_classes": ${JSON.stringify(setup.involved_classes)}}`;
+  const answer = JSON.stringify({ id, ground_truth: task.groundTruth });
+  return { question, answer };
 }
 
 /** A synthetic task from its spec: BFCL's entry fields (one user message per turn) and its ground truth as call text. */
