@@ -6,7 +6,9 @@ import assert from "node:assert/strict";
 import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { RunStore } from "../store/index.js";
+import { migrate } from "../store/migrations.js";
 import { startDashboard, type Dashboard } from "./server.js";
 import { saveLabels, syntheticConfig, syntheticTrajectory, writeSyntheticRun } from "./test-support/synthetic-run.js";
 
@@ -164,6 +166,39 @@ test("tasks: seed and synthetic, with provenance and how often the policy solved
   const page = await get(`/runs/${runId}/tasks?source=synthetic`);
   assert.match(page.text, /<td class="solved">0\.5000<\/td>\s*<td>round 0, hindsight, from exploration <code>x1<\/code> of digit 7/);
   assert.match(page.text, />Tasks<\/a>/, "a tab of the run");
+});
+
+test("experiences: the run's pool, read-only, with how often each experience helped; the tab only for runs that had navigating on", async () => {
+  const pool = join(dir, "experiences.db");
+  const store = new RunStore(storePath);
+  const navigated = store.createRun("navigated", syntheticConfig({ navigating: { enabled: true, pool } })).id;
+  store.setRunStatus(navigated, "done");
+  store.close();
+  const empty = await get(`/runs/${navigated}/experiences`);
+  assert.match(empty.text, /0 experiences/, "no pool file yet");
+  const db = new Database(pool);
+  migrate(db);
+  const at = new Date().toISOString();
+  const insert = db.prepare(
+    "INSERT INTO experiences (id, when_to_use, content, origin, extractor, source_trajectories_json, source_tasks_json, status, note, merges, run_id, iteration, created_at, updated_at) VALUES (?, ?, ?, 'success', 'rule', '[]', ?, ?, NULL, 0, ?, 2, ?, ?)",
+  );
+  insert.run(1, "the user names digit 4", "answer <k>", '["kc-004"]', "active", navigated, at, at);
+  insert.run(2, "the user names digit 5", "answer m", '["kc-005"]', "retired", navigated, at, at);
+  const outcome = db.prepare("INSERT INTO experience_outcomes (experience_id, trajectory_id, guided, success) VALUES (1, ?, ?, ?)");
+  // guided: 3 of 4 solved; unguided: 1 of 4: lift 0.75 - 0.25 = 0.5
+  [[1, 1], [1, 1], [1, 1], [1, 0], [0, 1], [0, 0], [0, 0], [0, 0]].forEach(([guided, success], i) => outcome.run(`t${i}`, guided, success));
+  db.close();
+  const { body } = await getJson(`/api/runs/${navigated}/experiences`);
+  assert.equal(body.total, 1, "active ones by default");
+  assert.deepEqual([body.rows[0].guided, body.rows[0].guidedSuccesses, body.rows[0].unguided, body.rows[0].unguidedSuccesses, body.rows[0].lift], [4, 3, 4, 1, 0.5]);
+  assert.equal((await getJson(`/api/runs/${navigated}/experiences?status=all`)).body.total, 2);
+  const page = await get(`/runs/${navigated}/experiences`);
+  assert.match(page.text, /answer &lt;k&gt;/);
+  assert.match(page.text, /<td>3 \/ 4<\/td><td>1 \/ 4<\/td>\s*<td class="good">0\.5000<\/td>/);
+  assert.match(page.text, />Experiences<\/a>/);
+  const other = await get(`/runs/${runId}`);
+  assert.doesNotMatch(other.text, />Experiences<\/a>/, "no tab for a run without navigating");
+  assert.equal((await get(`/runs/${runId}/experiences`)).status, 404);
 });
 
 test("bad requests are named: query parameters, unknown runs, views, paths, methods; nothing outside the store is served", async () => {
