@@ -12,6 +12,8 @@ const suites: Record<string, () => Promise<BenchModule>> = {
   learning: () => import("./learning.js"),
   tools: () => import("./tools.js"),
   tokenizer: () => import("./tokenizer.js"),
+  ablation: () => import("./ablation.js"),
+  dashboard: () => import("./dashboard.js"),
 };
 
 const args = process.argv.slice(2);

@@ -68,3 +68,39 @@ test("BFCL rollout: a policy that answers every turn without calls fails and is 
   const turns = trajectory.evaluation.turns as { passed: boolean; checked: boolean }[];
   assert.ok(turns.length > 1 && turns.every((t) => !t.passed || !t.checked));
 });
+
+// Issue 15, class (a): BFCL decides what an undecodable call means (the whole message fails and its turn ends), so the
+// rollout hands such a message to the environment instead of refusing it and letting the model retry in the turn.
+test("BFCL rollout: a message whose calls do not all decode ends its turn, natively and in hermes text", async () => {
+  const env = new BfclEnvironment({ categories: ["base"] });
+  const broken: Record<string, ScriptedReply> = {
+    native: {
+      message: {
+        role: "assistant",
+        content: "",
+        tool_calls: [
+          { id: "a", type: "function", function: { name: "cd", arguments: '{"folder": "documents"}' } },
+          { id: "b", type: "function", function: { name: "ls", arguments: '{"a": ' } },
+        ],
+      },
+    },
+    hermes: '<tool_call>\n{"name": "cd", "arguments": {"folder": "documents"}}\n</tool_call>\n<tool_call>\n{"name": "ls", "arguments": \n</tool_call>',
+  };
+  for (const format of ["native", "hermes"] as const) {
+    // The broken message, then `pwd()` in the next turn, then replies without calls to the end.
+    const pwd: ScriptedReply =
+      format === "native"
+        ? { message: { role: "assistant", content: "", tool_calls: [{ id: "p", type: "function", function: { name: "pwd", arguments: "{}" } }] } }
+        : '<tool_call>\n{"name": "pwd", "arguments": {}}\n</tool_call>';
+    const provider = scriptedProvider((_, call) => (call === 0 ? broken[format] : call === 1 ? pwd : "Done."));
+    const trajectory = await runRollout({ env, taskId: "multi_turn_base_2", model: { kind: "chat", provider }, toolFormat: createToolFormat(format) });
+    assert.equal(trajectory.termination, "done", trajectory.error);
+    assert.equal(trajectory.metrics.parseErrors, 1, format);
+    const second = provider.requests[1].messages;
+    assert.equal(second.at(-1)!.role, "user", `${format}: the broken message ended turn 0, so turn 1's question comes next`);
+    assert.doesNotMatch(JSON.stringify(trajectory.steps[0].observations), /current_working_directory/, `${format}: cd did not run`);
+    assert.match(JSON.stringify(trajectory.steps[1].observations), /current_working_directory\\": \\"\/simona\\"/, format);
+    const [first] = trajectory.evaluation.turns as { passed: boolean; failure?: string }[];
+    assert.deepEqual([first.passed, first.failure], [false, "empty_turn_model_response"], format);
+  }
+});

@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { describeError, EvolverError } from "../core/errors.js";
 import type { ChatMessage, ToolCall, ToolSchema } from "../core/messages.js";
-import type { Environment, Evaluation, StepResult } from "../env/index.js";
+import { environmentCapabilities, type Environment, type Evaluation, type StepResult } from "../env/index.js";
 import { linearContext, type ContextStrategy, type ToolSelection } from "./context/index.js";
 import { createModelDriver, policyModelId, type ModelTurn, type PolicyModel } from "./model-drivers.js";
 import { splitThinking } from "./thinking.js";
@@ -93,6 +93,9 @@ export async function runRollout(options: RolloutOptions): Promise<Trajectory> {
       logprobs: options.logprobs,
     });
     const nativeChat = options.model.kind === "chat" && format.nativeTools && !textActions;
+    // Asked only when a message's calls do not decode (rare), so a remote environment is not asked on every rollout.
+    let decodesCalls: Promise<boolean> | undefined;
+    const environmentDecodesCalls = () => (decodesCalls ??= environmentCapabilities(options.env).then((c) => c.decodesCalls, () => false));
 
     for (let step = 0; step < maxSteps; step++) {
       let offered = tools;
@@ -133,16 +136,19 @@ export async function runRollout(options: RolloutOptions): Promise<Trajectory> {
       history.push(action);
       metrics.steps += 1;
       const offeredTools = selection ? { offeredTools: offered.map((tool) => tool.function.name) } : {};
-      if (errors.length > 0) {
+      if (errors.length > 0) metrics.parseErrors += errors.length;
+      if (errors.length > 0 && !(await environmentDecodesCalls())) {
         // A botched call is the model's mistake, not the environment's: it sees why and may try again.
-        metrics.parseErrors += errors.length;
         const observations = errorObservations(action, errors, nativeChat);
         history.push(...observations);
         steps.push({ index: step, action, observations, ...offeredTools });
       } else {
         const envStarted = performance.now();
         try {
-          const { metaAnswers, envAction } = await answerMetaCalls(selection, action, tools, options.signal);
+          // A broken call that could not even be named (an unreadable <tool_call> block, call-list text that does
+          // not parse) makes the whole message undecodable: such an environment gets the message without calls.
+          const undecodable = errors.some((e) => e.callId === undefined);
+          const { metaAnswers, envAction } = await answerMetaCalls(selection, undecodable ? { ...action, tool_calls: undefined } : action, tools, options.signal);
           if (selection) metrics.toolSearches = (metrics.toolSearches ?? 0) + metaAnswers.length;
           // Only meta-tool calls: the environment never hears of them (BFCL would take a step without calls as the
           // end of the user's turn).

@@ -110,6 +110,10 @@ export const EnvCapabilities = z.object({
   /** Every step reports a reward (`StepResult.reward`) saying whether it was right: what the rule step judge reads.
    * Environments that score only in `evaluate` leave it false, and need an LLM judge for per-step attribution. */
   stepRewards: z.boolean().default(false),
+  /** The environment decodes every tool call's arguments itself and decides what an undecodable one means (BFCL ends
+   * the turn, as its own inference does). The rollout then passes a message whose calls do not decode to `step`
+   * instead of refusing it and letting the model try again. */
+  decodesCalls: z.boolean().default(false),
 });
 export type EnvCapabilities = z.infer<typeof EnvCapabilities>;
 

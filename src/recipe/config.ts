@@ -43,6 +43,13 @@ const Trainer = z.discriminatedUnion("kind", [
       lora_rank: z.number().int().min(0).default(32),
     })
     .strict(),
+  z
+    .object({
+      /** Training-free: the policy (policy.base_model: openai:<model>, a .gguf path or hf:…) is only prompted, and
+       * only its experience pool evolves (navigating must be enabled). */
+      kind: z.literal("none"),
+    })
+    .strict(),
 ]);
 
 export const EvolveConfig = z
@@ -76,10 +83,14 @@ export const EvolveConfig = z
     policy: z
       .object({
         /** The policy's weights: an HF-style folder (config.json, model.safetensors, tokenizer.json) for the local trainer,
-         * or the base model name a remote trainer knows. */
+         * or the base model name a remote trainer knows; for trainer.kind none, a model to prompt (openai:<model>, a
+         * .gguf path or hf:…). */
         base_model: z.string().min(1),
         /** tokenizer.json to render prompts with; default: base_model/tokenizer.json. */
         tokenizer: z.string().optional(),
+        /** trainer.kind none with an openai: policy: its OpenAI-compatible server (else OPENAI_BASE_URL; the key
+         * comes from OPENAI_API_KEY). */
+        base_url: z.string().url().optional(),
         /** The chat template (a .jinja file) when the tokenizer's tokenizer_config.json has none (e.g. Llama 2);
          * default: the model's own chat_template. */
         chat_template: z.string().optional(),

@@ -53,7 +53,7 @@ export async function evaluateRun(options: EvaluateRunOptions): Promise<{ report
     if (checkpoint) await policy.training.loadWeights(checkpoint.path);
     const sampler = await policy.training.saveWeightsForSampler(`eval-${iteration + 1}`);
     const report = await evaluationStage({
-      env, config, template: policy.template, sampler, contextTokens: policy.contextTokens, signal: options.signal, log,
+      env, config, model: { kind: "tokens", template: policy.template, sampler }, contextTokens: policy.contextTokens, signal: options.signal, log,
       onTrajectory: options.onTrajectory, onEvent: options.onEvent,
     });
     return { report, iteration };

@@ -15,12 +15,14 @@ import { join, resolve } from "node:path";
 import { mkdirSync } from "node:fs";
 import { EvolverError, describeError } from "../core/errors.js";
 import type { Environment } from "../env/index.js";
-import { everyRolloutErrored, rolloutError, type EvalReport } from "../agent/index.js";
+import { rolloutError } from "../agent/index.js";
 import { RunStore, type RunLease } from "../store/index.js";
 import { parseConfig, type EvolveConfig } from "./config.js";
 import { prepareRun } from "./prepare.js";
 import { openPolicy, type Policy } from "./policy.js";
-import { evaluationStage, rolloutStage } from "./rollout-stage.js";
+import { rolloutStage } from "./rollout-stage.js";
+import { evaluationsSoFar, recordedEvaluation } from "./held-out.js";
+import { trainingFreeLoop } from "./training-free.js";
 import { attributionStage, openJudge } from "./attribution-stage.js";
 import { trainStage } from "./train-stage.js";
 import { SFT_DONE, SFT_ITERATION, sftStage } from "./sft-stage.js";
@@ -98,6 +100,12 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
     questioning = await openQuestioning({ config, env: environment, store, runId: id });
     const runDir = resolve(config.run.output_dir, id);
     mkdirSync(runDir, { recursive: true });
+    if (config.trainer.kind === "none") {
+      // Training-free: the policy is only prompted, and the experience pool is what evolves (training-free.ts).
+      const result = await trainingFreeLoop({ store, runId: id, config, env: environment, trainPool, evalPool, signal: options.signal, log });
+      store.setRunStatus(id, "done");
+      return result;
+    }
     navigation = await openNavigation({ config, runId: id, log });
     policy = await openPolicy(config, join(runDir, "checkpoints"), log);
     const latest = store.latestCheckpoint(id, "training");
@@ -122,21 +130,10 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
       if (config.schedule.eval_every === 0 || evalPool.length === 0) return;
       if (evaluations.some((e) => e.iteration === iteration)) return;
       const sampler = await policy!.training.saveWeightsForSampler(`eval-${iteration + 1}`);
-      const report = await evaluationStage({
-        env: environment, config, template: policy!.template, sampler, contextTokens: policy!.contextTokens, record: { store, runId: id, iteration }, experience: navigation?.evalHook(), signal: options.signal, log,
+      await recordedEvaluation({
+        store, runId: id, iteration, env: environment, config, model: { kind: "tokens", template: policy!.template, sampler }, contextTokens: policy!.contextTokens,
+        experience: navigation?.evalHook(), evaluations, signal: options.signal, log,
       });
-      throwIfEveryRolloutErrored(report, `the held-out evaluation after iteration ${iteration}`);
-      const { overall } = report;
-      store.saveMetrics(id, iteration, {
-        "eval/success": overall.avgAtK,
-        "eval/score": overall.meanScore,
-        [`eval/best@${config.schedule.eval_k}`]: overall.bestAtK,
-        "eval/rollouts": overall.rollouts,
-        "eval/errored": overall.errored,
-      });
-      evaluations.push({ iteration, success: overall.avgAtK, score: overall.meanScore });
-      const errored = overall.errored > 0 ? `, ${overall.errored} errored (first: ${report.firstError})` : "";
-      log(`eval after iteration ${iteration}: success ${overall.avgAtK.toFixed(3)} score ${overall.meanScore.toFixed(3)} (${overall.tasks} held-out tasks × ${config.schedule.eval_k}${errored})`);
     };
 
     const first = store.lastCompletedIteration(id) + 1;
@@ -152,7 +149,7 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
         const sampler = await policy.training.saveWeightsForSampler(`it-${iteration}`);
         await questioning.refresh({ iteration, policyModel: { kind: "tokens", sampler, template: policy.template }, signal: options.signal, log });
         const tasks = questioning.pickTasks(iteration, trainPool);
-        const rollouts = await rolloutStage({ store, runId: id, iteration, env: environment, config, template: policy.template, sampler, contextTokens: policy.contextTokens, tasks, experience: navigation?.trainHook(iteration), signal: options.signal, log });
+        const rollouts = await rolloutStage({ store, runId: id, iteration, env: environment, config, model: { kind: "tokens", template: policy.template, sampler }, contextTokens: policy.contextTokens, tasks, experience: navigation?.trainHook(iteration), signal: options.signal, log });
         if (rollouts.stats.total > 0 && rollouts.stats.errored === rollouts.stats.total) {
           throw new EvolverError("ROLLOUTS_ALL_ERRORED", `every train rollout of iteration ${iteration} errored (${rollouts.stats.total}); the first: ${rollouts.stats.firstError}`);
         }
@@ -196,25 +193,7 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
   }
 }
 
-function evaluationsSoFar(store: RunStore, runId: string): EvolveResult["evaluations"] {
-  const byIteration = new Map<number, { iteration: number; success: number; score: number }>();
-  for (const m of store.listMetrics(runId)) {
-    if (m.name !== "eval/success" && m.name !== "eval/score") continue;
-    const entry = byIteration.get(m.iteration) ?? { iteration: m.iteration, success: 0, score: 0 };
-    if (m.name === "eval/success") entry.success = m.value;
-    else entry.score = m.value;
-    byIteration.set(m.iteration, entry);
-  }
-  return [...byIteration.values()].sort((a, b) => a.iteration - b.iteration);
-}
-
-/** Every rollout errored: the numbers would say nothing, so the run stops and says why. */
-function throwIfEveryRolloutErrored(report: EvalReport, what: string): void {
-  if (!everyRolloutErrored(report)) return;
-  throw new EvolverError("ROLLOUTS_ALL_ERRORED", `every rollout of ${what} errored (${report.overall.rollouts}); the first: ${report.firstError}`);
-}
-
-function progressLine(iteration: number, total: number, metrics: Record<string, number>, first: number, started: number): string {
+export function progressLine(iteration: number, total: number, metrics: Record<string, number>, first: number, started: number): string {
   const done = iteration - first + 1;
   const perIteration = (performance.now() - started) / 1000 / done;
   const eta = Math.round(perIteration * (total - iteration - 1));

@@ -3,6 +3,7 @@
 import { join, resolve } from "node:path";
 import { loadChatTemplate, type ChatTemplate } from "../llm/index.js";
 import { LocalTrainer, TinkerClient, type TrainingClient } from "../train/index.js";
+import { EvolverError } from "../core/errors.js";
 import type { EvolveConfig } from "./config.js";
 
 export interface Policy {
@@ -24,6 +25,7 @@ export async function openPolicy(config: EvolveConfig, checkpointDir: string, lo
   // After a crash the launcher restarts the server; the training client then reloads its last saved state.
   let training: TrainingClient | undefined;
   const trainerConfig = config.trainer;
+  if (trainerConfig.kind === "none") throw new EvolverError("CONFIG_INVALID", "trainer.kind none has no trainable policy (a training-free run prompts its model)");
   if (trainerConfig.kind === "local") {
     trainer = await LocalTrainer.start({
       baseModel: resolve(config.policy.base_model),

@@ -26,12 +26,14 @@ export async function prepareRun(input: EvolveConfig): Promise<PreparedRun> {
   if (config.env.type === MODULE_ENVIRONMENT && config.env.path) config.env.path = resolve(config.env.path);
   if (config.questioning.profile) config.questioning.profile = resolve(config.questioning.profile);
   if (config.navigating.pool) config.navigating.pool = resolve(config.navigating.pool);
+  if (config.trainer.kind === "none" && config.policy.base_model.endsWith(".gguf")) config.policy.base_model = resolve(config.policy.base_model);
   const env = await openEnvironment(config.env);
   try {
     const capabilities = await environmentCapabilities(env);
     const problems: string[] = [];
     const { attribution } = config;
-    if (attribution.enabled && attribution.judge !== "llm" && !capabilities.stepRewards) {
+    const trainingFree = config.trainer.kind === "none";
+    if (!trainingFree && attribution.enabled && attribution.judge !== "llm" && !capabilities.stepRewards) {
       const why = attribution.judge === "rule" ? "the rule judge reads per-step rewards" : "the default judge (rule) reads per-step rewards";
       problems.push(
         `attribution.judge: ${why}, and ${env.name} reports none: every step would be judged BAD and training would ` +
@@ -46,14 +48,16 @@ export async function prepareRun(input: EvolveConfig): Promise<PreparedRun> {
       problems.push(`rollout.context: ${(error as Error).message}`);
     }
     const { navigating } = config;
-    if (navigating.enabled && navigating.extractor === "llm" && !navigating.extractor_model) {
+    if (!trainingFree && navigating.enabled && navigating.extractor === "llm" && !navigating.extractor_model) {
       problems.push("navigating.extractor: llm needs navigating.extractor_model (openai:<model>, a .gguf path or hf:…), or use extractor: rule");
     }
     if (config.loss.kl_beta > 0) {
       problems.push("loss.kl_beta: > 0 needs reference logprobs, which this recipe does not compute yet; set loss.kl_beta: 0");
     }
     const tokenizer = config.policy.tokenizer ?? join(config.policy.base_model, "tokenizer.json");
-    if (config.trainer.kind === "local" && !existsSync(join(config.policy.base_model, "config.json"))) {
+    if (trainingFree) {
+      problems.push(...trainingFreeProblems(config));
+    } else if (config.trainer.kind === "local" && !existsSync(join(config.policy.base_model, "config.json"))) {
       problems.push(`policy.base_model: ${config.policy.base_model} is not an HF model folder (no config.json); try 'evolver model tiny --out ${config.policy.base_model}'`);
     } else if (!existsSync(tokenizer)) {
       problems.push(`policy.tokenizer: no tokenizer at ${tokenizer}; set policy.tokenizer to the model's tokenizer.json`);
@@ -72,6 +76,21 @@ export async function prepareRun(input: EvolveConfig): Promise<PreparedRun> {
     await env.close?.().catch(() => undefined);
     throw error;
   }
+}
+
+/** What a training-free run (trainer.kind none) needs: a pool to evolve and a model it can prompt. */
+function trainingFreeProblems(config: EvolveConfig): string[] {
+  const problems: string[] = [];
+  if (!config.navigating.enabled) problems.push("navigating.enabled: trainer.kind none evolves only the experience pool; set navigating.enabled: true");
+  if (config.sft.enabled) problems.push("sft.enabled: trainer.kind none trains nothing; set sft.enabled: false");
+  if (config.questioning.enabled) problems.push("questioning.enabled: a training-free run rolls out seed tasks only; set questioning.enabled: false");
+  const model = config.policy.base_model;
+  if (model.endsWith(".gguf")) {
+    if (!existsSync(model)) problems.push(`policy.base_model: no model file at ${model}; try 'evolver model tiny --out DIR' (it writes DIR/model.gguf)`);
+  } else if (!/^(openai:.+|hf:.+)$/.test(model)) {
+    problems.push(`policy.base_model: trainer.kind none prompts a model: openai:<model>, a .gguf path or hf:…, not ${model}`);
+  }
+  return problems;
 }
 
 /** Self-questioning needs a sandbox to explore (explorationSetup), hindsight needs hindsightTask, and the profile

@@ -3,9 +3,8 @@
 // (agent/evaluate.ts). Each rollout is written to the store the moment it ends. Samples already in the store (a
 // resumed run) are reused, not redone; every sample's seed is derived from the run's seed, so the missing ones are
 // the rollouts the run would have made, and an evaluation samples exactly what `evolver eval` with the same seed does.
-import { createContextStrategy, createToolFormat, evaluateAgent, runRollouts, type EvalReport, type RolloutBatchOptions, type ExperienceHook, type RolloutStats, type RolloutTask, type Trajectory } from "../agent/index.js";
+import { createContextStrategy, createToolFormat, evaluateAgent, runRollouts, type EvalReport, type ExperienceHook, type PolicyModel, type RolloutBatchOptions, type RolloutStats, type RolloutTask, type Trajectory } from "../agent/index.js";
 import type { Environment } from "../env/index.js";
-import type { ChatTemplate, TokenSampler } from "../llm/index.js";
 import type { RunStore, TrajectoryPurpose } from "../store/index.js";
 import type { EvolveConfig } from "./config.js";
 
@@ -19,8 +18,8 @@ export interface RolloutRecord {
 export interface RolloutStageOptions extends RolloutRecord {
   env: Environment;
   config: EvolveConfig;
-  template: ChatTemplate;
-  sampler: TokenSampler;
+  /** The policy: token sampling with its chat template (trained), or a chat model (trainer.kind none). */
+  model: PolicyModel;
   /** The policy's context in tokens, when known. */
   contextTokens?: number;
   /** Seed tasks by id; synthetic ones carry their spec in params. */
@@ -32,10 +31,10 @@ export interface RolloutStageOptions extends RolloutRecord {
 }
 
 /** The rollout settings of the config, the same for training and evaluation. */
-function rolloutSettings(config: EvolveConfig, env: Environment, sampler: TokenSampler, template: ChatTemplate, contextTokens: number | undefined, signal?: AbortSignal) {
+function rolloutSettings(config: EvolveConfig, env: Environment, model: PolicyModel, contextTokens: number | undefined, signal?: AbortSignal) {
   return {
     env,
-    model: { kind: "tokens" as const, sampler, template },
+    model,
     toolFormat: createToolFormat(config.rollout.tool_format),
     context: createContextStrategy(config.rollout.context),
     maxSteps: config.rollout.max_steps,
@@ -70,7 +69,7 @@ function storeHooks(record: RolloutRecord, purpose: TrajectoryPurpose, log: (lin
 export async function rolloutStage(options: RolloutStageOptions): Promise<{ trajectories: Trajectory[]; stats: RolloutStats }> {
   const { config, iteration } = options;
   const batch = await runRollouts({
-    ...rolloutSettings(config, options.env, options.sampler, options.template, options.contextTokens, options.signal),
+    ...rolloutSettings(config, options.env, options.model, options.contextTokens, options.signal),
     ...storeHooks(options, "train", options.log),
     temperature: config.rollout.temperature,
     tasks: options.tasks,
@@ -93,8 +92,7 @@ export async function rolloutStage(options: RolloutStageOptions): Promise<{ traj
 export async function evaluationStage(options: {
   env: Environment;
   config: EvolveConfig;
-  template: ChatTemplate;
-  sampler: TokenSampler;
+  model: PolicyModel;
   contextTokens?: number;
   record?: RolloutRecord;
   /** Without `record`: each trajectory as it ends, and progress. */
@@ -107,7 +105,7 @@ export async function evaluationStage(options: {
 }): Promise<EvalReport> {
   const { config } = options;
   return evaluateAgent({
-    ...rolloutSettings(config, options.env, options.sampler, options.template, options.contextTokens, options.signal),
+    ...rolloutSettings(config, options.env, options.model, options.contextTokens, options.signal),
     ...(options.record ? storeHooks(options.record, "eval", options.log) : { onTrajectory: options.onTrajectory, onEvent: options.onEvent }),
     temperature: config.schedule.eval_temperature,
     split: config.env.eval_split,

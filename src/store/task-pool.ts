@@ -47,7 +47,7 @@ export class TaskPool {
   }
 
   pools(): string[] {
-    return (this.db.prepare("SELECT DISTINCT pool FROM synthetic_tasks ORDER BY pool").all() as { pool: string }[]).map((r) => r.pool);
+    return (this.db.prepare("SELECT pool FROM synthesis_rounds UNION SELECT pool FROM synthetic_tasks ORDER BY pool").all() as { pool: string }[]).map((r) => r.pool);
   }
 
   list(pool: string, options: { status?: Candidate["status"] } = {}): SyntheticTaskRecord[] {

@@ -84,17 +84,82 @@ test("miss_func: held-back functions return at their turn with BFCL's notice", a
   assert.equal((await instance.evaluate()).success, true);
 });
 
-test("format bfcl: calls written as [f(a=1)] in the content run; invalid arguments are observations", async () => {
+test("format bfcl: calls written as [f(a=1)] in the content run; an unknown function is an execution error", async () => {
   const instance = await env.create("multi_turn_base_2", { format: "bfcl" });
   const step = await instance.step({ role: "assistant", content: "[cd(folder='documents'), ls()]" });
   assert.equal(step.observations.length, 2);
   assert.equal(step.observations[0].content, '{"current_working_directory": "documents"}');
-  const broken = await instance.step({ role: "assistant", content: "", tool_calls: [{ id: "x", type: "function", function: { name: "cd", arguments: "{folder:" } }] });
-  assert.match(broken.observations[0].content, /^Error during execution: arguments of cd are not valid JSON/);
   const unknown = await instance.step({ role: "assistant", content: "", tool_calls: [{ id: "y", type: "function", function: { name: "rm_rf", arguments: "{}" } }] });
   assert.equal(unknown.observations[0].content, "Error during execution: name 'rm_rf' is not defined");
   const next = await instance.step({ role: "assistant", content: "I listed the folder." });
   assert.equal(next.observations[0].role, "user");
+});
+
+const nativeCall = (id: string, name: string, args: string) => ({ id, type: "function" as const, function: { name, arguments: args } });
+
+// Class (a) of issue 15: BFCL's inference decodes a message's calls together; one that does not decode (broken JSON,
+// "", JSON that is not an object) fails the message, ends the turn, and its runner records no call for that step.
+test("a message with one undecodable call runs none of its calls and ends the turn, as BFCL does", async () => {
+  for (const bad of ["{folder:", "", "[1]", "null"]) {
+    const instance = await env.create("multi_turn_base_2");
+    const step = await instance.step({
+      role: "assistant",
+      content: "",
+      tool_calls: [nativeCall("good", "cd", '{"folder": "documents"}'), nativeCall("bad", "touch", bad)],
+    });
+    // Each call is answered (chat APIs need it), then the next user turn opens.
+    assert.deepEqual(step.observations.map((m) => [m.role, m.tool_call_id]), [["tool", "good"], ["tool", "bad"], ["user", undefined]], bad);
+    assert.match(step.observations[0].content, /^Not run: the arguments of touch do not decode/);
+    assert.match(step.observations[1].content, /^Error: arguments of touch (are not valid JSON|must be a JSON object)/);
+    assert.equal(step.done, false);
+    assert.equal(step.info.turn, 1);
+    // The good call did not run: the working directory is still the root.
+    const pwd = await instance.step({ role: "assistant", content: "", tool_calls: [nativeCall("p", "pwd", "{}")] });
+    assert.equal(pwd.observations[0].content, '{"current_working_directory": "/simona"}');
+    const evaluation = await instance.evaluate();
+    assert.equal(evaluation.details.completedTurns, 1);
+    const [first] = evaluation.details.turns as { passed: boolean; failure?: string }[];
+    assert.deepEqual([first.passed, first.failure], [false, "empty_turn_model_response"], "turn 0 recorded no call");
+  }
+});
+
+test("the ground truth with an undecodable call added to a turn's message fails that turn (BFCL records no call)", async () => {
+  const truth = loadBfclGroundTruth("base").get("multi_turn_base_2")!;
+  const instance = await env.create("multi_turn_base_2");
+  for (let turn = 0; turn < truth.length; turn++) {
+    const message = assistantCalling(truth[turn], turn);
+    if (turn === 3) message.tool_calls!.push(nativeCall("broken", "ls", '{"a": '));
+    const step = await instance.step(message);
+    if (turn !== 3) await instance.step(done);
+    else assert.equal(step.observations.at(-1)!.role, "user", "the broken message ended turn 3");
+  }
+  const evaluation = await instance.evaluate();
+  assert.equal(evaluation.success, false);
+  assert.equal(evaluation.details.error, "Model response list is empty for turn 3");
+  // Turn 4 reads the file turn 3 should have moved, so it fails too.
+  assert.equal(evaluation.details.turnAccuracy, 3 / 5);
+});
+
+// Class (b) of issue 15: BFCL force-quits a turn after the step that passes 20, records that turn and stops; the
+// checker grades the entry when the turn counts agree, i.e. when it was the last turn.
+test("forced out of the last turn after 20 steps, the turn is recorded and graded like BFCL's", async () => {
+  const truth = loadBfclGroundTruth("base").get("multi_turn_base_2")!;
+  const instance = await env.create("multi_turn_base_2");
+  const last = truth.length - 1;
+  for (let turn = 0; turn < last; turn++) {
+    await instance.step(assistantCalling(truth[turn], turn));
+    await instance.step(done);
+  }
+  assert.equal((await instance.step(assistantCalling(truth[last], last))).done, false);
+  const ls = assistantCalling(["ls()"], last);
+  for (let step = 2; step <= 20; step++) assert.equal((await instance.step(ls)).done, false, `step ${step} of the last turn`);
+  const forced = await instance.step(ls);
+  assert.equal(forced.done, true);
+  assert.equal(forced.info.forceTerminated, true);
+  const evaluation = await instance.evaluate();
+  assert.equal(evaluation.details.completedTurns, truth.length);
+  assert.equal(evaluation.details.forceTerminated, true);
+  assert.equal(evaluation.success, true, JSON.stringify(evaluation.details.error));
 });
 
 test("a turn with more than maxStepsPerTurn steps ends the episode as force-terminated", async () => {

@@ -121,9 +121,10 @@ export class BfclEnvironment implements Environment {
     return bfclProfile(this.options.dataDir);
   }
 
-  /** BFCL grades whole turns against the ground truth's end state in `evaluate`; a step alone has no reward. */
+  /** BFCL grades whole turns against the ground truth's end state in `evaluate`; a step alone has no reward. A message
+   * whose calls do not decode ends the turn here, as in BFCL's inference, so the rollout passes it on. */
   async capabilities(): Promise<EnvCapabilities> {
-    return { stepRewards: false };
+    return { stepRewards: false, decodesCalls: true };
   }
 
   async create(taskId: string, params: Record<string, unknown> = {}): Promise<EnvInstance> {
@@ -258,22 +259,32 @@ class BfclInstance implements EnvInstance {
     if (this.done) throw new EvolverError("ENV_DONE", `bfcl-v3 task ${this.taskId} is finished; no more steps`);
     const calls = this.callsOf(action);
     if (calls.length === 0) return this.endTurn();
+    const toolCallId = (i: number) => calls[i].id ?? `bfcl_${this.turn}_${this.stepsInTurn}_${i}`;
 
-    const observations: ChatMessage[] = [];
-    const executed: BfclCall[] = [];
-    calls.forEach((item, i) => {
-      const toolCallId = item.id ?? `bfcl_${this.turn}_${this.stepsInTurn}_${i}`;
-      let content: string;
-      if (item.call) {
-        content = this.execution.execute(item.call);
-        executed.push(item.call);
-      } else content = `Error during execution: ${item.error}`;
-      observations.push({ role: "tool", content, tool_call_id: toolCallId, name: item.name });
-    });
-    this.currentTurn.push(executed);
-    this.callCount += executed.length;
+    const broken = calls.find((item) => !item.call);
+    if (broken) {
+      // BFCL decodes a message's calls together (json.loads of each call's arguments, then its items), and one
+      // failure fails the message: nothing runs, the step records no call, and the turn ends. Each call still gets
+      // an answer, which chat APIs require before the next user message.
+      const answers = calls.map((item, i): ChatMessage => ({
+        role: "tool",
+        content: item.call ? `Not run: the arguments of ${broken.name} do not decode, so no call of this message ran` : `Error: ${item.error}; no call of this message ran`,
+        tool_call_id: toolCallId(i),
+        name: item.name,
+      }));
+      const next = this.endTurn();
+      return { ...next, observations: [...answers, ...next.observations] };
+    }
+
+    const observations = calls.map((item, i): ChatMessage => ({ role: "tool", content: this.execution.execute(item.call!), tool_call_id: toolCallId(i), name: item.name }));
+    this.currentTurn.push(calls.map((item) => item.call!));
+    this.callCount += calls.length;
     this.stepsInTurn++;
     if (this.stepsInTurn > this.options.maxStepsPerTurn) {
+      // BFCL's inference force-quits after the step that passes its limit, but still records that turn: forced out
+      // of the last turn, the entry is graded like any other; out of an earlier one, the turn count falls short.
+      this.turns.push(this.currentTurn);
+      this.currentTurn = [];
       this.done = true;
       this.forceTerminated = true;
     }
@@ -353,6 +364,17 @@ class BfclInstance implements EnvInstance {
 /** A call failed when it raised ("Error during execution: ...") or answered with BFCL's error dict ({"error": ...}). */
 export function bfclCallFailed(result: string): boolean {
   return result.startsWith(ERROR_PREFIX) || result.startsWith('{"error": ');
+}
+
+/** A task spec as BFCL's own two lines: the question entry (BFCL_v3_multi_turn_*.json) and the possible answer
+ * (possible_answer/…), so that BFCL's tooling reads synthetic tasks as it reads its own. */
+export function bfclTaskLines(id: string, spec: TaskSpec): { question: string; answer: string } {
+  const task = taskFromSpec(id, spec);
+  const setup = BfclTaskSetup.parse(spec.setup);
+  // initial_config is written as its Python JSON text, so a float stays a float.
+  const question = `{"id": ${JSON.stringify(id)}, "question": ${JSON.stringify(task.entry.question)}, "initial_config": ${setup.initial_config}, "path": [], "involved_classes": ${JSON.stringify(setup.involved_classes)}}`;
+  const answer = JSON.stringify({ id, ground_truth: task.groundTruth });
+  return { question, answer };
 }
 
 /** A synthetic task from its spec: BFCL's entry fields (one user message per turn) and its ground truth as call text. */

@@ -1,5 +1,5 @@
 // BFCL v3 multi-turn: the environment, its Python-faithful executor, grader and vector replay.
-export { BfclEnvironment, BfclEnvironmentOptions, BfclTaskSetup, bfclCallFailed, bfclProfile, BFCL_SYSTEM_PROMPT, BFCL_FUNCTIONS_UPDATED } from "./environment.js";
+export { BfclEnvironment, BfclEnvironmentOptions, BfclTaskSetup, bfclCallFailed, bfclTaskLines, bfclProfile, BFCL_SYSTEM_PROMPT, BFCL_FUNCTIONS_UPDATED } from "./environment.js";
 export { BfclExecution, bindArguments, bfclCategory, isLongContextEntry, type BfclEntrySetup, type BfclExecutionOptions } from "./executor.js";
 export { gradeBfclEntry, type BfclGrade, type BfclGradeInput, type BfclTurnGrade, type BfclStateDifference } from "./grader.js";
 export {

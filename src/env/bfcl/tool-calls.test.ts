@@ -14,9 +14,12 @@ test("BFCL text → JSON arguments: floats keep .0, positional arguments take th
   assert.throws(() => parseBfclCallsAsJson("[f(s={1, 2})]"), /not JSON serializable/);
 });
 
-test("a native tool call keeps 10.0 a float and rejects arguments that are not an object", () => {
+test("a native tool call keeps 10.0 a float; like BFCL's json.loads, empty and non-object arguments do not decode", () => {
   const call = toolCallToBfclCall({ id: "1", type: "function", function: { name: "fillFuelTank", arguments: '{"fuelAmount": 10.0}' } });
   assert.deepEqual(call, { name: "fillFuelTank", positional: [], keyword: [["fuelAmount", new PyFloat(10)]] });
-  assert.deepEqual(toolCallToBfclCall({ id: "2", type: "function", function: { name: "ls", arguments: "" } }).keyword, []);
-  assert.throws(() => toolCallToBfclCall({ id: "3", type: "function", function: { name: "ls", arguments: "[1]" } }), /must be a JSON object/);
+  assert.deepEqual(toolCallToBfclCall({ id: "2", type: "function", function: { name: "ls", arguments: " {} " } }).keyword, []);
+  assert.throws(() => toolCallToBfclCall({ id: "3", type: "function", function: { name: "ls", arguments: "" } }), /not valid JSON/);
+  for (const text of ["[1]", "null", '"{}"', "3"]) {
+    assert.throws(() => toolCallToBfclCall({ id: "4", type: "function", function: { name: "ls", arguments: text } }), /must be a JSON object/, text);
+  }
 });

@@ -8,9 +8,12 @@ import { parsePythonJson } from "./python/json.js";
 import { PyJsonEncodeError, pyJsonDumps } from "./python/repr.js";
 import { isPyDict } from "./python/value.js";
 
-/** A native tool call → BfclCall. Arguments are parsed keeping `10.0` a float, as BFCL's json.loads does. */
+/**
+ * A native tool call → BfclCall. Arguments are parsed keeping `10.0` a float, as BFCL's json.loads does; like BFCL's
+ * decoding, empty arguments ("") are not JSON and arguments that are not an object have no items, so both throw.
+ */
 export function toolCallToBfclCall(call: ToolCall): BfclCall {
-  const text = call.function.arguments.trim() || "{}";
+  const text = call.function.arguments;
   let args;
   try {
     args = parsePythonJson(text);

@@ -130,7 +130,7 @@ test("reads AgentEvolver's own servers (their answers as env_service.py and appw
     // AgentEvolver keeps profiles in JSON files; its servers have no /describe: a bare profile, named.
     assert.deepEqual((await remote.profile()).entities, []);
     // No /describe, so no word on step rewards: "no" (AppWorld's steps answer reward 0.0 until the end).
-    assert.deepEqual(await environmentCapabilities(remote), { stepRewards: false });
+    assert.deepEqual(await environmentCapabilities(remote), { stepRewards: false, decodesCalls: false });
     // Every request carries AgentEvolver's full shape.
     assert.deepEqual(Object.keys(requests[1].body).sort(), ["env_type", "instance_id", "messages", "params", "task_id"]);
     assert.deepEqual(requests[2].body.messages, { role: "assistant", content: "print(len(songs))" });

@@ -114,9 +114,9 @@ export class RemoteEnvironment implements Environment {
   async capabilities(): Promise<EnvCapabilities> {
     try {
       const envelope = await this.post("/describe", {}, true);
-      return { stepRewards: envelope.capabilities?.step_rewards === true };
+      return { stepRewards: envelope.capabilities?.step_rewards === true, decodesCalls: envelope.capabilities?.decodes_calls === true };
     } catch (error) {
-      if (EvolverError.isInstance(error) && error.code === "ENV_REMOTE_ERROR" && error.details.status === 404) return { stepRewards: false };
+      if (EvolverError.isInstance(error) && error.code === "ENV_REMOTE_ERROR" && error.details.status === 404) return { stepRewards: false, decodesCalls: false };
       throw error;
     }
   }

@@ -107,12 +107,13 @@ async function getEnvProfile(body: unknown, context: ServiceContext) {
 }
 
 /** Our extension: the environment profile that self-questioning explores (entities, operations, preferences), and
- * beside it what the environment can do (`capabilities.step_rewards`: whether its steps report rewards). */
+ * beside it what the environment can do (`capabilities.step_rewards`: whether its steps report rewards; `decodes_calls`: whether it reads undecodable tool calls
+ * itself). */
 async function describe(body: unknown, context: ServiceContext) {
   const request = parseRequest(EnvTypeRequest, body, "/describe");
   const environment = await context.environment(request.env_type);
   const capabilities = await environmentCapabilities(environment);
-  return { success: true, data: await environment.profile(), capabilities: { step_rewards: capabilities.stepRewards } };
+  return { success: true, data: await environment.profile(), capabilities: { step_rewards: capabilities.stepRewards, decodes_calls: capabilities.decodesCalls } };
 }
 
 export const postEndpoints = new Map<string, Endpoint>([

@@ -144,7 +144,7 @@ export const ResponseEnvelope = z.object({
   /** Our extension on /evaluate: the whole evaluation, beside the plain score in `data`. */
   evaluation: Evaluation.optional(),
   /** Our extension on /describe: what the environment can do. */
-  capabilities: z.looseObject({ step_rewards: z.boolean().optional() }).optional(),
+  capabilities: z.looseObject({ step_rewards: z.boolean().optional(), decodes_calls: z.boolean().optional() }).optional(),
   detail: z.unknown().optional(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
 });

@@ -88,7 +88,7 @@ export class KeyChainEnvironment implements Environment {
 
   /** Every step reports whether its letter was right. */
   async capabilities(): Promise<EnvCapabilities> {
-    return { stepRewards: true };
+    return { stepRewards: true, decodesCalls: false };
   }
 
   async profile(): Promise<EnvProfile> {

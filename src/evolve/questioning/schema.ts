@@ -11,6 +11,8 @@ export type CandidateStatus = z.infer<typeof CandidateStatus>;
 export const RejectReason = z.enum([
   /** The LLM's output was not JSON of the schema. */
   "invalid_json",
+  /** Valid JSON that proposed no task. */
+  "no_tasks",
   "empty_query",
   /** A call to a function the explored instance did not offer. */
   "unknown_function",

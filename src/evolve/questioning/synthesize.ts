@@ -135,6 +135,7 @@ export function llmSynthesizer(options: LlmSynthesizerOptions): Synthesizer {
         // Not JSON, or the provider failed on this one: counted, and the round goes on.
         return { proposals: [], dropped: { invalid_json: 1 } };
       }
+      if (parsed.tasks.length === 0) return { proposals: [], dropped: { no_tasks: 1 } };
       const proposals: Proposal[] = [];
       for (const task of parsed.tasks.slice(0, count)) {
         if (task.query.trim() === "") {

@@ -1,0 +1,69 @@
+// The ablation's Markdown table: what came out, mean and spread, whatever the ordering; a configuration that could
+// not run says why in its row instead of a number.
+import { checkOrdering, type ConfigurationSummary } from "./summary.js";
+
+export interface ReportHeader {
+  title: string;
+  configPath: string;
+  storePath: string;
+  budget: number;
+  seeds: number[];
+  threshold: number;
+  quick: boolean;
+  /** File name of the plot written beside the table. */
+  plot: string;
+  /** Wall-clock seconds of the whole ablation. */
+  seconds: number;
+}
+
+function fixed(value: number, digits: number): string {
+  return Number.isFinite(value) ? value.toFixed(digits) : "n/a";
+}
+
+function meanAndSpread(values: number[], mean: number, sd: number, digits: number): string {
+  if (values.length === 0) return "—";
+  return values.length < 2 ? fixed(mean, digits) : `${fixed(mean, digits)} ± ${fixed(sd, digits)}`;
+}
+
+export function ablationMarkdown(header: ReportHeader, summaries: ConfigurationSummary[], runIds: Map<string, string[]>): string {
+  const lines = [
+    `# ${header.title}`,
+    "",
+    `Config \`${header.configPath}\`${header.quick ? " (--quick)" : ""}; ${header.budget} iterations per run; seeds ${header.seeds.join(", ")}; ` +
+      `every run in \`${header.storePath}\`; ${Math.round(header.seconds / 60)} min in all. Mean ± sample standard deviation over seeds.`,
+    "",
+    `| configuration | held-out success after ${header.budget} iterations | per seed | iterations to ${header.threshold} success | held-out score after ${header.budget} | runs |`,
+    "| --- | --- | --- | --- | --- | --- |",
+  ];
+  for (const s of summaries) {
+    const ids = (runIds.get(s.configuration.name) ?? []).map((id) => `\`${id}\``).join(" ");
+    if (s.status === "unavailable") {
+      lines.push(`| ${s.configuration.label} | not available: ${s.reason ?? ""} | | | | |`);
+      continue;
+    }
+    const success = meanAndSpread(s.finalSuccess.values, s.finalSuccess.mean, s.finalSuccess.sd, 3);
+    const perSeed = s.finalSuccess.values.map((v) => fixed(v, 3)).join(", ");
+    const t = s.toThreshold;
+    const toThreshold = t.reached === 0 ? `not reached (0/${t.of})` : `${meanAndSpread(t.values, t.mean, t.sd, 1)} (${t.reached}/${t.of} reached)`;
+    const score = meanAndSpread(s.finalScore.values, s.finalScore.mean, s.finalScore.sd, 3);
+    const failed = s.status === "failed" ? ` **failed: ${s.reason ?? ""}**` : "";
+    lines.push(`| ${s.configuration.label} | ${success}${failed} | ${perSeed} | ${toThreshold} | ${score} | ${ids} |`);
+  }
+  const ran = summaries.filter((s) => s.finalSuccess.values.length > 0).sort((a, b) => b.finalSuccess.mean - a.finalSuccess.mean);
+  const order = ran.map((s, i) => `${i === 0 ? "" : fixed(ran[i - 1].finalSuccess.mean, 3) === fixed(s.finalSuccess.mean, 3) ? " = " : " > "}${s.configuration.label} ${fixed(s.finalSuccess.mean, 3)}`);
+  lines.push("", `Order by mean held-out success at the end: ${order.join("") || "nothing ran"}.`);
+  const ordering = checkOrdering(summaries);
+  if (!ordering.complete) {
+    lines.push("The paper's ordering cannot be checked: not every configuration ran to the end.");
+  } else {
+    const said = (ok: boolean | undefined, text: string) => `${ok ? "yes" : "no"}: ${text}`;
+    lines.push(
+      "The paper's ordering on this table:",
+      `- ${said(ordering.singlesAboveGrpo, "each single mechanism above GRPO")}`,
+      `- ${said(ordering.allAboveSingles, "all three above each single mechanism")}`,
+      `- ${said(ordering.allClearOfGrpo, "all three above GRPO by more than one standard deviation (the larger of the two)")}`,
+    );
+  }
+  lines.push("", `![held-out success over iterations, mean of the seeds with their range](${header.plot})`, "");
+  return lines.join("\n");
+}
