@@ -48,24 +48,53 @@ class LexicalIndex {
     this.averageLength = this.lengths.reduce((a, b) => a + b, 0) / Math.max(1, texts.length);
   }
 
-  /** Each matching tool's score divided by the best one's. */
-  scores(terms: readonly string[]): Map<number, number> {
-    const scores = new Map<number, number>();
+  /** Every tool's score divided by the best one's (0 where no word matches), and the tools that match. */
+  scores(terms: readonly string[]): LexicalScores {
     const n = this.lengths.length;
+    const scores = new Float32Array(n);
+    const matched: number[] = [];
     for (const term of new Set(terms)) {
       const list = this.postings.get(term);
       if (!list) continue;
       const idf = Math.log(1 + (n - list.length + 0.5) / (list.length + 0.5));
       for (const { index, count } of list) {
-        const norm = count + 1.2 * (0.25 + (0.75 * this.lengths[index]) / this.averageLength);
-        scores.set(index, (scores.get(index) ?? 0) + (idf * count * 2.2) / norm);
+        if (scores[index] === 0) matched.push(index);
+        scores[index] += (idf * count * 2.2) / (count + 1.2 * (0.25 + (0.75 * this.lengths[index]) / this.averageLength));
       }
     }
     let best = 0;
-    for (const score of scores.values()) best = Math.max(best, score);
-    if (best > 0) for (const [index, score] of scores) scores.set(index, score / best);
-    return scores;
+    for (const index of matched) best = Math.max(best, scores[index]);
+    if (best > 0) for (const index of matched) scores[index] /= best;
+    return { scores, matched };
   }
+}
+
+interface LexicalScores {
+  scores: Float32Array;
+  matched: number[];
+}
+
+/**
+ * The `count` best of `matched` by score (all of them when fewer), by a histogram of the scores in [0, 1]. Many
+ * tools share a score (every "create_*" matches "create" alike), so the bucket at the cut is taken only up to
+ * `count`: each candidate costs a full dot product.
+ */
+function bestMatches({ scores, matched }: LexicalScores, count: number): number[] {
+  if (matched.length <= count) return matched;
+  const buckets = 1024;
+  const histogram = new Uint32Array(buckets + 1);
+  for (const index of matched) histogram[Math.floor(scores[index] * buckets)]++;
+  let cut = buckets;
+  for (let seen = 0; cut > 0; cut--) {
+    seen += histogram[cut];
+    if (seen >= count) break;
+  }
+  const picked = matched.filter((index) => Math.floor(scores[index] * buckets) > cut);
+  for (const index of matched) {
+    if (picked.length >= count) break;
+    if (Math.floor(scores[index] * buckets) === cut) picked.push(index);
+  }
+  return picked;
 }
 
 const POPCOUNT16 = (() => {
@@ -114,12 +143,12 @@ export class ToolIndex {
    */
   search(query: Float32Array, k: number, options: { exact?: boolean; terms?: readonly string[] } = {}): ToolHit[] {
     if (k <= 0 || this.tools.length === 0) return [];
-    const lexical = this.lexical && options.terms ? this.lexical.scores(options.terms) : new Map<number, number>();
-    if (!this.codes || options.exact) return this.topByScore(query, k, undefined, lexical);
+    const lexical = this.lexical && options.terms ? this.lexical.scores(options.terms) : undefined;
+    if (!this.codes || options.exact) return this.topByScore(query, k, undefined, lexical?.scores);
     const count = Math.max(256, 16 * k);
     const candidates = new Set(this.candidates(query, count));
-    for (const [index] of [...lexical].sort((a, b) => b[1] - a[1]).slice(0, count)) candidates.add(index);
-    return this.topByScore(query, k, Int32Array.from(candidates), lexical);
+    if (lexical) for (const index of bestMatches(lexical, count)) candidates.add(index);
+    return this.topByScore(query, k, Int32Array.from(candidates), lexical?.scores);
   }
 
   private writeCode(vector: Float32Array, codes: Uint32Array, offset: number): void {
@@ -154,7 +183,7 @@ export class ToolIndex {
     return Int32Array.from(picked);
   }
 
-  private topByScore(query: Float32Array, k: number, among: Int32Array | undefined, lexical: ReadonlyMap<number, number>): ToolHit[] {
+  private topByScore(query: Float32Array, k: number, among: Int32Array | undefined, lexical: Float32Array | undefined): ToolHit[] {
     const best: ToolHit[] = [];
     const count = among ? among.length : this.tools.length;
     const d = this.dimensions;
@@ -170,7 +199,7 @@ export class ToolIndex {
         s3 += vector[j + 3] * query[j + 3];
       }
       for (; j < d; j++) s0 += vector[j] * query[j];
-      const score = s0 + s1 + s2 + s3 + LEXICAL_WEIGHT * (lexical.get(index) ?? 0);
+      const score = s0 + s1 + s2 + s3 + (lexical ? LEXICAL_WEIGHT * lexical[index] : 0);
       if (best.length === k && score <= best[k - 1].score) continue;
       // Insertion into a short sorted list: k is a handful.
       let at = best.length === k ? k - 1 : best.length;
