@@ -13,6 +13,7 @@ const suites: Record<string, () => Promise<BenchModule>> = {
   tools: () => import("./tools.js"),
   tokenizer: () => import("./tokenizer.js"),
   ablation: () => import("./ablation.js"),
+  questioning: () => import("./questioning.js"),
 };
 
 const args = process.argv.slice(2);
