@@ -30,6 +30,11 @@ export const commands: CommandEntry[] = [
     load: async () => (await import("./evolve.js")).evolveCommand,
   },
   {
+    path: ["experiences"],
+    summary: "the experience pool of a run or a shared pool: list, show ID, export, import",
+    load: async () => (await import("./experiences.js")).experiencesCommand,
+  },
+  {
     path: ["model", "serve"],
     summary: "serve a GGUF model (path or hf: URI) on an OpenAI-compatible HTTP endpoint",
     load: async () => (await import("./model-serve.js")).modelServeCommand,
@@ -41,8 +46,18 @@ export const commands: CommandEntry[] = [
   },
   {
     path: ["runs"],
-    summary: "list evolve runs, or show one (runs show RUN)",
+    summary: "list evolve runs (runs show RUN: one run; runs audit RUN: its step verdicts)",
     load: async () => (await import("./runs.js")).runsCommand,
+  },
+  {
+    path: ["runs", "show"],
+    summary: "one run: status, config, how to resume it, its key metrics (--metrics a,b; --table: every iteration; --json: all)",
+    load: async () => (await import("./runs-show.js")).runsShowCommand,
+  },
+  {
+    path: ["runs", "audit"],
+    summary: "a run's audit trail: every judged step, its GOOD/BAD verdict, the judge's reason and the trained advantage",
+    load: async () => (await import("./runs-audit.js")).runsAuditCommand,
   },
   {
     path: ["tasks", "synthesize"],
@@ -58,6 +73,11 @@ export const commands: CommandEntry[] = [
     path: ["trainer", "serve"],
     summary: "serve the local PyTorch trainer over the Tinker training protocol",
     load: async () => (await import("./trainer-serve.js")).trainerServeCommand,
+  },
+  {
+    path: ["ui"],
+    summary: "the dashboard: runs, curves while a run goes, trajectories with step verdicts, evaluations (127.0.0.1:3000)",
+    load: async () => (await import("./ui.js")).uiCommand,
   },
   {
     path: ["validate"],

@@ -5,4 +5,9 @@
 import { commands } from "./commands.js";
 import { runCli } from "./run-cli.js";
 
+// Output piped into a reader that stopped (`evolver runs audit RUN | head`) ends the command quietly.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE") throw error;
+  process.exit(process.exitCode ?? 0);
+});
 process.exitCode = await runCli(process.argv.slice(2), commands);

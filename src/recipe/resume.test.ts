@@ -373,12 +373,12 @@ test("an evolve run SIGKILLed in every phase resumes to the same rows, with noth
 
 const runToEnd = (args: string[]) => runEvolverCli(args);
 
-test("evolver runs lists the resumed run; runs show prints its counts, every iteration's metrics and its last checkpoint", async (t) => {
+test("evolver runs lists the resumed run; runs show --table prints its counts, every iteration's metrics and its last checkpoint", async (t) => {
   if (!fixture.store) return t.skip("needs the store of the resume test above");
   const missingStore = join(fixture.dir, "no-such.db");
   const [list, show, json, unknown, missing] = await Promise.all([
     runToEnd(["runs", "--store", fixture.store]),
-    runToEnd(["runs", "show", fixture.runId, "--store", fixture.store]),
+    runToEnd(["runs", "show", fixture.runId, "--store", fixture.store, "--table"]),
     runToEnd(["runs", "show", fixture.runId, "--store", fixture.store, "--json"]),
     runToEnd(["runs", "show", "run-nope", "--store", fixture.store]),
     runToEnd(["runs", "--store", missingStore]),

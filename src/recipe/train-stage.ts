@@ -16,16 +16,7 @@ export async function trainStage(options: {
 }): Promise<Record<string, number>> {
   const { config, trajectories } = options;
   const started = performance.now();
-  const attribution = AttributionConfig.parse({
-    enabled: config.attribution.enabled,
-    alpha: config.attribution.alpha,
-    alphaSchedule:
-      config.attribution.alpha_schedule === "cosine"
-        ? { kind: "cosine", alphaMin: 0, totalSteps: config.schedule.iterations }
-        : { kind: "constant" },
-    normalizeStd: config.attribution.normalize_std,
-  });
-  const { advantages, stats } = computeTrajectoryAdvantages(trajectories, options.judgments, attribution, options.iteration);
+  const { advantages, stats } = computeTrajectoryAdvantages(trajectories, options.judgments, attributionSettings(config), options.iteration);
 
   const datums: TinkerDatum[] = [];
   let untrainable = 0;
@@ -70,6 +61,20 @@ export async function trainStage(options: {
   }
   metrics["train/tokens_per_second"] = sampledTokens / ((performance.now() - started) / 1000);
   return metrics;
+}
+
+/** The run config's attribution section as the advantage maths takes it: what the update used, and what the audit
+ * trail and the dashboard recompute the trained advantages with. */
+export function attributionSettings(config: EvolveConfig): AttributionConfig {
+  return AttributionConfig.parse({
+    enabled: config.attribution.enabled,
+    alpha: config.attribution.alpha,
+    alphaSchedule:
+      config.attribution.alpha_schedule === "cosine"
+        ? { kind: "cosine", alphaMin: 0, totalSteps: config.schedule.iterations }
+        : { kind: "constant" },
+    normalizeStd: config.attribution.normalize_std,
+  });
 }
 
 function mean(values: number[]): number {

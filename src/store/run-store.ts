@@ -53,10 +53,18 @@ const now = () => new Date().toISOString();
 export class RunStore {
   readonly db: Database.Database;
 
-  /** `create: false` refuses a path with no store yet, instead of making an empty one there (a mistyped --store). */
-  constructor(readonly path: string, options: { create?: boolean } = {}) {
-    if (options.create === false && path !== ":memory:" && !existsSync(path)) {
+  /**
+   * `create: false` refuses a path with no store yet, instead of making an empty one there (a mistyped --store).
+   * `readonly: true` is how readers (the dashboard) open a store another process may be writing: nothing is created,
+   * migrated or written, and a file that is not a run store is refused (STORE_FOREIGN) rather than given our tables.
+   */
+  constructor(readonly path: string, options: { create?: boolean; readonly?: boolean } = {}) {
+    if ((options.create === false || options.readonly) && path !== ":memory:" && !existsSync(path)) {
       throw new EvolverError("STORE_NOT_FOUND", `no run store at ${path}`, { details: { path } });
+    }
+    if (options.readonly) {
+      this.db = openReadOnly(path);
+      return;
     }
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     try {
@@ -75,6 +83,11 @@ export class RunStore {
       this.db.close();
       throw EvolverError.isInstance(error) ? error : new EvolverError("STORE_SCHEMA", (error as Error).message, { cause: error });
     }
+  }
+
+  /** Whether the store has this table: features that land later (tasks synthesis, experiences) add theirs. */
+  hasTable(name: string): boolean {
+    return this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
   }
 
   close(): void {
@@ -112,7 +125,9 @@ export class RunStore {
 
   /** The run's status as readers should show it: "interrupted" for a run stored as running whose process is gone. */
   effectiveStatus(id: string): EffectiveRunStatus {
-    return effectiveRunStatus(this.db, id, this.getRun(id).status);
+    const stored = this.getRun(id).status;
+    // A store from before run leases (schema 1) has no lease to read: its status is what it says.
+    return this.hasTable("run_leases") ? effectiveRunStatus(this.db, id, stored) : stored;
   }
 
   /** Takes the run for this process (run-lease.ts); RUN_BUSY when a live process holds it. */
@@ -123,7 +138,7 @@ export class RunStore {
 
   /** Who holds the run's lease, live or stale; undefined when nobody has run it since the last clean end. */
   lease(id: string): LeaseRecord | undefined {
-    return readLease(this.db, id);
+    return this.hasTable("run_leases") ? readLease(this.db, id) : undefined;
   }
 
   // --- tasks
@@ -243,6 +258,23 @@ export class RunStore {
     return rows.map(toTrajectory);
   }
 
+  /** The rollouts of one group (one task's samples in one batch), in sample order. */
+  listTrajectoryGroup(runId: string, iteration: number, purpose: TrajectoryPurpose, groupKey: string): Trajectory[] {
+    const rows = this.db
+      .prepare("SELECT * FROM trajectories WHERE run_id = ? AND iteration = ? AND purpose = ? AND group_key = ? ORDER BY sample_index")
+      .all(runId, iteration, purpose, groupKey) as Record<string, unknown>[];
+    return rows.map(toTrajectory);
+  }
+
+  /** The iterations that have trajectories of this purpose, in order. */
+  trajectoryIterations(runId: string, purpose: TrajectoryPurpose): number[] {
+    return (
+      this.db.prepare("SELECT DISTINCT iteration FROM trajectories WHERE run_id = ? AND purpose = ? ORDER BY iteration").all(runId, purpose) as {
+        iteration: number;
+      }[]
+    ).map((row) => row.iteration);
+  }
+
   getTrajectory(id: string): Trajectory {
     const row = this.db.prepare("SELECT * FROM trajectories WHERE id = ?").get(id) as Record<string, unknown> | undefined;
     if (!row) throw new EvolverError("TRAJECTORY_UNKNOWN", `no trajectory '${id}'`);
@@ -315,6 +347,33 @@ export class RunStore {
       checkpoints: one("SELECT count(*) AS n FROM checkpoints WHERE run_id = ?"),
     };
   }
+}
+
+/** Opens a store for reading only, and checks that it is one: a run store's tables and a schema we can read. */
+function openReadOnly(path: string): Database.Database {
+  let db: Database.Database;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+    db.pragma("busy_timeout = 5000");
+  } catch (error) {
+    throw new EvolverError("STORE_OPEN", `cannot open the run store at ${path}: ${(error as Error).message}`, { cause: error, details: { path } });
+  }
+  let tables: Set<string>;
+  try {
+    tables = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((row) => row.name));
+  } catch (error) {
+    db.close();
+    // SQLITE_NOTADB: any file that is not SQLite (a text file, a truncated or overwritten store)
+    throw new EvolverError("STORE_FOREIGN", `${path} is not a run store: ${(error as Error).message}`, { cause: error, details: { path } });
+  }
+  const missing = ["schema_version", "runs", "trajectories", "metrics", "verdicts", "iterations", "checkpoints", "tasks"].filter((t) => !tables.has(t));
+  if (missing.length > 0) {
+    db.close();
+    throw new EvolverError("STORE_FOREIGN", `${path} is an SQLite file but not a run store (no ${missing.join(", ")} table${missing.length > 1 ? "s" : ""})`, {
+      details: { path, missing },
+    });
+  }
+  return db;
 }
 
 function toRun(row: Record<string, string>): RunRecord {

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { OfflineEmbedder } from "../../llm/index.js";
+import { OfflineEmbedder, type Embedder } from "../../llm/index.js";
 import { EmbeddingDeduper, LexicalDeduper, jaccard, tokens } from "./dedup.js";
 import { mixTasks, sampleWeighted } from "./mix.js";
 
@@ -36,7 +36,7 @@ test("lexical dedup agrees with all-pairs Jaccard on 600 generated texts", () =>
 });
 
 test("embedding dedup with the offline embedder: a paraphrase is a duplicate, another request is not", { timeout: 300_000 }, async () => {
-  const embedder = await OfflineEmbedder.load();
+  const embedder: Embedder = await OfflineEmbedder.load();
   try {
     const deduper = new EmbeddingDeduper(embedder, 0.9);
     const kept = await deduper.addAll([
