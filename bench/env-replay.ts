@@ -1,8 +1,15 @@
 // BFCL vector replay in-process: all 400 dev entries (parse the vector line, execute every ground-truth call with
 // our backends, snapshot the states, serialise the vector) against a plain JSON.parse + JSON.stringify pass over
 // the same lines. Goal: the whole dev set well under a few seconds.
-import { readFileSync } from "node:fs";
+// Then, as a user runs it: one `evolver env replay` process per category over the 800 question entries (the built
+// CLI, dist/cli/main.js), against BFCL's own Python backends replaying the same entries the same way, one python3
+// process per category (bench/bfcl_python_replay.py over gorilla's bfcl_eval at the v3 data commit; set
+// EVOLVER_GORILLA to the folder holding bfcl_eval). Goal: at least 5x faster.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { BFCL_CATEGORIES, replayCalls, replayEntry, resolveBfclDataDir, serializeVector, type BfclVector } from "../src/env/index.js";
 import { parsePythonJson } from "../src/env/bfcl/python/json.js";
 import type { BenchResult } from "./result.js";
@@ -58,5 +65,59 @@ export async function run(options: { quick: boolean }): Promise<BenchResult[]> {
     },
     { name: "replay entries/s", value: lines.length / seconds, unit: "entries/s" },
     { name: "replay steps/s (calls)", value: calls / seconds, unit: "calls/s" },
+    ...perProcess(options.quick ? 1 : 3),
   ];
+}
+
+/** Wall time of one child process, in milliseconds; throws with its output when it fails. */
+function timed(command: string, args: string[]): number {
+  const start = performance.now();
+  const run = spawnSync(command, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  const ms = performance.now() - start;
+  if (run.status !== 0) throw new Error(`${command} ${args.join(" ")} exited ${run.status}: ${run.stderr.slice(-2000)}`);
+  return ms;
+}
+
+function perProcess(rounds: number): BenchResult[] {
+  const cli = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
+  const driver = fileURLToPath(new URL("./bfcl_python_replay.py", import.meta.url));
+  const gorilla = process.env.EVOLVER_GORILLA;
+  if (!existsSync(cli)) return [{ name: "per-process replay: skipped (npm run build first)", value: 0, unit: "" }];
+  if (!gorilla || !existsSync(join(gorilla, "bfcl_eval"))) {
+    return [{ name: "per-process replay vs BFCL's Python: skipped (set EVOLVER_GORILLA to the folder holding bfcl_eval)", value: 0, unit: "" }];
+  }
+  const python = process.env.EVOLVER_PYTHON ?? (existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
+  const data = resolveBfclDataDir();
+  const out = mkdtempSync(join(tmpdir(), "evolver-bench-replay-"));
+  try {
+    // Each round runs the four categories with both, alternating, so both meet the same machine load; the least
+    // disturbed round of each counts.
+    let evolverMs = Infinity;
+    let pythonMs = Infinity;
+    for (let round = 0; round < rounds; round++) {
+      let evolver = 0;
+      let bfcl = 0;
+      for (const category of BFCL_CATEGORIES) {
+        const questions = join(data, `BFCL_v3_multi_turn_${category}.json`);
+        evolver += timed(process.execPath, [cli, "env", "replay", "--vectors", questions, "--out", join(out, `${category}.evolver.jsonl`)]);
+        const answers = join(data, "possible_answer", `BFCL_v3_multi_turn_${category}.json`);
+        bfcl += timed(python, [driver, gorilla, questions, answers, join(out, `${category}.python.jsonl`)]);
+      }
+      evolverMs = Math.min(evolverMs, evolver);
+      pythonMs = Math.min(pythonMs, bfcl);
+    }
+    return [
+      {
+        name: "replay 800 entries, 4 processes (evolver env replay)",
+        value: evolverMs / 1000,
+        unit: "s",
+        baseline: { name: "BFCL's Python backends, 4 processes", value: pythonMs / 1000 },
+        ratio: pythonMs / evolverMs,
+        goal: ">= 5x faster than BFCL's Python (ratio = Python time / Evolver time)",
+        ok: pythonMs / evolverMs >= 5,
+      },
+    ];
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 }

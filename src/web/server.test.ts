@@ -6,7 +6,9 @@ import assert from "node:assert/strict";
 import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { RunStore } from "../store/index.js";
+import { migrate } from "../store/migrations.js";
 import { startDashboard, type Dashboard } from "./server.js";
 import { saveLabels, syntheticConfig, syntheticTrajectory, writeSyntheticRun } from "./test-support/synthetic-run.js";
 
@@ -23,6 +25,18 @@ before(async () => {
   killedId = store.createRun("killed", syntheticConfig({ attribution: { enabled: false } })).id;
   const hostile = syntheticTrajectory({ id: "hostile", taskId: "kc-<b>", groupKey: "h", sampleIndex: 0, reward: 0, steps: [{ action: "<script>alert(1)</script>", observation: "<img src=x>" }] });
   store.saveTrajectory(killedId, 0, "train", hostile);
+  // A task self-questioning synthesized for the run (its pool is the run id), solved once in two rollouts.
+  const at = new Date().toISOString();
+  store.db.prepare("INSERT INTO explorations (pool, id, round, env, entity, novel, error, body_json, created_at) VALUES (?, 'x1', '0', 'key-chain', 'digit 7', 1, NULL, '{}', ?)").run(runId, at);
+  for (const [id, status] of [["syn-1", "accepted"], ["syn-2", "rejected"], ["syn-3", "duplicate"]]) {
+    store.db
+      .prepare("INSERT INTO synthetic_tasks (pool, id, round, env, exploration_id, synthesizer, status, reason, detail, check_text, spec_json, created_at) VALUES (?, ?, '0', 'key-chain', 'x1', 'hindsight', ?, NULL, NULL, 'answers h for 7', '{}', ?)")
+      .run(runId, id, status, at);
+  }
+  store.addTasks(runId, [{ taskId: "syn-1", split: "train", source: "synthetic", payload: { explorationId: "x1" } }]);
+  for (const sample of [0, 1]) {
+    store.saveTrajectory(runId, 11, "train", syntheticTrajectory({ id: `syn-1/${sample}`, taskId: "syn-1", groupKey: "syn-1#11", sampleIndex: sample, reward: sample, steps: [{ action: "h", observation: "7" }] }));
+  }
   saveLabels(store, killedId, hostile, ["BAD"]);
   store.close();
   dashboard = await startDashboard({ storePath, port: 0 });
@@ -73,12 +87,12 @@ test("curves: the stored metrics per chart, one line per run; several runs on on
 
 test("trajectories: filtered by iteration, task and outcome, a page at a time, steps coloured by verdict", async () => {
   const all = await getJson(`/api/runs/${runId}/trajectories`);
-  assert.equal(all.body.total, 12 * 4 * 4);
+  assert.equal(all.body.total, 12 * 4 * 4 + 2); // and the two rollouts of the synthetic task
   assert.equal(all.body.rows.length, 50);
   assert.equal(all.body.pages, 4);
   assert.equal(all.body.rows[0].iteration, 11, "newest iteration first");
   const last = await getJson(`/api/runs/${runId}/trajectories?page=4`);
-  assert.equal(last.body.rows.length, 192 - 150);
+  assert.equal(last.body.rows.length, 194 - 150);
   const filtered = await getJson(`/api/runs/${runId}/trajectories?iteration=3&outcome=success`);
   assert.ok(filtered.body.total > 0);
   for (const row of filtered.body.rows) assert.deepEqual([row.iteration, row.success, row.labels], [3, true, ["GOOD", "GOOD", "GOOD"]]);
@@ -134,6 +148,57 @@ test("evaluations: avg@k and best@k per category and overall, at each evaluated 
     assert.equal(e.categories.even.tasks + e.categories.odd.tasks, 10);
   }
   assert.deepEqual(body.charts.map((c: { title: string }) => c.title), ["overall: avg@2 and best@2", "even: avg@2 and best@2", "odd: avg@2 and best@2"]);
+});
+
+test("tasks: seed and synthetic, with provenance and how often the policy solved each", async () => {
+  const store = new RunStore(storePath, { readonly: true });
+  const solved = store.db.prepare("SELECT task_id, count(*) AS n, sum(success) AS c FROM trajectories WHERE run_id = ? AND purpose = 'train' GROUP BY task_id").all(runId) as { task_id: string; n: number; c: number }[];
+  store.close();
+  const { body } = await getJson(`/api/runs/${runId}/tasks?source=seed&split=train`);
+  assert.equal(body.total, 150);
+  const byId = new Map(solved.map((s) => [s.task_id, s]));
+  for (const row of body.rows) assert.deepEqual([row.rollouts, row.successes], [byId.get(row.taskId)?.n ?? 0, byId.get(row.taskId)?.c ?? 0], row.taskId);
+  const synthetic = await getJson(`/api/runs/${runId}/tasks?source=synthetic`);
+  assert.deepEqual(synthetic.body.rows, [
+    { taskId: "syn-1", split: "train", source: "synthetic", rollouts: 2, successes: 1, provenance: { round: "0", synthesizer: "hindsight", explorationId: "x1", entity: "digit 7", check: "answers h for 7" } },
+  ]);
+  assert.deepEqual(synthetic.body.candidates, { accepted: 1, duplicate: 1, rejected: 1 });
+  const page = await get(`/runs/${runId}/tasks?source=synthetic`);
+  assert.match(page.text, /<td class="solved">0\.5000<\/td>\s*<td>round 0, hindsight, from exploration <code>x1<\/code> of digit 7/);
+  assert.match(page.text, />Tasks<\/a>/, "a tab of the run");
+});
+
+test("experiences: the run's pool, read-only, with how often each experience helped; the tab only for runs that had navigating on", async () => {
+  const pool = join(dir, "experiences.db");
+  const store = new RunStore(storePath);
+  const navigated = store.createRun("navigated", syntheticConfig({ navigating: { enabled: true, pool } })).id;
+  store.setRunStatus(navigated, "done");
+  store.close();
+  const empty = await get(`/runs/${navigated}/experiences`);
+  assert.match(empty.text, /0 experiences/, "no pool file yet");
+  const db = new Database(pool);
+  migrate(db);
+  const at = new Date().toISOString();
+  const insert = db.prepare(
+    "INSERT INTO experiences (id, when_to_use, content, origin, extractor, source_trajectories_json, source_tasks_json, status, note, merges, run_id, iteration, created_at, updated_at) VALUES (?, ?, ?, 'success', 'rule', '[]', ?, ?, NULL, 0, ?, 2, ?, ?)",
+  );
+  insert.run(1, "the user names digit 4", "answer <k>", '["kc-004"]', "active", navigated, at, at);
+  insert.run(2, "the user names digit 5", "answer m", '["kc-005"]', "retired", navigated, at, at);
+  const outcome = db.prepare("INSERT INTO experience_outcomes (experience_id, trajectory_id, guided, success) VALUES (1, ?, ?, ?)");
+  // guided: 3 of 4 solved; unguided: 1 of 4: lift 0.75 - 0.25 = 0.5
+  [[1, 1], [1, 1], [1, 1], [1, 0], [0, 1], [0, 0], [0, 0], [0, 0]].forEach(([guided, success], i) => outcome.run(`t${i}`, guided, success));
+  db.close();
+  const { body } = await getJson(`/api/runs/${navigated}/experiences`);
+  assert.equal(body.total, 1, "active ones by default");
+  assert.deepEqual([body.rows[0].guided, body.rows[0].guidedSuccesses, body.rows[0].unguided, body.rows[0].unguidedSuccesses, body.rows[0].lift], [4, 3, 4, 1, 0.5]);
+  assert.equal((await getJson(`/api/runs/${navigated}/experiences?status=all`)).body.total, 2);
+  const page = await get(`/runs/${navigated}/experiences`);
+  assert.match(page.text, /answer &lt;k&gt;/);
+  assert.match(page.text, /<td>3 \/ 4<\/td><td>1 \/ 4<\/td>\s*<td class="good">0\.5000<\/td>/);
+  assert.match(page.text, />Experiences<\/a>/);
+  const other = await get(`/runs/${runId}`);
+  assert.doesNotMatch(other.text, />Experiences<\/a>/, "no tab for a run without navigating");
+  assert.equal((await get(`/runs/${runId}/experiences`)).status, 404);
 });
 
 test("bad requests are named: query parameters, unknown runs, views, paths, methods; nothing outside the store is served", async () => {

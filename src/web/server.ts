@@ -137,7 +137,7 @@ function resolveView(store: RunStore, runId: string, viewId: string, search: URL
   store.getRun(runId);
   const view = views.find((v) => v.id === viewId);
   if (!view) throw new EvolverError("WEB_NOT_FOUND", `no view '${viewId}'; the views are ${views.map((v) => v.id).join(", ")}`);
-  if (!view.available(store)) throw new EvolverError("WEB_NOT_FOUND", `this store has no ${view.title.toLowerCase()} (the feature that writes them has not run here)`);
+  if (!view.available(store, runId)) throw new EvolverError("WEB_NOT_FOUND", `run ${runId} has no ${view.title.toLowerCase()} (the feature that writes them was not on)`);
   const context: ViewContext = { store, runId, storePath };
   return { view, context, query: parseQuery(view.query, search) };
 }
@@ -169,7 +169,7 @@ function runIdsOf(search: URLSearchParams): string[] {
 function tabs(context: ViewContext, current: DashboardView): Html {
   const run = encodeURIComponent(context.runId);
   return html`<nav class="tabs"><span class="run">${context.runId}</span>${views
-    .filter((v) => v.tab && v.available(context.store))
+    .filter((v) => v.tab && v.available(context.store, context.runId))
     .map((v) => html`<a class="${v === current ? "current" : ""}" href="/runs/${run}${v.id === "overview" ? "" : `/${v.id}`}">${v.title}</a>`)}</nav>`;
 }
 

@@ -61,6 +61,17 @@ export function resolveBfclDataDir(dataDir?: string): string {
   return resolve(dir);
 }
 
+// The loaders run for every entry (ground truth, long-context constants), so their paths are worked out once per
+// data folder and environment setting rather than through path.resolve each time.
+const filePaths = new Map<string, string>();
+
+function dataFile(dataDir: string | undefined, ...parts: string[]): string {
+  const key = `${dataDir}\0${process.env.EVOLVER_BFCL_DATA}\0${parts.join("/")}`;
+  let path = filePaths.get(key);
+  if (path === undefined) filePaths.set(key, (path = join(resolveBfclDataDir(dataDir), ...parts)));
+  return path;
+}
+
 function readDataFile(path: string): string {
   try {
     return readFileSync(path, "utf8");
@@ -102,14 +113,14 @@ function checkCategory(category: string): void {
 
 export function loadBfclQuestions(category: BfclCategoryName, dataDir?: string): BfclQuestionEntry[] {
   checkCategory(category);
-  const path = join(resolveBfclDataDir(dataDir), `BFCL_v3_multi_turn_${category}.json`);
+  const path = dataFile(dataDir, `BFCL_v3_multi_turn_${category}.json`);
   return cached(`questions:${path}`, () => parseJsonLines(readDataFile(path), path) as unknown as BfclQuestionEntry[]);
 }
 
 /** Ground truth by entry id: one list of Python call strings per turn. */
 export function loadBfclGroundTruth(category: BfclCategoryName, dataDir?: string): Map<string, string[][]> {
   checkCategory(category);
-  const path = join(resolveBfclDataDir(dataDir), "possible_answer", `BFCL_v3_multi_turn_${category}.json`);
+  const path = dataFile(dataDir, "possible_answer", `BFCL_v3_multi_turn_${category}.json`);
   return cached(`answers:${path}`, () => {
     const rows = parseJsonLines(readDataFile(path), path) as { id: string; ground_truth: string[][] }[];
     return new Map(rows.map((row) => [row.id, row.ground_truth]));
@@ -118,7 +129,7 @@ export function loadBfclGroundTruth(category: BfclCategoryName, dataDir?: string
 
 /** Function docs by Python class name. */
 export function loadBfclFuncDocs(dataDir?: string): Map<string, BfclFuncDoc[]> {
-  const dir = join(resolveBfclDataDir(dataDir), "multi_turn_func_doc");
+  const dir = dataFile(dataDir, "multi_turn_func_doc");
   return cached(`docs:${dir}`, () => {
     const docs = new Map<string, BfclFuncDoc[]>();
     for (const [stem, className] of Object.entries(BFCL_DOC_FILES)) {
@@ -132,7 +143,7 @@ export function loadBfclFuncDocs(dataDir?: string): Map<string, BfclFuncDoc[]> {
 
 /** The long-context constants (upstream long_context.py), parsed once. Shared: never mutate them. */
 export function loadBfclLongContext(dataDir?: string): PyDict {
-  const path = join(resolveBfclDataDir(dataDir), "long_context.json");
+  const path = dataFile(dataDir, "long_context.json");
   return cached(`long:${path}`, () => {
     const value = parsePythonJson(readDataFile(path));
     if (!isPyDict(value)) throw new EvolverError("BFCL_BAD_JSON", `${path}: expected one JSON object`);

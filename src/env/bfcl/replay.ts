@@ -55,6 +55,23 @@ export function replayVectors(entries: BfclReplayInput[], options: BfclReplayOpt
   return entries.map((entry) => replayEntry(entry, replayCalls(entry, options.dataDir), options));
 }
 
+/**
+ * replayEntry and serializeVector in one pass, giving the same bytes: each turn's state is written out as soon as the
+ * turn has run, so it needs no copy (what `evolver env replay` does with question entries, where nothing compares).
+ */
+export function replayEntryLine(setup: BfclEntrySetup, turns: string[][], options: BfclExecutionOptions = {}): { line: string; calls: number } {
+  const execution = new BfclExecution(setup, options);
+  const dump = (value: PyValue) => pyJsonDumps(value, { compact: true, ensureAscii: false });
+  let calls = 0;
+  const written = turns.map((turnCalls) => {
+    const recorded = turnCalls.map((call) => ({ call, result: execution.executeText(call) }));
+    calls += recorded.length;
+    return `{"calls":${dump(recorded as unknown as PyValue)},"state":${dump(setsAsSortedLists(execution.state() as PyDict))}}`;
+  });
+  const head = `{"id":${dump(setup.id)},"involved_classes":${dump(setup.involved_classes)},"initial_config":${dump(setup.initial_config)}`;
+  return { line: `${head},"turns":[${written.join(",")}]}`, calls };
+}
+
 /** One line of a vector file as Python wrote it: compact separators, non-ASCII kept, floats in repr. */
 export function serializeVector(vector: BfclVector): string {
   const ordered: PyDict = {
@@ -86,21 +103,26 @@ export function replayVectorFile(inPath: string, outPath: string, options: BfclR
   const mismatches: BfclVectorMismatch[] = [];
   let calls = 0;
   rows.forEach((row, index) => {
-    const where = `${inPath}:${lineOf(text, index)}`;
+    // The line number is looked up only for a message: finding it scans the text.
+    const where = () => `${inPath}:${lineOf(text, index)}`;
     const entry = checkReplayInput(row, where);
-    let vector: BfclVector;
+    const compare = entry.turns?.every((turn) => turn.calls.every((c) => typeof (c as { result?: unknown }).result === "string")) ?? false;
     try {
-      vector = replayEntry(entry, replayCalls(entry, options.dataDir), options);
+      if (compare) {
+        const vector = replayEntry(entry, replayCalls(entry, options.dataDir), options);
+        calls += vector.turns.reduce((n, turn) => n + turn.calls.length, 0);
+        const mismatch = compareVector(entry as BfclVector, vector);
+        if (mismatch) mismatches.push(mismatch);
+        lines.push(serializeVector(vector));
+      } else {
+        const replayed = replayEntryLine(entry, replayCalls(entry, options.dataDir), options);
+        calls += replayed.calls;
+        lines.push(replayed.line);
+      }
     } catch (error) {
-      const message = EvolverError.isInstance(error) ? error.message : (error as Error).message;
-      throw new EvolverError("BFCL_REPLAY_FAILED", `${where}: entry ${entry.id}: ${message}`, { cause: error });
+      const message = (error as Error).message;
+      throw new EvolverError("BFCL_REPLAY_FAILED", `${where()}: entry ${entry.id}: ${message}`, { cause: error });
     }
-    calls += vector.turns.reduce((n, turn) => n + turn.calls.length, 0);
-    if (entry.turns?.every((turn) => turn.calls.every((c) => typeof (c as { result?: unknown }).result === "string"))) {
-      const mismatch = compareVector(entry as BfclVector, vector);
-      if (mismatch) mismatches.push(mismatch);
-    }
-    lines.push(serializeVector(vector));
   });
   writeFileSync(outPath, lines.length > 0 ? `${lines.join("\n")}\n` : "");
   return { entries: rows.length, calls, mismatches };
@@ -116,7 +138,7 @@ function lineOf(text: string, index: number): number {
   return lines.length;
 }
 
-function checkReplayInput(row: unknown, where: string): BfclReplayInput {
+function checkReplayInput(row: unknown, where: () => string): BfclReplayInput {
   const entry = row as Partial<BfclReplayInput>;
   const problem =
     !isPyDict(row as PyValue) ? "expected a JSON object"
@@ -126,7 +148,7 @@ function checkReplayInput(row: unknown, where: string): BfclReplayInput {
     : entry.turns !== undefined && !(Array.isArray(entry.turns) && entry.turns.every((t) => Array.isArray(t?.calls) && t.calls.every((c) => typeof c?.call === "string")))
       ? "'turns' must be a list of {calls: [{call: string}]}"
       : undefined;
-  if (problem) throw new EvolverError("BFCL_BAD_INPUT", `${where}: ${problem}`);
+  if (problem) throw new EvolverError("BFCL_BAD_INPUT", `${where()}: ${problem}`);
   return entry as BfclReplayInput;
 }
 

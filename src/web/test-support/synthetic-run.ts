@@ -51,13 +51,16 @@ export function syntheticTrajectory(options: {
   };
 }
 
-export function syntheticConfig(overrides: { attribution?: Record<string, unknown>; schedule?: Record<string, unknown>; seed?: number } = {}): EvolveConfig {
+export function syntheticConfig(
+  overrides: { attribution?: Record<string, unknown>; schedule?: Record<string, unknown>; navigating?: Record<string, unknown>; seed?: number } = {},
+): EvolveConfig {
   return parseConfig({
     run: { name: "synthetic", seed: overrides.seed ?? 3 },
     env: { type: "key-chain" },
     policy: { base_model: "/nowhere/tiny" },
     attribution: { enabled: true, judge: "rule", alpha: 0.5, ...overrides.attribution },
     schedule: { iterations: 100, eval_every: 10, eval_k: 2, ...overrides.schedule },
+    ...(overrides.navigating ? { navigating: overrides.navigating } : {}),
   });
 }
 

@@ -5,8 +5,10 @@ import { overviewView } from "./overview.js";
 import { trajectoriesView } from "./trajectories.js";
 import { trajectoryView } from "./trajectory.js";
 import { evaluationsView } from "./evaluations.js";
+import { tasksView } from "./tasks.js";
+import { experiencesView } from "./experiences.js";
 
-export const views: DashboardView[] = [overviewView, trajectoriesView, evaluationsView, trajectoryView];
+export const views: DashboardView[] = [overviewView, trajectoriesView, evaluationsView, tasksView, experiencesView, trajectoryView];
 
 export { listRuns, runsPage } from "./runs.js";
 export type { DashboardView, ViewContext } from "./view.js";

@@ -19,8 +19,8 @@ export interface DashboardView<Query = unknown, Data = unknown> {
   tab: boolean;
   /** Query parameters, checked before anything is read; a bad one is a 400 naming it. */
   query: z.ZodType<Query>;
-  /** Whether this store has what the view shows (tables of features that land later). */
-  available(store: RunStore): boolean;
+  /** Whether this run has what the view shows (tables of features that land later, a feature the run had on). */
+  available(store: RunStore, runId: string): boolean;
   data(context: ViewContext, query: Query): Data;
   html(context: ViewContext, data: Data, query: Query): Html;
   /** Scripts the page needs, from /assets. */

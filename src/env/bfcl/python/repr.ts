@@ -152,27 +152,52 @@ export function pyJsonDumps(value: PyValue | undefined, options: PyJsonOptions =
   const ensureAscii = options.ensureAscii ?? true;
   const itemSeparator = options.compact ? "," : ", ";
   const keySeparator = options.compact ? ":" : ": ";
-  const encode = (v: PyValue | undefined): string => {
-    if (v === null || v === undefined) return "null";
-    if (v === true) return "true";
-    if (v === false) return "false";
-    if (typeof v === "number") return Number.isInteger(v) ? formatPyInt(v) : jsonFloat(v);
-    if (typeof v === "string") return jsonString(v, ensureAscii);
-    if (v instanceof PyFloat) return jsonFloat(v.value);
-    if (v instanceof PyTuple) return `[${v.items.map(encode).join(itemSeparator)}]`;
-    if (Array.isArray(v)) return `[${v.map(encode).join(itemSeparator)}]`;
-    if (v instanceof Map) {
-      const parts = [...v].map(([k, item]) => jsonString(jsonKey(k), ensureAscii) + keySeparator + encode(item));
-      return `{${parts.join(itemSeparator)}}`;
+  // One string grown by appending (no array per container): replaying a category writes some 10 MB of this.
+  let out = "";
+  const list = (items: readonly PyValue[]) => {
+    out += "[";
+    for (let i = 0; i < items.length; i++) {
+      if (i > 0) out += itemSeparator;
+      encode(items[i]);
     }
-    if (isPyDict(v)) {
-      const parts = Object.entries(v).map(([k, item]) => jsonString(k, ensureAscii) + keySeparator + encode(item));
-      return `{${parts.join(itemSeparator)}}`;
-    }
-    const typeName = v instanceof Set ? "set" : v instanceof PyMpf ? "mpf" : v === PY_ELLIPSIS ? "ellipsis" : typeof v;
-    throw new PyJsonEncodeError(`Object of type ${typeName} is not JSON serializable`);
+    out += "]";
   };
-  return encode(value);
+  const encode = (v: PyValue | undefined): void => {
+    if (v === null || v === undefined) out += "null";
+    else if (v === true) out += "true";
+    else if (v === false) out += "false";
+    else if (typeof v === "number") out += Number.isInteger(v) ? formatPyInt(v) : jsonFloat(v);
+    else if (typeof v === "string") out += jsonString(v, ensureAscii);
+    else if (v instanceof PyFloat) out += jsonFloat(v.value);
+    else if (v instanceof PyTuple) list(v.items);
+    else if (Array.isArray(v)) list(v);
+    else if (v instanceof Map) {
+      out += "{";
+      let first = true;
+      for (const [k, item] of v) {
+        if (!first) out += itemSeparator;
+        first = false;
+        out += jsonString(jsonKey(k), ensureAscii) + keySeparator;
+        encode(item);
+      }
+      out += "}";
+    } else if (isPyDict(v)) {
+      out += "{";
+      let first = true;
+      for (const k in v) {
+        if (!first) out += itemSeparator;
+        first = false;
+        out += jsonString(k, ensureAscii) + keySeparator;
+        encode(v[k]);
+      }
+      out += "}";
+    } else {
+      const typeName = v instanceof Set ? "set" : v instanceof PyMpf ? "mpf" : v === PY_ELLIPSIS ? "ellipsis" : typeof v;
+      throw new PyJsonEncodeError(`Object of type ${typeName} is not JSON serializable`);
+    }
+  };
+  encode(value);
+  return out;
 }
 
 /** How BFCL records a function's return value: str kept, dict through json.dumps (repr when JSON cannot encode
