@@ -1,7 +1,8 @@
 // The local trainer through the Tinker protocol (TinkerClient -> HTTP -> trainer/server.py) against the same torch
 // work called directly in Python (trainer/bench_direct.py, run in this bench run): forward-backward tokens/s (goal:
 // the protocol keeps >= 0.9 of the direct rate), sampler tokens/s, and the trainer process's peak RSS. Direct and
-// protocol calls are interleaved round by round.
+// protocol calls are interleaved round by round. Sampling with 64 requests in flight against 1 in flight (the goal of
+// continuous batching: >= 10x tokens/s on the tiny model).
 // Models: the tiny random Qwen2 of writeTinyModel, and (full mode) its 0.5B-shaped variant.
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
@@ -24,6 +25,8 @@ interface Workload {
   sampleTokens: number;
   numSamples: number;
   sampleRounds: number;
+  /** Tokens per request of the in-flight figure (a rollout step's sample). */
+  flightTokens: number;
 }
 
 const repoRoot = fileURLToPath(new URL("../", import.meta.url));
@@ -138,6 +141,29 @@ async function measure(modelDir: string, work: Workload, vocabSize: number) {
         sampling.protocol.push(protocolRate);
       }
     }
+    // continuous batching: 64 rollouts' requests in flight at once against one at a time, same sampler, same run
+    const flight = { one: [] as number[], many: [] as number[] };
+    const inFlight = async (concurrent: number, requests: number) => {
+      const started = performance.now();
+      let next = 0;
+      let produced = 0;
+      const lane = async () => {
+        while (next < requests) {
+          const seed = next++;
+          produced += (await sampler.sample({ ...request, maxTokens: work.flightTokens, seed })).tokens.length;
+        }
+      };
+      await Promise.all(Array.from({ length: concurrent }, lane));
+      return produced / ((performance.now() - started) / 1000);
+    };
+    for (let round = 0; round < 1 + work.sampleRounds; round++) {
+      const one = await inFlight(1, 4);
+      const many = await inFlight(64, 64);
+      if (round >= 1) {
+        flight.one.push(one);
+        flight.many.push(many);
+      }
+    }
     const rss = { protocol: peakRssMb(trainer.pid!), direct: (await direct.ask("rss")).peak_rss_mb };
     client.close();
     return {
@@ -145,6 +171,7 @@ async function measure(modelDir: string, work: Workload, vocabSize: number) {
       fb: { direct: median(rounds.direct), protocol: median(rounds.protocol), ratio: median(rounds.ratio), cpuRatio: cpu.direct / cpu.protocol,
         efficiency: median(rounds.efficiency) },
       sample: { direct: median(sampling.direct), protocol: median(sampling.protocol) },
+      flight: { one: median(flight.one), many: median(flight.many) },
       rss,
     };
   } finally {
@@ -156,9 +183,9 @@ async function measure(modelDir: string, work: Workload, vocabSize: number) {
 export async function run({ quick }: { quick: boolean }): Promise<BenchResult[]> {
   const workloads: Workload[] = [
     // 4,096 tokens a call: enough work that a fixed per-call cost (HTTP, JSON, polling) shows as what it is
-    { shape: "tiny", datums: 16, length: 256, warmup: 2, rounds: quick ? 9 : 21, sampleTokens: 64, numSamples: 4, sampleRounds: quick ? 3 : 7 },
+    { shape: "tiny", datums: 16, length: 256, warmup: 2, rounds: quick ? 9 : 21, sampleTokens: 64, numSamples: 4, sampleRounds: quick ? 3 : 7, flightTokens: 16 },
   ];
-  if (!quick) workloads.push({ shape: "0.5b", datums: 2, length: 128, warmup: 1, rounds: 3, sampleTokens: 16, numSamples: 2, sampleRounds: 1 });
+  if (!quick) workloads.push({ shape: "0.5b", datums: 2, length: 128, warmup: 1, rounds: 3, sampleTokens: 16, numSamples: 2, sampleRounds: 1, flightTokens: 4 });
   const results: BenchResult[] = [];
   for (const work of workloads) {
     const dir = mkdtempSync(join(tmpdir(), "evolver-bench-trainer-"));
@@ -198,6 +225,15 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchResult[]>
           unit: "tokens/s",
           baseline: { name: "same sampling called directly in Python", value: measured.sample.direct },
           ratio: measured.sample.protocol / measured.sample.direct,
+        },
+        {
+          name: `${label}: sampling tokens/s with 64 requests in flight (continuous batching)`,
+          value: measured.flight.many,
+          unit: "tokens/s",
+          baseline: { name: "1 request in flight", value: measured.flight.one },
+          ratio: measured.flight.many / measured.flight.one,
+          goal: work.shape === "tiny" ? ">= 10x" : undefined,
+          ok: work.shape === "tiny" ? measured.flight.many / measured.flight.one >= 10 : undefined,
         },
         {
           name: `${label}: trainer peak RSS`,

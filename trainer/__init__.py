@@ -6,10 +6,12 @@ Files, model first, protocol last:
   checkpoint_io.py  HF checkpoints in and out, with its own safetensors reader and writer
   lora.py           LoRA adapters (rank 0 = full fine-tuning)
   loss.py           per-token losses: Tinker's, and evolver_ppo (mirrors src/evolve/attributing/loss.ts)
-  sampler.py        KV-cache sampling (temperature, top-k, top-p, stop tokens, seed + i per sample)
+  sampler.py        KV-cache sampling (temperature, top-k, top-p, stop tokens, seed + i per sample), one request alone
+  batching.py       continuous batching: every sequence in flight shares each forward step; a prefix cache
+  device.py         where the trainer runs (auto: CUDA when torch sees it, bfloat16 where supported) and its dtype
   train_step.py     forward-backward over Tinker datums, micro-batches, AdamW, state tensors
   checkpoints.py    checkpoints on disk addressed by tinker:// paths
   service.py        models of one base checkpoint, their steps, checkpoints and sampling (no HTTP)
-  protocol.py, endpoints.py, futures.py, server.py   the Tinker protocol over HTTP
+  protocol.py, futures.py, state.py, endpoints.py, server.py   the Tinker protocol over HTTP (server -> endpoints -> state)
   tiny.py, bench_direct.py                           a tiny random checkpoint; the bench's direct baseline
 """

@@ -1,16 +1,14 @@
-"""One function per Tinker endpoint: (server, body) -> JSON answer. Checks that need no model run here, at once, and
-answer 4xx; the work itself goes to a worker through `server.submit`, which answers with a future."""
+"""One function per Tinker endpoint: (state, body) -> JSON answer. Checks that need no model run here, at once, and
+answer 4xx; the work itself goes to a worker through `state.submit`, which answers with a future."""
 import secrets
 import time
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
 from .lora import ALL_TARGETS
 from .protocol import HttpError, adam_params, checkpoint_path, field, model_input_tokens, parse_datums, sampling_params, tensor_data
 from .service import TrainerService, default_lora
-from .train_step import UserError, validate_datums
-
-if TYPE_CHECKING:
-    from .server import TinkerServer
+from .state import ServerState
+from .train_step import LOSS_SPECS, UserError, validate_datums
 
 MLP_TARGETS = ("gate_proj", "up_proj", "down_proj")
 
@@ -18,40 +16,44 @@ MLP_TARGETS = ("gate_proj", "up_proj", "down_proj")
 # ----- session and handshake -------------------------------------------------------------------------------------------
 
 
-def client_config(server: "TinkerServer", body: dict) -> dict:
+def client_config(state: ServerState, body: dict) -> dict:
     # JSON bodies, no chunk parallelism, plain create_model (the SDK's defaults otherwise assume hosted features)
     return {"pjwt_auth_enabled": False, "proto_compress_fwdbwd": False, "proto_write_fwdbwd": False, "fwd_via_fwdbwd": False,
             "parallel_fwdbwd_chunks": False, "create_model_via_load_weights": False}
 
 
-def create_session(server: "TinkerServer", body: dict) -> dict:
+def create_session(state: ServerState, body: dict) -> dict:
     session_id = f"session_{secrets.token_hex(4)}"
-    with server.lock:
-        server.sessions[session_id] = {"tags": body.get("tags", [])}
+    with state.lock:
+        state.sessions[session_id] = {"tags": body.get("tags", [])}
     return {"type": "create_session", "session_id": session_id}
 
 
-def session_heartbeat(server: "TinkerServer", body: dict) -> dict:
-    if field(body, "session_id", str) not in server.sessions:
+def session_heartbeat(state: ServerState, body: dict) -> dict:
+    if field(body, "session_id", str) not in state.sessions:
         raise HttpError(404, "unknown session_id")
     return {"type": "session_heartbeat"}
 
 
-def capabilities(server: "TinkerServer", body: Optional[dict] = None) -> dict:
-    service = server.service
-    return {"supported_models": [{"model_name": service.base_model_name, "max_context_length": service.config.max_position_embeddings}]}
+def capabilities(state: ServerState, body: Optional[dict] = None) -> dict:
+    service = state.service
+    return {
+        "supported_models": [{"model_name": service.base_model_name, "max_context_length": service.config.max_position_embeddings}],
+        # Evolver's extension: what a client may ask of evolver_ppo here (other Tinker servers send no such field)
+        "evolver_features": {"loss_fns": list(LOSS_SPECS), "reference_logprobs": True, "entropy_bonus": True},
+    }
 
 
 def check_base_model(service: TrainerService, base_model: Optional[str]) -> None:
     if not service.accepts_base_model(base_model):
-        raise HttpError(422, f"this server serves only '{service.base_model_name}', not '{base_model}'")
+        raise HttpError(422, f"this state serves only '{service.base_model_name}', not '{base_model}'")
 
 
 # ----- models ----------------------------------------------------------------------------------------------------------
 
 
-def create_model(server: "TinkerServer", body: dict) -> dict:
-    service = server.service
+def create_model(state: ServerState, body: dict) -> dict:
+    service = state.service
     check_base_model(service, field(body, "base_model", str, required=False))
     raw = field(body, "lora_config", dict, required=False, default={})
     rank = field(raw, "rank", int, required=False, default=service.default_lora_rank)
@@ -63,43 +65,43 @@ def create_model(server: "TinkerServer", body: dict) -> dict:
     if not lora.targets:
         raise HttpError(422, "lora_config: train_mlp and train_attn are both false, nothing would train")
     model_id = f"model_{secrets.token_hex(4)}"
-    with server.lock:
-        server.known_models[model_id] = lora
+    with state.lock:
+        state.known_models[model_id] = lora
 
     def create():
         service.create_model(model_id, lora)
         return {"model_id": model_id, "base_model": service.base_model_name, "lora_config": {"rank": lora.rank, "seed": lora.seed},
                 "type": "create_model"}
 
-    return server.submit(model_id, create, model_id)
+    return state.submit(model_id, create, model_id)
 
 
-def get_info(server: "TinkerServer", body: dict) -> dict:
-    model_id = server.require_model(body)
+def get_info(state: ServerState, body: dict) -> dict:
+    model_id = state.require_model(body)
     try:
-        return server.service.info(model_id)
+        return state.service.info(model_id)
     except KeyError:
         raise HttpError(409, f"model {model_id} is still being created") from None
 
 
-def unload_model(server: "TinkerServer", body: dict) -> dict:
-    model_id = server.require_model(body)
-    with server.lock:
-        server.known_models.pop(model_id)
+def unload_model(state: ServerState, body: dict) -> dict:
+    model_id = state.require_model(body)
+    with state.lock:
+        state.known_models.pop(model_id)
 
     def unload():
-        server.service.unload_model(model_id)
+        state.service.unload_model(model_id)
         return {"model_id": model_id, "status": "unloaded", "type": "unload_model"}
 
-    return server.submit(model_id, unload, model_id)
+    return state.submit(model_id, unload, model_id)
 
 
 # ----- training --------------------------------------------------------------------------------------------------------
 
 
-def forward_backward(server: "TinkerServer", body: dict, backward: bool = True) -> dict:
-    service = server.service
-    model_id = server.require_model(body)
+def forward_backward(state: ServerState, body: dict, backward: bool = True) -> dict:
+    service = state.service
+    model_id = state.require_model(body)
     name = "forward_backward" if backward else "forward"
     payload = field(body, f"{name}_input", dict)
     datums = parse_datums(payload.get("data"), name)
@@ -118,25 +120,25 @@ def forward_backward(server: "TinkerServer", body: dict, backward: bool = True) 
         result["loss_fn_outputs"] = [{key: tensor_data(values) for key, values in output.items()} for output in result["loss_fn_outputs"]]
         return result
 
-    return server.submit(model_id, run, model_id, body.get("seq_id"), body)
+    return state.submit(model_id, run, model_id, body.get("seq_id"), body)
 
 
-def forward(server: "TinkerServer", body: dict) -> dict:
-    return forward_backward(server, body, backward=False)
+def forward(state: ServerState, body: dict) -> dict:
+    return forward_backward(state, body, backward=False)
 
 
-def optim_step(server: "TinkerServer", body: dict) -> dict:
-    model_id = server.require_model(body)
+def optim_step(state: ServerState, body: dict) -> dict:
+    model_id = state.require_model(body)
     params = adam_params(body)
-    return server.submit(model_id, lambda: server.service.optim_step(model_id, params), model_id, body.get("seq_id"), body)
+    return state.submit(model_id, lambda: state.service.optim_step(model_id, params), model_id, body.get("seq_id"), body)
 
 
 # ----- checkpoints -----------------------------------------------------------------------------------------------------
 
 
-def save_weights(server: "TinkerServer", body: dict) -> dict:
-    service = server.service
-    model_id = server.require_model(body)
+def save_weights(state: ServerState, body: dict) -> dict:
+    service = state.service
+    model_id = state.require_model(body)
     name = field(body, "path", str)
     overwrite = bool(body.get("overwrite", False))
     if not overwrite and service.store.exists(checkpoint_path(f"tinker://{model_id}/weights/{name}")):
@@ -145,24 +147,24 @@ def save_weights(server: "TinkerServer", body: dict) -> dict:
     def save():
         return {"path": service.save_weights(model_id, name, overwrite), "type": "save_weights"}
 
-    return server.submit(model_id, save, model_id, body.get("seq_id"), body)
+    return state.submit(model_id, save, model_id, body.get("seq_id"), body)
 
 
-def load_weights(server: "TinkerServer", body: dict) -> dict:
-    model_id = server.require_model(body)
+def load_weights(state: ServerState, body: dict) -> dict:
+    model_id = state.require_model(body)
     tinker_path = field(body, "path", str)
     checkpoint_path(tinker_path)
     with_optimizer = bool(body.get("optimizer", False))
 
     def load():
-        server.service.load_weights(model_id, tinker_path, with_optimizer)
+        state.service.load_weights(model_id, tinker_path, with_optimizer)
         return {"path": tinker_path, "model_id": model_id, "type": "load_weights"}
 
-    return server.submit(model_id, load, model_id, body.get("seq_id"), body)
+    return state.submit(model_id, load, model_id, body.get("seq_id"), body)
 
 
-def save_weights_for_sampler(server: "TinkerServer", body: dict) -> dict:
-    model_id = server.require_model(body)
+def save_weights_for_sampler(state: ServerState, body: dict) -> dict:
+    model_id = state.require_model(body)
     name = field(body, "path", str, required=False)
     ephemeral = name is None  # save_weights_and_get_sampling_client: no name, the answer carries a session only
     if ephemeral:
@@ -170,17 +172,17 @@ def save_weights_for_sampler(server: "TinkerServer", body: dict) -> dict:
     checkpoint_path(f"tinker://{model_id}/sampler_weights/{name}")
 
     def save():
-        saved = server.service.save_weights_for_sampler(model_id, name)
-        return {"path": None if ephemeral else saved, "sampling_session_id": server.new_sampling_session(saved),
+        saved = state.service.save_weights_for_sampler(model_id, name)
+        return {"path": None if ephemeral else saved, "sampling_session_id": state.new_sampling_session(saved),
                 "type": "save_weights_for_sampler"}
 
-    return server.submit(model_id, save, model_id, body.get("seq_id"), body)
+    return state.submit(model_id, save, model_id, body.get("seq_id"), body)
 
 
-def weights_info(server: "TinkerServer", body: dict) -> dict:
+def weights_info(state: ServerState, body: dict) -> dict:
     tinker_path = field(body, "tinker_path", str)
     try:
-        meta = server.service.store.load_meta(checkpoint_path(tinker_path))
+        meta = state.service.store.load_meta(checkpoint_path(tinker_path))
     except FileNotFoundError as error:
         raise HttpError(404, str(error)) from None
     targets = meta["lora"]["targets"]
@@ -192,40 +194,40 @@ def weights_info(server: "TinkerServer", body: dict) -> dict:
 # ----- sampling --------------------------------------------------------------------------------------------------------
 
 
-def require_checkpoint(server: "TinkerServer", tinker_path: str) -> str:
-    if not server.service.store.exists(checkpoint_path(tinker_path)):
+def require_checkpoint(state: ServerState, tinker_path: str) -> str:
+    if not state.service.store.exists(checkpoint_path(tinker_path)):
         raise HttpError(404, f"no checkpoint at {tinker_path}")
     return tinker_path
 
 
-def create_sampling_session(server: "TinkerServer", body: dict) -> dict:
+def create_sampling_session(state: ServerState, body: dict) -> dict:
     model_path = field(body, "model_path", str, required=False)
     base_model = field(body, "base_model", str, required=False)
     if (model_path is None) == (base_model is None):
         raise HttpError(422, "give exactly one of model_path and base_model")
     if base_model is not None:
-        check_base_model(server.service, base_model)
+        check_base_model(state.service, base_model)
     else:
-        require_checkpoint(server, model_path)
-    return {"type": "create_sampling_session", "sampling_session_id": server.new_sampling_session(model_path)}
+        require_checkpoint(state, model_path)
+    return {"type": "create_sampling_session", "sampling_session_id": state.new_sampling_session(model_path)}
 
 
-def sampling_target(server: "TinkerServer", body: dict) -> Optional[str]:
+def sampling_target(state: ServerState, body: dict) -> Optional[str]:
     """The checkpoint an asample reads: its sampling session's, else model_path, else the base model (None)."""
     session_id = field(body, "sampling_session_id", str, required=False)
     if session_id is not None:
-        session = server.sampling_sessions.get(session_id)
+        session = state.sampling_sessions.get(session_id)
         if session is None:
             raise HttpError(404, f"unknown sampling_session_id '{session_id}'")
         return session["model_path"]
     model_path = field(body, "model_path", str, required=False)
     if model_path is not None:
-        return require_checkpoint(server, model_path)
-    check_base_model(server.service, field(body, "base_model", str, required=False))
+        return require_checkpoint(state, model_path)
+    check_base_model(state.service, field(body, "base_model", str, required=False))
     return None
 
 
-def asample(server: "TinkerServer", body: dict) -> dict:
+def asample(state: ServerState, body: dict) -> dict:
     prompt = model_input_tokens(body.get("prompt"), "prompt")
     params = sampling_params(body)
     num_samples = field(body, "num_samples", int, required=False, default=1)
@@ -233,28 +235,28 @@ def asample(server: "TinkerServer", body: dict) -> dict:
         raise HttpError(422, f"num_samples must be in 1..1024, got {num_samples}")
     if body.get("topk_prompt_logprobs"):
         raise HttpError(422, "topk_prompt_logprobs is not supported")
-    model_path = sampling_target(server, body)
+    model_path = sampling_target(state, body)
     with_prompt_logprobs = bool(body.get("prompt_logprobs", False))
-    return server.submit("sampler", lambda: server.service.sample(model_path, prompt, params, num_samples, with_prompt_logprobs))
+    return state.submit_sample(lambda: state.service.prepare_sample(model_path, prompt, params, num_samples, with_prompt_logprobs))
 
 
-def samplers(server: "TinkerServer", sampler_id: str) -> dict:
-    session = server.sampling_sessions.get(sampler_id)
+def samplers(state: ServerState, sampler_id: str) -> dict:
+    session = state.sampling_sessions.get(sampler_id)
     if session is None:
         raise HttpError(404, "unknown sampler id")
-    return {"sampler_id": sampler_id, "base_model": server.service.base_model_name, "model_path": session["model_path"]}
+    return {"sampler_id": sampler_id, "base_model": state.service.base_model_name, "model_path": session["model_path"]}
 
 
 # ----- futures ---------------------------------------------------------------------------------------------------------
 
 
-def retrieve_future(server: "TinkerServer", body: dict) -> dict:
+def retrieve_future(state: ServerState, body: dict) -> dict:
     request_id = field(body, "request_id", str)
-    future = server.futures.get(request_id)
+    future = state.futures.get(request_id)
     if future is None:
         raise HttpError(404, "Future not found")
     # long-poll: the SDK re-polls at once after try_again, so holding the request here is what paces it
-    if not future.done.wait(server.long_poll_seconds):
+    if not future.done.wait(state.long_poll_seconds):
         return {"type": "try_again", "request_id": request_id, "queue_state": "active"}
     return future.error if future.error is not None else future.result
 
@@ -263,7 +265,7 @@ POST = {
     "client/config": client_config,
     "create_session": create_session,
     "session_heartbeat": session_heartbeat,
-    "telemetry": lambda server, body: {"status": "accepted"},
+    "telemetry": lambda state, body: {"status": "accepted"},
     "get_server_capabilities": capabilities,
     "create_model": create_model,
     "get_info": get_info,
@@ -281,6 +283,6 @@ POST = {
 }
 
 GET = {
-    "healthz": lambda server: {"status": "ok"},
+    "healthz": lambda state: {"status": "ok"},
     "get_server_capabilities": capabilities,
 }

@@ -59,9 +59,14 @@ class Worker(threading.Thread):
             future, job = self.jobs.get()
             try:
                 future.result = job()
-            except (UserError, CheckpointError, KeyError) as error:
-                future.error = {"error": f"{type(error).__name__}: {error}", "category": "user"}
             except Exception as error:  # noqa: BLE001 - a failed request must not kill the worker
-                traceback.print_exc(file=sys.stderr)
-                future.error = {"error": f"{type(error).__name__}: {error}", "category": "server"}
+                future.error = failure(error)
             future.done.set()
+
+
+def failure(error: BaseException) -> dict:
+    """A failed request as the protocol reports it: category "user" for a request that cannot be served as sent."""
+    if isinstance(error, (UserError, CheckpointError, KeyError)):
+        return {"error": f"{type(error).__name__}: {error}", "category": "user"}
+    traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
+    return {"error": f"{type(error).__name__}: {error}", "category": "server"}

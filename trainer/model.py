@@ -84,11 +84,12 @@ class RotaryEmbedding(nn.Module):
         self.head_dim, self.theta = head_dim, theta
 
     def forward(self, positions):
+        """positions (...) int -> cos, sin (..., hd)."""
         # computed per call rather than kept as a buffer: it is tiny, and a model built on the meta device keeps no buffers
         exponents = torch.arange(0, self.head_dim, 2, dtype=torch.float64, device=positions.device) / self.head_dim
         inv_freq = (1.0 / (self.theta**exponents)).float()  # (hd/2,)
-        freqs = positions.float()[:, None] * inv_freq[None, :]  # (T, hd/2)
-        angles = torch.cat((freqs, freqs), dim=-1)  # (T, hd)
+        freqs = positions.float()[..., None] * inv_freq  # (..., hd/2)
+        angles = torch.cat((freqs, freqs), dim=-1)  # (..., hd)
         return angles.cos(), angles.sin()
 
 
@@ -98,35 +99,79 @@ def rotate_half(x):
 
 
 def apply_rotary(x, cos, sin):
-    # x: (B, nh, T, hd); cos, sin: (T, hd)
+    # x: (B, nh, T, hd); cos, sin: (T, hd) or (B, 1, T, hd)
     return x * cos + rotate_half(x) * sin
 
 
 class KVCache:
-    """Keys and values of every layer, preallocated for `max_length` positions; `length` positions are filled."""
+    """Keys and values of every layer for `batch_size` sequences, preallocated for `max_length` positions. Row b has
+    `lengths[b]` positions filled; rows may differ (continuous batching keeps sequences of different lengths in one
+    batch), and every row attends only to its own filled positions."""
 
     def __init__(self, config: ModelConfig, batch_size: int, max_length: int, dtype=torch.float32, device="cpu"):
         shape = (batch_size, config.num_key_value_heads, max_length, config.head_dim)
         self.keys = [torch.zeros(shape, dtype=dtype, device=device) for _ in range(config.num_hidden_layers)]
         self.values = [torch.zeros(shape, dtype=dtype, device=device) for _ in range(config.num_hidden_layers)]
-        self.length = 0
+        self.lengths = torch.zeros(batch_size, dtype=torch.long, device=device)
         self.max_length = max_length
+        self.extent = 0  # positions the current forward reads: max(lengths) + its new tokens
 
-    def store(self, layer: int, k, v):
-        """Writes the new positions of one layer and returns all keys and values so far."""
-        start, end = self.length, self.length + k.shape[2]
-        assert end <= self.max_length, f"KV cache overflow: {end} positions > max_length {self.max_length}"
-        self.keys[layer][:, :, start:end] = k
-        self.values[layer][:, :, start:end] = v
-        return self.keys[layer][:, :, :end], self.values[layer][:, :, :end]
+    @property
+    def batch_size(self) -> int:
+        return self.lengths.shape[0]
+
+    def begin(self, new_tokens: int):
+        """Positions (B, T) of the next `new_tokens` tokens of every row."""
+        positions = self.lengths[:, None] + torch.arange(new_tokens, device=self.lengths.device)  # (B, T)
+        self.extent = int(positions[:, -1].max()) + 1
+        assert self.extent <= self.max_length, f"KV cache overflow: {self.extent} positions > max_length {self.max_length}"
+        return positions
+
+    def store(self, layer: int, k, v, positions):
+        """Writes the new positions of one layer (k, v (B, nkv, T, hd) at positions (B, T)) and returns every row's keys
+        and values up to the extent; positions past a row's own are masked by the caller."""
+        index = positions[:, None, :, None].expand_as(k)
+        self.keys[layer].scatter_(2, index, k)
+        self.values[layer].scatter_(2, index, v)
+        return self.keys[layer][:, :, : self.extent], self.values[layer][:, :, : self.extent]
+
+    def advance(self, counts):
+        """Marks `counts` more positions filled per row (an int, or a (B,) tensor after a right-padded prefill)."""
+        self.lengths = self.lengths + counts
+
+    @property
+    def length(self) -> int:
+        """The filled length when every row has the same."""
+        assert bool((self.lengths == self.lengths[0]).all()), f"rows differ in length: {self.lengths.tolist()}"
+        return int(self.lengths[0])
+
+    def _from(self, keys, values, lengths, max_length) -> "KVCache":
+        copy = KVCache.__new__(KVCache)
+        copy.keys, copy.values, copy.lengths, copy.max_length, copy.extent = keys, values, lengths, max_length, 0
+        return copy
 
     def repeat(self, times: int) -> "KVCache":
         """A cache for `times` copies of each sequence (one prefilled prompt, many samples)."""
-        copy = KVCache.__new__(KVCache)
-        copy.keys = [k.repeat_interleave(times, dim=0) for k in self.keys]
-        copy.values = [v.repeat_interleave(times, dim=0) for v in self.values]
-        copy.length, copy.max_length = self.length, self.max_length
-        return copy
+        return self._from([k.repeat_interleave(times, dim=0) for k in self.keys], [v.repeat_interleave(times, dim=0) for v in self.values],
+                          self.lengths.repeat_interleave(times), self.max_length)
+
+    def select(self, rows) -> "KVCache":
+        """The rows at these indices (a (n,) long tensor), in that order."""
+        return self._from([k.index_select(0, rows) for k in self.keys], [v.index_select(0, rows) for v in self.values],
+                          self.lengths.index_select(0, rows), self.max_length)
+
+    @staticmethod
+    def concat(caches: List["KVCache"]) -> "KVCache":
+        """One cache holding the rows of all, widened to the longest max_length."""
+        longest = max(c.max_length for c in caches)
+
+        def widen(t, c):
+            return t if c.max_length == longest else F.pad(t, (0, 0, 0, longest - c.max_length))
+
+        layers = range(len(caches[0].keys))
+        keys = [torch.cat([widen(c.keys[i], c) for c in caches]) for i in layers]
+        values = [torch.cat([widen(c.values[i], c) for c in caches]) for i in layers]
+        return caches[0]._from(keys, values, torch.cat([c.lengths for c in caches]), longest)
 
 
 class Attention(nn.Module):
@@ -142,26 +187,24 @@ class Attention(nn.Module):
         self.v_proj = nn.Linear(config.hidden_size, kv_size, bias=config.attention_bias, device=device)
         self.o_proj = nn.Linear(q_size, config.hidden_size, bias=False, device=device)
 
-    def forward(self, x, cos, sin, cache: Optional[KVCache] = None):
+    def forward(self, x, cos, sin, positions, cache: Optional[KVCache] = None):
+        """positions (B or 1, T): the absolute position of each query; a query sees the keys at positions up to its own."""
         B, T, _ = x.shape
         q = self.q_proj(x).view(B, T, self.n_head, self.head_dim).transpose(1, 2)  # (B, nh, T, hd)
         k = self.k_proj(x).view(B, T, self.n_kv_head, self.head_dim).transpose(1, 2)  # (B, nkv, T, hd)
         v = self.v_proj(x).view(B, T, self.n_kv_head, self.head_dim).transpose(1, 2)  # (B, nkv, T, hd)
         q, k = apply_rotary(q, cos, sin), apply_rotary(k, cos, sin)
-        past = 0
         if cache is not None:
-            past = cache.length
-            k, v = cache.store(self.layer_index, k, v)  # (B, nkv, past + T, hd)
+            k, v = cache.store(self.layer_index, k, v, positions)  # (B, nkv, S, hd), S = the cache's extent
         S = k.shape[2]
         # grouped-query attention: each kv head is shared by n_head / n_kv_head consecutive query heads
         group = self.n_head // self.n_kv_head
         k = k.repeat_interleave(group, dim=1)  # (B, nh, S, hd)
         v = v.repeat_interleave(group, dim=1)  # (B, nh, S, hd)
         scores = (q @ k.transpose(-2, -1)) / math.sqrt(self.head_dim)  # (B, nh, T, S)
-        # query i sits at absolute position past + i and may look at keys 0..past + i
-        query_positions = torch.arange(past, past + T, device=x.device)[:, None]
-        key_positions = torch.arange(S, device=x.device)[None, :]
-        scores = scores.masked_fill(key_positions > query_positions, float("-inf"))
+        # a query at absolute position p may look at keys 0..p of its own row (later ones are the future, or padding)
+        key_positions = torch.arange(S, device=x.device)
+        scores = scores.masked_fill(key_positions > positions[:, None, :, None], float("-inf"))  # mask (B, 1, T, S)
         weights = F.softmax(scores.to(torch.promote_types(scores.dtype, torch.float32)), dim=-1).to(q.dtype)
         y = weights @ v  # (B, nh, T, hd)
         y = y.transpose(1, 2).reshape(B, T, self.n_head * self.head_dim)
@@ -189,8 +232,8 @@ class DecoderLayer(nn.Module):
         self.post_attention_layernorm = RMSNorm(config.hidden_size, config.rms_norm_eps, device)
         self.mlp = MLP(config, device)
 
-    def forward(self, x, cos, sin, cache=None):
-        x = x + self.self_attn(self.input_layernorm(x), cos, sin, cache)
+    def forward(self, x, cos, sin, positions, cache=None):
+        x = x + self.self_attn(self.input_layernorm(x), cos, sin, positions, cache)
         x = x + self.mlp(self.post_attention_layernorm(x))
         return x
 
@@ -205,15 +248,20 @@ class Decoder(nn.Module):
         self.norm = RMSNorm(config.hidden_size, config.rms_norm_eps, device)
         self.rotary = RotaryEmbedding(config.head_dim, config.rope_theta)
 
-    def forward(self, tokens, cache: Optional[KVCache] = None):
+    def forward(self, tokens, cache: Optional[KVCache] = None, advance=None):
+        """`advance`: positions filled per row after this call, default T (a right-padded prefill passes each row's own)."""
         B, T = tokens.shape
-        past = cache.length if cache is not None else 0
-        cos, sin = self.rotary(torch.arange(past, past + T, device=tokens.device))  # (T, hd) each
+        if cache is not None:
+            positions = cache.begin(T)  # (B, T)
+        else:
+            positions = torch.arange(T, device=tokens.device)[None, :]  # (1, T)
+        cos, sin = self.rotary(positions)  # (B or 1, T, hd) each
+        cos, sin = cos[:, None], sin[:, None]  # broadcast over heads
         x = self.embed_tokens(tokens)  # (B, T, C)
         for layer in self.layers:
-            x = layer(x, cos, sin, cache)
+            x = layer(x, cos, sin, positions, cache)
         if cache is not None:
-            cache.length += T
+            cache.advance(T if advance is None else advance)
         return self.norm(x)
 
 
@@ -228,14 +276,19 @@ class CausalLM(nn.Module):
         if config.tie_word_embeddings:
             self.lm_head.weight = self.model.embed_tokens.weight
 
-    def forward(self, tokens, cache: Optional[KVCache] = None):
-        """tokens (B, T) int64 -> logits (B, T, vocab), in float32 at least (float64 for a float64 model)."""
+    def forward(self, tokens, cache: Optional[KVCache] = None, advance=None, only=None):
+        """tokens (B, T) int64 -> logits (B, T, vocab), in float32 at least (float64 for a float64 model).
+        only (B,): the one position per row whose logits are wanted -> (B, vocab); a batched prefill needs just the
+        last prompt position of each row, and the full (B, T, vocab) would be most of its memory."""
         assert tokens.dim() == 2, f"tokens must be (B, T), got shape {tuple(tokens.shape)}"
-        past = cache.length if cache is not None else 0
+        past = int(cache.lengths.max()) if cache is not None else 0
         assert past + tokens.shape[1] <= self.config.max_position_embeddings, (
             f"sequence of {past + tokens.shape[1]} tokens > max_position_embeddings {self.config.max_position_embeddings}"
         )
-        logits = self.lm_head(self.model(tokens, cache))
+        hidden = self.model(tokens, cache, advance)  # (B, T, C)
+        if only is not None:
+            hidden = hidden[torch.arange(hidden.shape[0], device=hidden.device), only]  # (B, C)
+        logits = self.lm_head(hidden)
         return logits.to(torch.promote_types(logits.dtype, torch.float32))
 
     def parameter_names(self) -> List[str]:

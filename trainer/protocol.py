@@ -1,6 +1,6 @@
 """Reading Tinker request bodies (JSON) into the trainer's own types, with a 4xx `HttpError` naming whatever is wrong.
 Shapes follow shared/specs/tinker-api.md §3."""
-from typing import List
+from typing import List, Optional
 
 from .checkpoints import CheckpointError, CheckpointPath
 from .sampler import SamplingParams
@@ -10,9 +10,9 @@ from .train_step import AdamParams, Datum
 class HttpError(Exception):
     """Answered as {"detail": ...} with this status."""
 
-    def __init__(self, status: int, detail: str):
+    def __init__(self, status: int, detail: str, headers: Optional[dict] = None):
         super().__init__(detail)
-        self.status, self.detail = status, detail
+        self.status, self.detail, self.headers = status, detail, headers or {}
 
 
 def field(body: dict, name: str, kind, required: bool = True, default=None):

@@ -11,6 +11,9 @@ from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from typing import Dict, List, Optional
 
+import torch
+
+from .batching import PreparedRequest
 from .checkpoint_io import build_model, read_hf_config, read_hf_state_dict
 from .checkpoints import CheckpointPath, CheckpointStore, check_name
 from .lora import LoraConfig, apply_lora, load_adapter_state
@@ -52,14 +55,15 @@ class SamplerCache:
 
 class TrainerService:
     def __init__(self, base_model_dir: str, checkpoint_dir: str, device: str = "cpu", default_lora_rank: int = 32,
-                 micro_batch_tokens: int = 2048, base_model_name: Optional[str] = None):
+                 micro_batch_tokens: int = 2048, base_model_name: Optional[str] = None, dtype: torch.dtype = torch.float32):
         self.base_model_dir = os.path.abspath(base_model_dir)
         self.base_model_name = base_model_name or os.path.basename(self.base_model_dir.rstrip("/"))
         self.device = device
         self.default_lora_rank = default_lora_rank
         self.micro_batch_tokens = micro_batch_tokens
         self.config = read_hf_config(base_model_dir)
-        self.base_state = {name: t.to(device) for name, t in read_hf_state_dict(base_model_dir).items()}
+        self.dtype = dtype
+        self.base_state = {name: t.to(device) for name, t in read_hf_state_dict(base_model_dir, dtype).items()}
         self.base_model = build_model(self.config, self.base_state, share=True).eval()
         for parameter in self.base_model.parameters():
             parameter.requires_grad_(False)
@@ -79,7 +83,8 @@ class TrainerService:
         return model
 
     def create_model(self, model_id: str, lora: LoraConfig) -> None:
-        entry = ModelEntry(model_id, lora, TrainingModel(self.build(lora), lora, self.micro_batch_tokens))
+        # the frozen base is the KL reference: shared weights, no adapters, never trained (full fine-tuning copies)
+        entry = ModelEntry(model_id, lora, TrainingModel(self.build(lora), lora, self.micro_batch_tokens, reference=self.base_model))
         with self.lock:
             self.models[model_id] = entry
 
@@ -175,10 +180,11 @@ class TrainerService:
                 parameter.requires_grad_(False)
             return model.eval()
 
-        return self.samplers.get(str(path), self.store.version(path), build)
+        return self.samplers.get(str(path), meta["uid"], build)  # the meta just read: one file read per request
 
-    def sample(self, tinker_path: Optional[str], prompt: List[int], params: SamplingParams, num_samples: int,
-               include_prompt_logprobs: bool) -> dict:
+    def prepare_sample(self, tinker_path: Optional[str], prompt: List[int], params: SamplingParams, num_samples: int,
+                       include_prompt_logprobs: bool) -> PreparedRequest:
+        """Checks a sample request against the model and finds the model to sample from (UserError if it cannot run)."""
         if not prompt:
             raise UserError("the prompt has no tokens")
         bad = [t for t in prompt + list(params.stop_token_ids) if not 0 <= t < self.config.vocab_size]
@@ -186,13 +192,20 @@ class TrainerService:
             raise UserError(f"token id {bad[0]} is outside the vocabulary [0, {self.config.vocab_size})")
         if len(prompt) + params.max_tokens > self.config.max_position_embeddings:
             raise UserError(f"prompt ({len(prompt)}) + max_tokens ({params.max_tokens}) exceeds the context of {self.config.max_position_embeddings}")
-        model = self.sampling_model(tinker_path)
-        sequences = sample(model, prompt, params, num_samples)
+        return PreparedRequest(self.sampling_model(tinker_path), prompt, params, num_samples, include_prompt_logprobs)
+
+    def sample_unbatched(self, request: PreparedRequest) -> dict:
+        """One request alone: its own prefill and decode (the reference the batcher is tested against)."""
+        sequences = sample(request.model, request.prompt, request.params, request.num_samples)
         return {
             "sequences": [{"tokens": s.tokens, "logprobs": s.logprobs, "stop_reason": s.stop_reason} for s in sequences],
-            "prompt_logprobs": prompt_logprobs(model, prompt) if include_prompt_logprobs else None,
+            "prompt_logprobs": prompt_logprobs(request.model, request.prompt) if request.include_prompt_logprobs else None,
             "topk_prompt_logprobs": None,
         }
+
+    def sample(self, tinker_path: Optional[str], prompt: List[int], params: SamplingParams, num_samples: int,
+               include_prompt_logprobs: bool) -> dict:
+        return self.sample_unbatched(self.prepare_sample(tinker_path, prompt, params, num_samples, include_prompt_logprobs))
 
 
 def default_lora(rank: int, seed: Optional[int]) -> LoraConfig:

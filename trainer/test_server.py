@@ -1,22 +1,26 @@
 """The Tinker protocol end to end: a real server on a free port in a thread, a tiny checkpoint, urllib as the client."""
+import http.client
 import json
 import os
+import random
 import tempfile
 import threading
 import unittest
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 from trainer.server import TinkerServer
 from trainer.service import TrainerService
+from trainer.state import ServerState
 from trainer.tiny import write_tiny_checkpoint
 
 SEQUENCE = list(range(10, 30))
 
 
-def start_server(base_dir, checkpoint_dir, long_poll_seconds=5.0):
+def start_server(base_dir, checkpoint_dir, long_poll_seconds=5.0, batched_sampling=True):
     service = TrainerService(base_dir, checkpoint_dir, default_lora_rank=4, base_model_name="tiny")
-    server = TinkerServer(("127.0.0.1", 0), service, long_poll_seconds)
+    server = TinkerServer(("127.0.0.1", 0), ServerState(service, long_poll_seconds, batched_sampling=batched_sampling))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
@@ -53,6 +57,17 @@ class Client:
 
     def create_model(self, rank):
         return self.run("create_model", {"base_model": "tiny", "lora_config": {"rank": rank, "seed": 3}, "model_seq_id": 0})["model_id"]
+
+
+def raw_request(server, method, path, body):
+    connection = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=60)
+    try:
+        connection.request(method, path, body=body, headers={"Content-Type": "application/json"} if body is not None else {})
+        response = connection.getresponse()
+        data = response.read()
+        return response.status, json.loads(data) if data else {}
+    finally:
+        connection.close()
 
 
 def datum(sequence):
@@ -149,6 +164,98 @@ class ServerTest(unittest.TestCase):
             self.assertIsInstance(payload["detail"], str)
             self.assertNotIn("Traceback", payload["detail"])
 
+    def test_600_seeded_random_bad_requests_get_4xx_never_5xx(self):
+        """Wrong methods, unknown paths, bodies that are not JSON objects, and valid bodies with one field (at any depth)
+        replaced by a value of a random type. An unknown path is 404, a wrong method 405; nothing is 5xx."""
+        c = self.client
+        model_id = c.create_model(rank=4)
+        valid = {
+            "forward_backward": {"model_id": model_id, "forward_backward_input": {"data": [datum(SEQUENCE[:6])], "loss_fn": "cross_entropy", "loss_fn_config": None}},
+            "forward": {"model_id": model_id, "forward_input": {"data": [datum(SEQUENCE[:6])], "loss_fn": "evolver_ppo", "loss_fn_config": {"kl_beta": 0.1}}},
+            "optim_step": {"model_id": model_id, "adam_params": {"learning_rate": 1e-4, "beta1": 0.9}},
+            "asample": {"prompt": {"chunks": [{"type": "encoded_text", "tokens": [1, 2]}]}, "num_samples": 1, "base_model": "tiny",
+                        "sampling_params": {"max_tokens": 2, "temperature": 1.0, "top_p": 1.0, "top_k": -1, "seed": 1, "stop": [3]}},
+            "create_model": {"base_model": "tiny", "lora_config": {"rank": 2, "seed": 1, "train_mlp": True}},
+            "create_sampling_session": {"base_model": "tiny", "session_id": "s"},
+            "save_weights": {"model_id": model_id, "path": "fuzz", "overwrite": True},
+            "load_weights": {"model_id": model_id, "path": f"tinker://{model_id}/weights/fuzz", "optimizer": True},
+            "save_weights_for_sampler": {"model_id": model_id, "path": "fuzz"},
+            "weights_info": {"tinker_path": f"tinker://{model_id}/weights/fuzz"},
+            "get_info": {"model_id": model_id},
+            "session_heartbeat": {"session_id": "nope"},
+            "retrieve_future": {"request_id": "1", "allow_metadata_only": False},
+            "create_session": {"tags": ["a"], "sdk_version": "x"},
+            "client/config": {"sdk_version": "x"},
+        }
+        rng = random.Random(1234)
+
+        def junk(depth=0):
+            makers = [lambda: None, lambda: True, lambda: -7, lambda: 3.5, lambda: "x" * rng.randrange(4), lambda: 10**30,
+                      lambda: [1, "a", None], lambda: [junk(depth + 1)], lambda: {"k": junk(depth + 1)}]
+            return makers[rng.randrange(len(makers) if depth < 2 else 7)]()
+
+        def mutate(value):
+            if isinstance(value, dict) and value and rng.random() < 0.7:
+                key = rng.choice(list(value))
+                return {**value, key: mutate(value[key])}
+            if isinstance(value, list) and value and rng.random() < 0.7:
+                index = rng.randrange(len(value))
+                return value[:index] + [mutate(value[index])] + value[index + 1 :]
+            return junk()
+
+        statuses = []
+        for i in range(600):
+            kind = rng.randrange(4)
+            path = rng.choice(list(valid) + ["healthz", "get_server_capabilities"])
+            method, body = "POST", None
+            if kind == 0:  # a method the path does not take, or one that does not exist
+                method = rng.choice(["PUT", "DELETE", "PATCH", "OPTIONS", "FROB", "GET" if path in valid else "POST"])
+                if method == "GET" and path == "retrieve_future":
+                    method = "PUT"
+                expected = {405}
+            elif kind == 1:  # a path that is not there
+                path = rng.choice(["nope", "forward_backward/x", "../etc/passwd", "asample2", "samplers"]) + str(i)
+                method = rng.choice(["GET", "POST", "PUT"])
+                expected = {404}
+            elif kind == 2:  # not a JSON object
+                path = rng.choice(list(valid))
+                body = rng.choice([b"{", b"[]", b"null", b"12", b"\xff\xfe", b'"text"', b"{'a': 1}"])
+                expected = {400}
+            else:  # one field of a valid body of a wrong type
+                path = rng.choice(list(valid))
+                body = json.dumps(mutate(valid[path])).encode()
+                expected = None  # any 2xx or 4xx: a mutation may leave the request valid
+            if method != "POST" and body is None and kind == 0 and rng.random() < 0.5:
+                body = b"{}"
+            status, payload = raw_request(self.server, method, "/api/v1/" + path if not path.startswith("..") else "/" + path, body)
+            statuses.append(status)
+            where = f"request {i}: {method} {path} {body[:200] if body else None!r} -> {status} {payload}"
+            self.assertLess(status, 500, where)
+            if expected is not None:
+                self.assertIn(status, expected, where)
+            if status >= 400 and method != "HEAD":
+                self.assertIsInstance(payload.get("detail"), str, where)
+        self.assertGreater(statuses.count(404), 100)
+        self.assertGreater(statuses.count(405), 100)
+
+    def test_batched_and_unbatched_servers_sample_the_same(self):
+        unbatched = start_server(self.base_dir, self.checkpoints, batched_sampling=False)
+        try:
+            request = {"prompt": {"chunks": [{"type": "encoded_text", "tokens": [5, 6, 7]}]}, "num_samples": 3, "base_model": "tiny",
+                       "sampling_params": {"max_tokens": 5, "temperature": 1.0, "seed": 11}}
+            with ThreadPoolExecutor(8) as pool:  # concurrent, so the batched server batches them
+                bodies = [{**request, "sampling_params": {**request["sampling_params"], "seed": seed}} for seed in range(8)]
+                batched = list(pool.map(lambda body: self.client.run("asample", body), bodies))
+            reference = [Client(unbatched).run("asample", body) for body in bodies]
+            for got, expected in zip(batched, reference):
+                self.assertEqual([s["tokens"] for s in got["sequences"]], [s["tokens"] for s in expected["sequences"]])
+                for a, b in zip(got["sequences"], expected["sequences"]):
+                    for x, y in zip(a["logprobs"], b["logprobs"]):
+                        self.assertAlmostEqual(x, y, places=5)
+        finally:
+            unbatched.shutdown()
+            unbatched.server_close()
+
     def test_seq_id_retry_and_conflict(self):
         c = self.client
         model_id = c.create_model(rank=4)
@@ -167,12 +274,13 @@ class ServerTest(unittest.TestCase):
 
     def test_retrieve_future_long_polls_then_says_try_again(self):
         release = threading.Event()
-        submitted = self.server.submit("blocker", lambda: release.wait(5) and {"done": True})
-        saved, self.server.long_poll_seconds = self.server.long_poll_seconds, 0.05
+        state = self.server.state
+        submitted = state.submit("blocker", lambda: release.wait(5) and {"done": True})
+        saved, state.long_poll_seconds = state.long_poll_seconds, 0.05
         try:
             self.assertEqual(self.client.ok("retrieve_future", {"request_id": submitted["request_id"]})["type"], "try_again")
         finally:
-            self.server.long_poll_seconds = saved
+            state.long_poll_seconds = saved
         release.set()
         self.assertEqual(self.client.result(submitted), {"done": True})
 

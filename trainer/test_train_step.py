@@ -173,3 +173,63 @@ class TrainStepTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class KlToReferenceTest(unittest.TestCase):
+    """kl_beta > 0 with no ref_logprobs in the datums: the trainer takes them from its reference (the frozen base)."""
+
+    def setUp(self):
+        torch.manual_seed(0)
+
+    def make(self, rank):
+        base = tiny_model(seed=0)
+        reference = build_model(base.config, base.state_dict(), share=False).eval()
+        for p in reference.parameters():
+            p.requires_grad_(False)
+        model = build_model(base.config, base.state_dict(), share=False)
+        lora = LoraConfig(rank=rank, seed=1)
+        apply_lora(model, lora)
+        return TrainingModel(model, lora, reference=reference)
+
+    @staticmethod
+    def kl(trainer, datums):
+        from trainer.loss import low_var_kl
+        values = []
+        with torch.no_grad():
+            for d in datums:
+                tokens, targets = torch.tensor([d.tokens]), torch.tensor([d.inputs["target_tokens"]])
+                lp = trainer.model(tokens).log_softmax(-1).gather(-1, targets[..., None])[0, :, 0]
+                ref = trainer.reference(tokens).log_softmax(-1).gather(-1, targets[..., None])[0, :, 0]
+                values.append(low_var_kl(lp, ref).mean())
+        return float(torch.stack(values).mean())
+
+    def train(self, trainer, kl_beta, steps=12):
+        # positive advantages on every token: the policy moves away from the base; the sampler logprobs follow it
+        datums = [Datum(d.tokens, {k: v for k, v in d.inputs.items() if k != "ref_logprobs"}) for d in rl_datums(3)]
+        curve = [self.kl(trainer, datums)]
+        for _ in range(steps):
+            out = trainer.forward_backward(datums, "evolver_ppo", {"kl_beta": kl_beta, "clip_high": 10.0, "dual_clip_c": None}, backward=False)
+            for d, o in zip(datums, out["loss_fn_outputs"]):
+                d.inputs["logprobs"] = o["logprobs"]  # on-policy: ratio 1, so clipping never stops the push
+                d.inputs["advantages"] = [1.0] * len(d.tokens)
+            trainer.forward_backward(datums, "evolver_ppo", {"kl_beta": kl_beta, "clip_high": 10.0, "dual_clip_c": None})
+            trainer.optim_step(AdamParams(learning_rate=3e-2))
+            curve.append(self.kl(trainer, datums))
+        return curve, out
+
+    def test_kl_grows_as_the_policy_moves_and_the_penalty_holds_it_closer(self):
+        for rank in (0, 4):
+            free, _ = self.train(self.make(rank), kl_beta=0.0)
+            held, out = self.train(self.make(rank), kl_beta=20.0)
+            self.assertLess(free[0], 1e-9)  # the policy starts at the reference
+            self.assertGreater(free[1], 0.0)
+            self.assertGreater(free[-1], free[1])  # it keeps moving away
+            self.assertLess(held[-1], 0.5 * free[-1], f"rank {rank}: {held} vs {free}")
+            self.assertGreater(out["metrics"]["kl:sum"], 0.0)  # the trainer computed the KL from its reference
+
+    def test_without_a_reference_kl_needs_ref_logprobs(self):
+        trainer = make_trainer()
+        datums = [Datum(d.tokens, {k: v for k, v in d.inputs.items() if k != "ref_logprobs"}) for d in rl_datums(2)]
+        with self.assertRaisesRegex(UserError, "kl_beta > 0 needs ref_logprobs"):
+            trainer.forward_backward(datums, "evolver_ppo", {"kl_beta": 0.1})
+        trainer.forward_backward(rl_datums(2), "evolver_ppo", {"kl_beta": 0.1})  # the datums bring their own

@@ -110,8 +110,12 @@ def target_logprobs(logits, targets):
 
 
 class TrainingModel:
-    def __init__(self, model: CausalLM, lora: LoraConfig, micro_batch_tokens: int = 2048):
+    """`reference`: the frozen base model (for LoRA the same weights with the adapters off, for full fine-tuning an
+    untouched copy); evolver_ppo's KL term reads its logprobs where a request brings none."""
+
+    def __init__(self, model: CausalLM, lora: LoraConfig, micro_batch_tokens: int = 2048, reference: Optional[CausalLM] = None):
         self.model = model
+        self.reference = reference
         self.lora = lora
         self.micro_batch_tokens = micro_batch_tokens
         self.optimizer: Optional[torch.optim.AdamW] = None
@@ -130,6 +134,8 @@ class TrainingModel:
             except (TypeError, ValueError) as error:
                 raise UserError(f"evolver_ppo config: {error}") from error
             coefficients = losses.aggregation_weights(weights, ppo_config.aggregation)
+            if ppo_config.kl_beta > 0 and "ref_logprobs" not in datums[0].inputs and self.reference is None:
+                raise UserError("evolver_ppo: kl_beta > 0 needs ref_logprobs in every datum, or a trainer with the base model as reference")
         outputs: List[dict] = [{} for _ in datums]
         totals = {"loss": 0.0, "pg_loss": 0.0, "kl": 0.0, "entropy": 0.0, "clipped": 0.0, "dual_clipped": 0.0, "trained": 0.0}
         self.model.train(backward)
@@ -139,7 +145,11 @@ class TrainingModel:
                 logits = self.model(tokens)
                 logprobs = target_logprobs(logits, targets)  # (B, T)
                 if loss_fn == "evolver_ppo":
-                    batch_loss, token_losses = self._evolver_ppo(datums, batch, logprobs, logits, weights, coefficients, ppo_config, totals)
+                    reference = None
+                    if ppo_config.kl_beta > 0 and "ref_logprobs" not in datums[0].inputs:
+                        with torch.no_grad():
+                            reference = target_logprobs(self.reference(tokens), targets)  # (B, T)
+                    batch_loss, token_losses = self._evolver_ppo(datums, batch, logprobs, logits, weights, coefficients, ppo_config, totals, reference)
                 else:
                     token_losses = [self._tinker_loss(loss_fn, config, datums[i], logprobs[row, : len(datums[i].tokens)], weights[i])
                                     for row, i in enumerate(batch)]
@@ -184,9 +194,10 @@ class TrainingModel:
             return losses.importance_sampling_token_losses(lp, q, advantages, weights)
         return losses.tinker_ppo_token_losses(lp, q, advantages, weights, config.get("clip_low_threshold", 0.8), config.get("clip_high_threshold", 1.2))
 
-    def _evolver_ppo(self, datums, batch, logprobs, logits, weights, coefficients, config: "losses.EvolverPpoConfig", totals):
+    def _evolver_ppo(self, datums, batch, logprobs, logits, weights, coefficients, config: "losses.EvolverPpoConfig", totals, reference=None):
         """One micro-batch of evolver_ppo through losses.evolver_ppo_loss, with the aggregation weights of the whole
-        request (so the split changes nothing); adds its parts to `totals`."""
+        request (so the split changes nothing); adds its parts to `totals`. `reference` (B, T): the reference model's
+        logprobs of this micro-batch, used when the datums bring none."""
         lengths = [len(datums[i].tokens) for i in batch]
         guided = []
         for i in batch:
@@ -205,7 +216,8 @@ class TrainingModel:
             [weights[i] for i in batch],
             config,
             guided,
-            [self._input(datums[i], "ref_logprobs") for i in batch] if all(with_ref) else None,
+            [self._input(datums[i], "ref_logprobs") for i in batch] if all(with_ref)
+            else None if reference is None else [reference[row, :n] for row, n in enumerate(lengths)],
             entropies,
             [coefficients[i] for i in batch],
         )

@@ -5,7 +5,7 @@ import { LocalTrainer } from "../train/index.js";
 import { numberOption, parseOptions, type Command, waitForStopSignal } from "./command.js";
 
 const usage =
-  "evolver trainer serve --base-model DIR [--host 127.0.0.1] [--port 8000] [--lora-rank 32] [--device cpu|cuda] " +
+  "evolver trainer serve --base-model DIR [--host 127.0.0.1] [--port 8000] [--lora-rank 32] [--device auto|cpu|cuda] " +
   "[--checkpoint-dir DIR] [--micro-batch-tokens 2048] [--python PATH] [--model-name NAME]";
 
 export const trainerServeCommand: Command = {
@@ -18,7 +18,7 @@ export const trainerServeCommand: Command = {
         host: { type: "string", default: "127.0.0.1" },
         port: { type: "string", default: "8000" },
         "lora-rank": { type: "string" },
-        device: { type: "string", default: "cpu" },
+        device: { type: "string", default: "auto" },
         "checkpoint-dir": { type: "string" },
         "micro-batch-tokens": { type: "string" },
         python: { type: "string" },
@@ -27,8 +27,8 @@ export const trainerServeCommand: Command = {
       usage,
     );
     if (!values["base-model"]) throw new EvolverError("CLI_USAGE", `--base-model is required\nusage: ${usage}`);
-    if (values.device !== "cpu" && values.device !== "cuda") {
-      throw new EvolverError("CLI_USAGE", `--device must be cpu or cuda, got '${values.device}'`);
+    if (values.device !== "auto" && values.device !== "cpu" && values.device !== "cuda") {
+      throw new EvolverError("CLI_USAGE", `--device must be auto, cpu or cuda, got '${values.device}'`);
     }
     const optional = (name: string, value: string | undefined) => (value === undefined ? undefined : numberOption(name, value, 0));
     const trainer = await LocalTrainer.start({
@@ -45,7 +45,7 @@ export const trainerServeCommand: Command = {
       onLog: (line) => console.error(line),
       onRestart: (count) => console.error(`trainer restarted after a crash (${count})`),
     });
-    console.log(`trainer listening on ${trainer.baseUrl} (python ${trainer.python}, checkpoints in ${trainer.checkpointDir})`);
+    console.log(`trainer listening on ${trainer.baseUrl} (device ${trainer.device}, dtype ${trainer.dtype}, python ${trainer.python}, checkpoints in ${trainer.checkpointDir})`);
     const signal = await waitForStopSignal();
     await trainer.stop();
     console.log(`trainer stopped (${signal})`);

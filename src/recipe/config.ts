@@ -31,6 +31,9 @@ const Trainer = z.discriminatedUnion("kind", [
       lora_rank: z.number().int().min(0).default(0),
       /** Tokens per micro-batch of gradient accumulation. */
       micro_batch_tokens: z.number().int().positive().default(4096),
+      /** batched: concurrent sample requests share one forward step per token (continuous batching); unbatched:
+       * one request at a time, each its own prefill and decode (the reference path, kept for comparison). */
+      sampling: z.enum(["batched", "unbatched"]).default("batched"),
     })
     .strict(),
   z
@@ -96,7 +99,7 @@ export const EvolveConfig = z
         chat_template: z.string().optional(),
       })
       .strict(),
-    trainer: Trainer.default({ kind: "local", device: "auto", lora_rank: 0, micro_batch_tokens: 4096 }),
+    trainer: Trainer.default({ kind: "local", device: "auto", lora_rank: 0, micro_batch_tokens: 4096, sampling: "batched" }),
     optimizer: Optimizer.prefault({}),
     rollout: z
       .object({

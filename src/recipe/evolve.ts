@@ -160,7 +160,7 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
         store.setIterationPhase(id, iteration, "attribute");
         const judgments = await attributionStage({ store, runId: id, config, trajectories, judge: judge.judge, signal: options.signal });
         store.setIterationPhase(id, iteration, "train");
-        metrics = await trainStage({ config, training: policy.training, trajectories, judgments, iteration, signal: options.signal });
+        metrics = await trainStage({ config, training: policy.training, trajectories, judgments, iteration, route: policy.route, signal: options.signal });
         Object.assign(metrics, navigated);
         metrics["train/rollouts"] = rollouts.stats.total;
         metrics["train/errored"] = rollouts.stats.errored;

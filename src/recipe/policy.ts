@@ -2,8 +2,8 @@
 // protocol), its training client, and the chat template its prompts are rendered with.
 import { join, resolve } from "node:path";
 import { loadChatTemplate, type ChatTemplate } from "../llm/index.js";
-import { LocalTrainer, TinkerClient, type TrainingClient } from "../train/index.js";
 import { EvolverError } from "../core/errors.js";
+import { evolverPpoProblems, evolverPpoRoute, LocalTrainer, TinkerClient, trainerFeatures, type EvolverPpoRoute, type TrainingClient } from "../train/index.js";
 import type { EvolveConfig } from "./config.js";
 
 export interface Policy {
@@ -13,6 +13,8 @@ export interface Policy {
   template: ChatTemplate;
   /** The policy's context in tokens, where the trainer says (a rollout's prompt and replies must fit in it). */
   contextTokens?: number;
+  /** How evolver_ppo runs there: computed by the trainer, or linearised onto its cross_entropy (src/train/evolver-ppo.ts). */
+  route: EvolverPpoRoute;
   close(): Promise<void>;
 }
 
@@ -30,10 +32,11 @@ export async function openPolicy(config: EvolveConfig, checkpointDir: string, lo
     trainer = await LocalTrainer.start({
       baseModel: resolve(config.policy.base_model),
       python: trainerConfig.python,
-      device: trainerConfig.device === "auto" ? undefined : trainerConfig.device,
+      device: trainerConfig.device,
       loraRank: trainerConfig.lora_rank,
       checkpointDir,
       microBatchTokens: trainerConfig.micro_batch_tokens,
+      sampling: trainerConfig.sampling,
       onLog: (line) => {
         if (/error|Traceback/i.test(line)) log(`trainer: ${line}`);
       },
@@ -42,8 +45,10 @@ export async function openPolicy(config: EvolveConfig, checkpointDir: string, lo
         void training?.recover().catch((error) => log(`trainer recovery failed: ${(error as Error).message}`));
       },
     });
+    log(`trainer: local (pid ${trainer.pid}), device ${trainer.device}, dtype ${trainer.dtype}, ${trainerConfig.sampling} sampling`);
     client = await trainer.connect();
   } else {
+    log(`trainer: remote ${trainerConfig.url}`);
     const apiKey = process.env[trainerConfig.api_key_env];
     client = await TinkerClient.connect({ baseUrl: trainerConfig.url, ...(apiKey ? { apiKey } : {}) });
   }
@@ -55,7 +60,18 @@ export async function openPolicy(config: EvolveConfig, checkpointDir: string, lo
   });
   // Known up front, a prompt that does not fit is refused with its size, and running out of context mid-episode
   // ends the episode (a result) rather than failing the trainer's call (an error).
-  const models = (await client.capabilities().catch(() => undefined))?.supported_models ?? [];
+  const capabilities = await client.capabilities().catch(() => undefined);
+  const models = capabilities?.supported_models ?? [];
+  // prepareRun asked the same where it could; the server that answers now is the one that counts
+  const features = trainerFeatures(capabilities ?? { supported_models: [] });
+  const problems = evolverPpoProblems(config.loss, features);
+  if (problems.length > 0) {
+    client.close();
+    await trainer?.stop();
+    throw new EvolverError("CONFIG_INVALID", `the trainer cannot run this loss:\n${problems.map((p) => `  - ${p}`).join("\n")}`, { details: { problems } });
+  }
+  const route = evolverPpoRoute(features);
+  if (route === "linearised") log("trainer: no evolver_ppo there; its gradient goes through cross_entropy (forward, then weighted forward_backward)");
   const served = models.find((m) => m.model_name === (trainer ? resolve(config.policy.base_model) : config.policy.base_model)) ?? (models.length === 1 ? models[0] : undefined);
   return {
     trainer,
@@ -63,6 +79,7 @@ export async function openPolicy(config: EvolveConfig, checkpointDir: string, lo
     training,
     template,
     contextTokens: served?.max_context_length ?? undefined,
+    route,
     async close() {
       client.close();
       await trainer?.stop();

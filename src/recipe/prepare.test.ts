@@ -77,12 +77,40 @@ test("prepare: every problem at once; a missing module is named", async () => {
   await assert.rejects(
     prepareRun(parseConfig({ env: { type: "bfcl-v3" }, policy: { base_model: join(dir, "no-model") }, loss: { kl_beta: 0.1 } })),
     (error: Error) => {
-      assert.match(error.message, /3 problem\(s\)/);
+      assert.match(error.message, /2 problem\(s\)/); // kl_beta is fine: the local trainer computes the reference
       assert.match(error.message, /attribution\.judge/);
-      assert.match(error.message, /loss\.kl_beta/);
       assert.match(error.message, /policy\.base_model: .*no-model is not an HF model folder \(no config\.json\); try 'evolver model tiny --out/);
       return true;
     },
   );
   await assert.rejects(prepareRun(config({ type: "module", path: join(dir, "missing.mjs") })), /ENV_MODULE_NOT_FOUND|no environment module at .*missing\.mjs/);
+});
+
+test("prepare: a remote trainer is asked what it offers; KL, the entropy bonus and an unserved model are refused", async () => {
+  // a Tinker server of the built-in losses only (hosted Tinker, SkyRL): no evolver_features in its capabilities
+  const tinkerServer = createServer((req, res) => {
+    if (req.url === "/api/v1/get_server_capabilities") {
+      return res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ supported_models: [{ model_name: "Qwen/Qwen3-8B" }] }));
+    }
+    res.writeHead(404).end("{}");
+  });
+  await new Promise<void>((resolve) => tinkerServer.listen(0, "127.0.0.1", resolve));
+  const tokenizer = join(model, "tokenizer.json"); // a remote policy renders prompts with its own tokenizer file
+  const remote = (url: string, extra: Record<string, unknown> = {}) =>
+    parseConfig({ env: { type: "key-chain" }, policy: { base_model: "Qwen/Qwen3-8B", tokenizer }, trainer: { kind: "remote", url }, ...extra });
+  try {
+    const url = `http://127.0.0.1:${(tinkerServer.address() as AddressInfo).port}`;
+    const prepared = await prepareRun(remote(url));
+    await prepared.env.close?.();
+    await assert.rejects(prepareRun(remote(url, { loss: { kl_beta: 0.1, entropy_coeff: 0.01 }, policy: { base_model: "tiny", tokenizer } })), (error: Error) => {
+      assert.match(error.message, /3 problem\(s\)/);
+      assert.match(error.message, /loss\.kl_beta: > 0 needs reference logprobs/);
+      assert.match(error.message, /loss\.entropy_coeff: > 0 needs the full next-token distribution/);
+      assert.match(error.message, /policy\.base_model: the trainer at .* serves Qwen\/Qwen3-8B, not tiny/);
+      return true;
+    });
+  } finally {
+    tinkerServer.close();
+  }
+  await assert.rejects(prepareRun(remote("http://127.0.0.1:9")), /trainer\.url: cannot ask http:\/\/127\.0\.0\.1:9 what it offers/);
 });

@@ -9,6 +9,7 @@ import { EvolverError } from "../core/errors.js";
 import { loadChatTemplate } from "../llm/index.js";
 import { environmentCapabilities, MODULE_ENVIRONMENT, openEnvironment, type EnvCapabilities, type Environment } from "../env/index.js";
 import { checkContextFits, createContextStrategy } from "../agent/index.js";
+import { evolverPpoProblems, TinkerHttp, tinker, trainerFeatures } from "../train/index.js";
 import type { EvolveConfig } from "./config.js";
 import { loadProfile } from "../evolve/questioning/index.js";
 
@@ -17,6 +18,25 @@ export interface PreparedRun {
   config: EvolveConfig;
   env: Environment;
   capabilities: EnvCapabilities;
+}
+
+/** What a remote Tinker server says it can do, against the loss and the policy the config asks of it. */
+async function remoteTrainerProblems(config: EvolveConfig): Promise<string[]> {
+  if (config.trainer.kind !== "remote") return [];
+  const { url, api_key_env } = config.trainer;
+  let capabilities: tinker.ServerCapabilities;
+  try {
+    const http = new TinkerHttp({ baseUrl: url, apiKey: process.env[api_key_env], requestTimeoutMs: 15_000, retries: 1 });
+    capabilities = await http.get("get_server_capabilities", tinker.ServerCapabilities);
+  } catch (error) {
+    return [`trainer.url: cannot ask ${url} what it offers (${(error as Error).message})`];
+  }
+  const problems = evolverPpoProblems(config.loss, trainerFeatures(capabilities));
+  const served = capabilities.supported_models.map((m) => m.model_name);
+  if (served.length > 0 && !served.includes(config.policy.base_model)) {
+    problems.push(`policy.base_model: the trainer at ${url} serves ${served.join(", ")}, not ${config.policy.base_model}`);
+  }
+  return problems;
 }
 
 /** Opens the run's environment and checks the config against it; CONFIG_INVALID lists every problem found. */
@@ -51,9 +71,8 @@ export async function prepareRun(input: EvolveConfig): Promise<PreparedRun> {
     if (!trainingFree && navigating.enabled && navigating.extractor === "llm" && !navigating.extractor_model) {
       problems.push("navigating.extractor: llm needs navigating.extractor_model (openai:<model>, a .gguf path or hf:…), or use extractor: rule");
     }
-    if (config.loss.kl_beta > 0) {
-      problems.push("loss.kl_beta: > 0 needs reference logprobs, which this recipe does not compute yet; set loss.kl_beta: 0");
-    }
+    // the local trainer is ours and computes every term; a remote one is asked what it offers
+    if (!trainingFree && config.trainer.kind === "remote") problems.push(...(await remoteTrainerProblems(config)));
     const tokenizer = config.policy.tokenizer ?? join(config.policy.base_model, "tokenizer.json");
     if (trainingFree) {
       problems.push(...trainingFreeProblems(config));

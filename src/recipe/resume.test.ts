@@ -176,7 +176,7 @@ after(() => {
   if (fixture.dir) rmSync(fixture.dir, { recursive: true, force: true });
 });
 
-test("an evolve run SIGKILLed in every phase resumes to the same rows, with nothing lost and nothing done twice", { timeout: 300_000 }, async (t) => {
+test("an evolve run SIGKILLed in every phase resumes to the same rows, with nothing lost and nothing done twice", { timeout: 900_000 } /* six CLIs, each starting a trainer (torch takes a minute to import at load 40) */, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "evolver-resume-"));
   fixture.dir = dir;
   const model = join(dir, "model");

@@ -3,7 +3,7 @@
 // with the PPO-style loss → one optimizer step.
 import { computeTrajectoryAdvantages, AttributionConfig, type TrajectoryJudgment } from "../evolve/attributing/index.js";
 import type { Trajectory } from "../agent/index.js";
-import { adamParamsOf, buildDatum, evolverPpoLossFnConfig, trajectorySequences, type TinkerDatum, type TrainingClient } from "../train/index.js";
+import { adamParamsOf, buildDatum, evolverPpoForwardBackward, trajectorySequences, type EvolverPpoRoute, type TinkerDatum, type TrainingClient } from "../train/index.js";
 import type { EvolveConfig } from "./config.js";
 
 export async function trainStage(options: {
@@ -12,6 +12,8 @@ export async function trainStage(options: {
   trajectories: Trajectory[];
   judgments: TrajectoryJudgment[] | null;
   iteration: number;
+  /** How evolver_ppo runs on this trainer (policy.ts); default native. */
+  route?: EvolverPpoRoute;
   signal?: AbortSignal;
 }): Promise<Record<string, number>> {
   const { config, trajectories } = options;
@@ -47,13 +49,12 @@ export async function trainStage(options: {
   };
   if (datums.length === 0) return metrics;
 
-  const lossConfig = evolverPpoLossFnConfig(config.loss);
   const adam = adamParamsOf(config.optimizer);
   // Mini-batches take a fixed, interleaved share of the datums, so every update sees every group.
   const count = Math.min(config.optimizer.mini_batches, datums.length);
   for (let b = 0; b < count; b++) {
     const batch = datums.filter((_, i) => i % count === b);
-    const result = await options.training.forwardBackward(batch, "evolver_ppo", lossConfig, options.signal);
+    const result = await evolverPpoForwardBackward(options.training, batch, config.loss, options.route ?? "native", options.signal);
     const step = await options.training.optimStep(adam, options.signal);
     for (const [key, value] of Object.entries({ ...result.metrics, ...step.metrics })) {
       metrics[`trainer/${key}`] = (metrics[`trainer/${key}`] ?? 0) + value / count;

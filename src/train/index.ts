@@ -19,3 +19,11 @@ export { TinkerHttp, type TinkerHttpOptions } from "./tinker-http.js";
 export { LocalTrainer, resolvePython, type LocalTrainerOptions } from "./local-trainer.js";
 export { buildDatum, trajectorySequences, type TrainingSequence } from "./datums.js";
 export { trainerError, type TrainerErrorCode } from "./errors.js";
+export {
+  evolverPpoForwardBackward,
+  evolverPpoProblems,
+  evolverPpoRoute,
+  trainerFeatures,
+  type EvolverPpoRoute,
+} from "./evolver-ppo.js";
+export type { EvolverFeatures, ServerCapabilities } from "./tinker-schema.js";

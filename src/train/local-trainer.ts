@@ -19,10 +19,13 @@ export interface LocalTrainerOptions {
   python?: string;
   /** Rank when create_model names none; 0 = full fine-tuning. */
   loraRank?: number;
-  device?: "cpu" | "cuda";
+  /** auto (the server's default): CUDA when torch sees a GPU, bfloat16 weights where it supports them; else the CPU. */
+  device?: "auto" | "cpu" | "cuda";
   /** Where checkpoints live. Default: a fresh temporary folder, kept across restarts of this launcher's server. */
   checkpointDir?: string;
   microBatchTokens?: number;
+  /** batched (default): concurrent sample requests share forward steps; unbatched: one request at a time. */
+  sampling?: "batched" | "unbatched";
   /** Name reported to clients; default the model folder's name. */
   modelName?: string;
   /** torch CPU threads (0 = torch's default). */
@@ -46,7 +49,8 @@ export function resolvePython(explicit?: string): string {
   if (explicit) return explicit;
   if (process.env.EVOLVER_PYTHON) return process.env.EVOLVER_PYTHON;
   if (detectedPython === undefined) {
-    const probe = spawnSync("/usr/bin/python3", ["-c", "import torch"], { stdio: "ignore", timeout: 60_000 });
+    // find_spec looks for torch without importing it: an import can take minutes on a loaded machine
+    const probe = spawnSync("/usr/bin/python3", ["-c", "import importlib.util, sys; sys.exit(importlib.util.find_spec('torch') is None)"], { stdio: "ignore", timeout: 60_000 });
     detectedPython = probe.status === 0 ? "/usr/bin/python3" : "python3";
   }
   return detectedPython;
@@ -61,6 +65,9 @@ export class LocalTrainer {
   private restarting?: Promise<void>;
   readonly checkpointDir: string;
   readonly python: string;
+  /** Where the server runs and its weights' dtype, as it reported when it started (e.g. "cpu", "float32"). */
+  device = "";
+  dtype = "";
 
   private constructor(private readonly options: LocalTrainerOptions) {
     this.port = options.port ?? 0;
@@ -104,6 +111,7 @@ export class LocalTrainer {
     if (o.device) args.push("--device", o.device);
     if (o.microBatchTokens !== undefined) args.push("--micro-batch-tokens", String(o.microBatchTokens));
     if (o.modelName) args.push("--model-name", o.modelName);
+    if (o.sampling) args.push("--sampling", o.sampling);
     if (o.threads) args.push("--threads", String(o.threads));
     return args;
   }
@@ -140,7 +148,7 @@ export class LocalTrainer {
         fail(`exit code ${code ?? signal}`);
       });
       readLines(child.stdout!, (line) => {
-        let event: { event?: string; port?: number };
+        let event: { event?: string; port?: number; device?: string; dtype?: string };
         try {
           event = JSON.parse(line);
         } catch {
@@ -148,6 +156,8 @@ export class LocalTrainer {
         }
         if (event.event !== "listening" || typeof event.port !== "number") return;
         this.port = event.port;
+        this.device = event.device ?? "";
+        this.dtype = event.dtype ?? "";
         waitForHealth(this.baseUrl, timeoutMs).then(
           () => {
             clearTimeout(timer);

@@ -150,7 +150,18 @@ export const SaveWeightsForSamplerResult = z.looseObject({
   sampling_session_id: z.string().nullish(),
 });
 export const CreateSamplingSessionResult = z.looseObject({ sampling_session_id: z.string() });
+/** Evolver's extension of get_server_capabilities (the local trainer sends it; hosted Tinker and SkyRL do not). */
+export const EvolverFeatures = z.looseObject({
+  loss_fns: z.array(z.string()),
+  /** The trainer computes evolver_ppo's KL reference logprobs from its frozen base model. */
+  reference_logprobs: z.boolean().default(false),
+  /** The trainer computes evolver_ppo's entropy bonus (it needs the full next-token distribution). */
+  entropy_bonus: z.boolean().default(false),
+});
+export type EvolverFeatures = z.infer<typeof EvolverFeatures>;
+
 export const ServerCapabilities = z.looseObject({
   supported_models: z.array(z.looseObject({ model_name: z.string(), max_context_length: z.number().nullish() })),
+  evolver_features: EvolverFeatures.nullish(),
 });
 export type ServerCapabilities = z.infer<typeof ServerCapabilities>;

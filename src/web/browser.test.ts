@@ -149,6 +149,13 @@ test("the dashboard in chromium: a real run's curves grow while it goes; every v
       }
       await page.screenshot({ path: join(shots, "trajectory.png"), fullPage: true });
 
+      // Tasks: how often training solved each, as the stored rollouts say.
+      const solved = store.db.prepare("SELECT task_id, count(*) AS n, sum(success) AS c FROM trajectories WHERE run_id = ? AND purpose = 'train' GROUP BY task_id").all(runId) as { task_id: string; n: number; c: number }[];
+      const sample = solved[0];
+      await page.goto(`${dashboard.url}/runs/${runId}/tasks?task=${encodeURIComponent(sample.task_id)}`, { waitUntil: "load" });
+      const taskRow = await page.$$eval("table.tasks tbody tr td", (tds) => (tds as unknown as Node[]).map((td) => td.innerText));
+      assert.deepEqual(taskRow.slice(0, 5), [sample.task_id, "train", "seed", String(sample.n), formatNumber(sample.c / sample.n)]);
+
       // Evaluations: avg@k at every evaluated iteration, as the run stored it.
       await page.goto(`${dashboard.url}/runs/${runId}/evaluations`, { waitUntil: "load" });
       await page.waitForSelector(".chart[data-points]", { timeout: 60_000 });

@@ -17,6 +17,7 @@ export const KEY_METRICS = [
   "trainer/dual_clip_fraction:mean",
   "train/tokens_per_second",
   "train/seconds",
+  "trainer/trainer_seconds:sum",
 ] as const;
 
 export interface MetricSeries {
