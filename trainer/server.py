@@ -45,6 +45,9 @@ class TinkerServer(ThreadingHTTPServer):
     """HTTP only; the protocol's state is `state` (state.py)."""
 
     daemon_threads = True
+    # socketserver's default backlog is 5: 64 clients connecting at once would see SYNs dropped and retried after
+    # 1 s, 3 s, ... (a rollout batch's worth of requests then waits seconds for nothing)
+    request_queue_size = 1024
 
     def __init__(self, address, state: ServerState, verbose: bool = False):
         self.state = state
