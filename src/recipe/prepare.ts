@@ -78,9 +78,8 @@ export async function prepareRun(input: EvolveConfig): Promise<PreparedRun> {
       problems.push(...trainingFreeProblems(config));
     } else if (config.trainer.kind === "local" && !existsSync(join(config.policy.base_model, "config.json"))) {
       problems.push(`policy.base_model: ${config.policy.base_model} is not an HF model folder (no config.json); try 'evolver model tiny --out ${config.policy.base_model}'`);
-    } else if (!existsSync(tokenizer)) {
-      problems.push(`policy.tokenizer: no tokenizer at ${tokenizer}; set policy.tokenizer to the model's tokenizer.json`);
     } else {
+      // A missing tokenizer is named here too (policy.tokenizer may also be a folder or a package that ships one).
       problems.push(...templateProblems(config, tokenizer));
     }
     problems.push(...(await questioningProblems(config, env)));
