@@ -46,7 +46,7 @@ def capabilities(state: ServerState, body: Optional[dict] = None) -> dict:
 
 def check_base_model(service: TrainerService, base_model: Optional[str]) -> None:
     if not service.accepts_base_model(base_model):
-        raise HttpError(422, f"this state serves only '{service.base_model_name}', not '{base_model}'")
+        raise HttpError(422, f"this server serves only '{service.base_model_name}', not '{base_model}'")
 
 
 # ----- models ----------------------------------------------------------------------------------------------------------

@@ -1,22 +1,19 @@
 // Rollouts with tool-retrieval: BFCL's tasks in a space of 300 and 1,000 tools (its 129 plus generated distractors),
 // a scripted policy that follows the ground truth seeing only the tools it is offered (token exactness:
 // src/train/tool-retrieval-datums.test.ts). Embeds with the offline default embedder; tool vectors are cached on disk
-// between runs (a cache miss costs a minute or two on a loaded machine). Needs ../shared/data/bfcl-v3.
+// between runs in .evolver/cache, the default (a cache miss costs minutes on a loaded machine).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { BfclEnvironment } from "../env/index.js";
 import { createContextStrategy, namesSeen, SEARCH_TOOLS_NAME } from "./context/index.js";
 import { runRollout } from "./rollout.js";
 import { groundTruthPolicy } from "./test-support/ground-truth-policy.js";
 
-const cacheDir = join(tmpdir(), "evolver-test-tool-embeddings");
 const SLOW = { timeout: 900_000 };
 
 test("BFCL with 300 tools, 2 retrieved per call: searches are answered by the rollout, found tools are offered next, the task succeeds", SLOW, async () => {
   const env = new BfclEnvironment({ categories: ["base"], toolCount: 300 });
-  const context = createContextStrategy("tool-retrieval:2", { toolRetrieval: { cacheDir } });
+  const context = createContextStrategy("tool-retrieval:2");
   const { provider, needed } = groundTruthPolicy("multi_turn_base_0");
   const trajectory = await runRollout({ env, taskId: "multi_turn_base_0", model: { kind: "chat", provider }, context, maxSteps: 40 });
   assert.equal(trajectory.termination, "done", trajectory.error);
@@ -50,7 +47,7 @@ test("BFCL with 300 tools, 2 retrieved per call: searches are answered by the ro
 
 test("ground truth at 1,000 tools (k = 8): episodes succeed wherever every needed tool was retrieved or found; the rest are counted and listed", SLOW, async () => {
   const env = new BfclEnvironment({ categories: ["base", "miss_func"], toolCount: 1000 });
-  const context = createContextStrategy("tool-retrieval:8", { toolRetrieval: { cacheDir } });
+  const context = createContextStrategy("tool-retrieval:8");
   const tasks = [...(await env.listTasks("test")).filter((id) => id.includes("base")).slice(0, 16), ...(await env.listTasks("test")).filter((id) => id.includes("miss_func")).slice(0, 8)];
   const counts = { retrieved: 0, found: 0, missed: 0 };
   const incomplete: string[] = [];

@@ -11,7 +11,6 @@ import { CounterEnvironment } from "../agent/test-support/counter-env.js";
 import { Qwen2ChatTemplate, Tokenizer, writeTinyModel, type SampleRequest, type TokenSampler } from "../llm/index.js";
 import { buildDatum, trajectorySequences } from "./datums.js";
 
-const cacheDir = join(tmpdir(), "evolver-test-tool-embeddings");
 const SLOW = { timeout: 600_000 };
 
 let dir: string;
@@ -41,7 +40,7 @@ test("token rollout with tool-retrieval: a call offered other tools starts its o
       return { tokens, logprobs, stopReason: "stop" };
     },
   };
-  const context = createContextStrategy("tool-retrieval:1", { toolRetrieval: { cacheDir } });
+  const context = createContextStrategy("tool-retrieval:1");
   const trajectory = await runRollout({ env, taskId: "train-reach-1", model: { kind: "tokens", sampler, template }, context });
   assert.equal(trajectory.success, true, trajectory.error);
   const offered = trajectory.steps.map((s) => s.offeredTools!);

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mulberry32 } from "../../core/random.js";
 import type { ToolSchema } from "../../core/messages.js";
-import { EXACT_LIMIT, ToolIndex } from "./tool-index.js";
+import { EXACT_LIMIT, LEXICAL_WEIGHT, lexicalTerms, ToolIndex } from "./tool-index.js";
 
 function unitGaussian(random: () => number, d: number): Float32Array {
   const v = new Float32Array(d);
@@ -50,4 +50,38 @@ test("past EXACT_LIMIT the coarse pass keeps what the exact scan finds for queri
   }
   // Recall@8 of the coarse pass against the exact scan; the bench measures it on real tool embeddings.
   assert.ok(agree / (50 * 8) > 0.5, `recall ${agree / 400}`);
+});
+
+test("shared words: BM25 over the tools' texts, scaled to 1 for the best match, adds LEXICAL_WEIGHT at most", () => {
+  assert.deepEqual(lexicalTerms("Move the files into my 'temp' directory, please"), ["move", "file", "temp", "directory"]);
+  assert.deepEqual(lexicalTerms("get_stock_info (get_stock_info)"), ["get", "stock", "info", "get", "stock", "info"]);
+  const vectors = [Float32Array.of(1, 0), Float32Array.of(0.9, Math.sqrt(1 - 0.81)), Float32Array.of(0, 1)];
+  const texts = ["send a message", "cd: change the directory", "post a tweet"];
+  const index = new ToolIndex([0, 1, 2].map(tool), vectors, texts);
+  const query = Float32Array.of(1, 0);
+  // By the vectors alone tool 0 wins; "directory" is only in tool 1's text: 0.9 + 0.5 beats 1.0.
+  assert.deepEqual(index.search(query, 1).map((h) => h.index), [0]);
+  const [best] = index.search(query, 1, { terms: lexicalTerms("open my directory") });
+  assert.equal(best.index, 1);
+  assert.ok(Math.abs(best.score - (0.9 + LEXICAL_WEIGHT)) < 1e-6);
+  // Words no tool has change nothing; an index without texts ignores words.
+  assert.deepEqual(index.search(query, 3, { terms: ["zebra"] }), index.search(query, 3));
+  assert.deepEqual(new ToolIndex([0, 1, 2].map(tool), vectors).search(query, 1, { terms: ["directory"] })[0].index, 0);
+});
+
+test("past EXACT_LIMIT a tool found only by its words is still a candidate", () => {
+  const random = mulberry32(3);
+  const n = EXACT_LIMIT + 500;
+  const vectors = Array.from({ length: n }, () => unitGaussian(random, 64));
+  const query = unitGaussian(random, 64);
+  // Tool 1234 is only somewhat near the query (cosine about 0.3): below the best by vectors, first with its word.
+  const noise = unitGaussian(random, 64);
+  const mixed = query.map((x, i) => 0.3 * x + 0.95 * noise[i]);
+  vectors[1234] = mixed.map((x) => x / Math.hypot(...mixed));
+  assert.notEqual(new ToolIndex(Array.from({ length: n }, (_, i) => tool(i)), vectors).search(query, 1, { exact: true })[0].index, 1234);
+  const texts = vectors.map((_, i) => (i === 1234 ? "the one tool that can defragment" : `tool number ${i}`));
+  const index = new ToolIndex(Array.from({ length: n }, (_, i) => tool(i)), vectors, texts);
+  const hits = index.search(query, 4, { terms: ["defragment"] });
+  assert.equal(hits[0].index, 1234);
+  assert.deepEqual(hits, index.search(query, 4, { terms: ["defragment"], exact: true }));
 });

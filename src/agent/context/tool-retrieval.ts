@@ -1,6 +1,7 @@
 // tool-retrieval:k — for environments with more tools than a prompt can hold. The history goes into the prompt as
 // it happened (as `linear`), but the tools do not: each model call is offered the k tools nearest to the current
-// request (the latest user message) in an embedding index over the environment's tool schemas, plus every tool
+// request (the latest user message) in an index over the environment's tool schemas (embeddings plus shared words,
+// tool-index.ts), plus every tool
 // the episode already called or found, plus one meta-tool, `search_tools(query)`, which the rollout answers
 // itself (it never reaches the environment) with the names and descriptions of the best matches. A tool found by
 // a search is offered from the next call on. A call of a tool that was not offered still goes to the environment,
@@ -16,7 +17,7 @@ import type { ChatMessage, ToolCall, ToolSchema } from "../../core/messages.js";
 import { createEmbedder, DEFAULT_EMBEDDER } from "../../llm/embedders.js";
 import type { Embedder } from "../../llm/embedding-types.js";
 import { ToolEmbeddings, toolText } from "./tool-embeddings.js";
-import { ToolIndex } from "./tool-index.js";
+import { lexicalTerms, ToolIndex } from "./tool-index.js";
 import type { ContextStrategy, ToolSelection } from "./types.js";
 
 export const SEARCH_TOOLS_NAME = "search_tools";
@@ -63,10 +64,10 @@ export function toolRetrievalContext(options: ToolRetrievalOptions = {}): Contex
       const index = await retriever.index(available, signal);
       const indexed = performance.now();
       const request = latestRequest(history);
-      const queries = await Promise.all(requestQueries(request).map((text) => retriever.embedQuery(text, signal)));
+      const query = request === undefined ? undefined : await retriever.embedQuery(request, signal);
       const embedded = performance.now();
-      const hits = searchByQueries(index, queries, k);
-      const keep = new Set([...hits.map((index_) => index.tools[index_].function.name), ...namesSeen(history)]);
+      const hits = query === undefined ? [] : index.search(query, k, { terms: lexicalTerms(request!) });
+      const keep = new Set([...hits.map((hit) => index.tools[hit.index].function.name), ...namesSeen(history)]);
       const tools = index.tools.filter((tool) => keep.has(tool.function.name));
       return { tools, indexMs: indexed - started, queryMs: embedded - indexed, searchMs: performance.now() - embedded };
     },
@@ -77,7 +78,7 @@ export function toolRetrievalContext(options: ToolRetrievalOptions = {}): Contex
       const vector = await retriever.embedQuery(query, signal);
       // A query that names a tool finds it first, whatever the embedding says.
       const named = index.tools.filter((tool) => tool.function.name === query.trim());
-      const hits = index.search(vector, searchResults).map((hit) => index.tools[hit.index]);
+      const hits = index.search(vector, searchResults, { terms: lexicalTerms(query) }).map((hit) => index.tools[hit.index]);
       const found = [...new Set([...named, ...hits])].slice(0, searchResults);
       return JSON.stringify(found.map((tool) => ({ name: tool.function.name, description: tool.function.description })));
     },
@@ -89,25 +90,6 @@ export function toolRetrievalContext(options: ToolRetrievalOptions = {}): Contex
     build: ({ history }) => [...history],
     toolSelection: selection,
   };
-}
-
-/**
- * What a request is searched by: the whole request, and each of its sentences when it has several (a request often
- * asks for several things, each needing its own tool, and one vector of the whole sits between them).
- */
-export function requestQueries(request: string | undefined): string[] {
-  if (request === undefined) return [];
-  const sentences = request.split(/(?<=[.!?;])\s+|\n+/).map((s) => s.trim()).filter((s) => s.split(/\s+/).length >= 3);
-  return [...new Set([request.trim(), ...(sentences.length > 1 ? sentences : [])])];
-}
-
-/** The k tools (indexes into the index's tools) with the best score against any of the queries. */
-export function searchByQueries(index: ToolIndex, queries: readonly Float32Array[], k: number, options: { exact?: boolean } = {}): number[] {
-  const best = new Map<number, number>();
-  for (const query of queries) {
-    for (const hit of index.search(query, k, options)) best.set(hit.index, Math.max(best.get(hit.index) ?? -Infinity, hit.score));
-  }
-  return [...best].sort((a, b) => b[1] - a[1]).slice(0, k).map(([index]) => index);
 }
 
 /** The current request: the latest user message with text. */
@@ -179,7 +161,7 @@ class ToolRetriever {
     const key = hash.digest("hex");
     let index = this.byKey.get(key);
     if (!index) {
-      index = this.toolEmbeddings().then(async (embeddings) => new ToolIndex(tools, await embeddings.vectorsOf(tools, signal)));
+      index = this.toolEmbeddings().then(async (embeddings) => new ToolIndex(tools, await embeddings.vectorsOf(tools, signal), tools.map(toolText)));
       index.catch(() => this.byKey.delete(key));
       this.byKey.set(key, index);
       // A handful of sets at a time (BFCL's held-out functions make a few per tool space); the oldest goes first.
