@@ -14,6 +14,7 @@ const suites: Record<string, () => Promise<BenchModule>> = {
   tools: () => import("./tools.js"),
   tokenizer: () => import("./tokenizer.js"),
   ablation: () => import("./ablation.js"),
+  questioning: () => import("./questioning.js"),
   dashboard: () => import("./dashboard.js"),
 };
 

@@ -4,7 +4,7 @@ import type { ConfigurationOutcome } from "./summary.js";
 
 const WIDTH = 760;
 const HEIGHT = 420;
-const MARGIN = { left: 56, right: 170, top: 36, bottom: 48 };
+const MARGIN = { left: 64, right: 210, top: 36, bottom: 48 };
 const COLORS = ["#555555", "#1f77b4", "#2ca02c", "#ff7f0e", "#d62728"];
 
 interface Band {
@@ -32,14 +32,21 @@ const escapeXml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&
 export function ablationSvg(outcomes: ConfigurationOutcome[], options: { title: string; budget: number; threshold: number }): string {
   const plotWidth = WIDTH - MARGIN.left - MARGIN.right;
   const plotHeight = HEIGHT - MARGIN.top - MARGIN.bottom;
+  const bands = outcomes.map(bandOf);
+  // Low curves stay readable: the axis ends at the next quarter above the highest seed (the threshold line shows
+  // only when it is within the axis).
+  const highest = Math.max(0, ...bands.flat().map((b) => b.high));
+  const top = Math.min(1, Math.max(0.25, Math.ceil(highest * 4) / 4));
   const x = (iterations: number) => MARGIN.left + (plotWidth * iterations) / Math.max(1, options.budget);
-  const y = (success: number) => MARGIN.top + plotHeight * (1 - success);
+  const y = (success: number) => MARGIN.top + plotHeight * (1 - success / top);
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12">`,
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="white"/>`,
     `<text x="${MARGIN.left}" y="20" font-size="14">${escapeXml(options.title)}</text>`,
   ];
-  for (const tick of [0, 0.25, 0.5, 0.75, 1]) {
+  const tickStep = top <= 0.25 ? 0.05 : top <= 0.5 ? 0.1 : 0.25;
+  for (let index = 0; index * tickStep <= top + 1e-9; index++) {
+    const tick = Number((index * tickStep).toFixed(2));
     out.push(`<line x1="${MARGIN.left}" x2="${MARGIN.left + plotWidth}" y1="${y(tick)}" y2="${y(tick)}" stroke="#e5e5e5"/>`);
     out.push(`<text x="${MARGIN.left - 8}" y="${y(tick) + 4}" text-anchor="end">${tick}</text>`);
   }
@@ -47,16 +54,18 @@ export function ablationSvg(outcomes: ConfigurationOutcome[], options: { title: 
   for (let tick = 0; tick <= options.budget; tick += step) {
     out.push(`<text x="${x(tick)}" y="${MARGIN.top + plotHeight + 18}" text-anchor="middle">${tick}</text>`);
   }
+  if (options.threshold <= top) {
+    out.push(`<line x1="${MARGIN.left}" x2="${MARGIN.left + plotWidth}" y1="${y(options.threshold)}" y2="${y(options.threshold)}" stroke="#999" stroke-dasharray="4 4"/>`);
+  }
   out.push(
-    `<line x1="${MARGIN.left}" x2="${MARGIN.left + plotWidth}" y1="${y(options.threshold)}" y2="${y(options.threshold)}" stroke="#999" stroke-dasharray="4 4"/>`,
     `<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${plotWidth}" height="${plotHeight}" fill="none" stroke="#333"/>`,
     `<text x="${MARGIN.left + plotWidth / 2}" y="${HEIGHT - 10}" text-anchor="middle">iterations (policy updates)</text>`,
-    `<text transform="translate(16 ${MARGIN.top + plotHeight / 2}) rotate(-90)" text-anchor="middle">held-out success</text>`,
+    `<text transform="translate(14 ${MARGIN.top + plotHeight / 2}) rotate(-90)" text-anchor="middle">held-out success</text>`,
   );
   outcomes.forEach((outcome, index) => {
     const color = COLORS[index % COLORS.length];
     const legendY = MARGIN.top + 12 + index * 20;
-    const band = bandOf(outcome);
+    const band = bands[index];
     const label = outcome.status === "unavailable" ? `${outcome.configuration.label} (not available)` : outcome.configuration.label;
     out.push(
       `<line x1="${WIDTH - MARGIN.right + 14}" x2="${WIDTH - MARGIN.right + 38}" y1="${legendY}" y2="${legendY}" stroke="${color}" stroke-width="2"${band.length === 0 ? ' stroke-dasharray="2 3"' : ""}/>`,

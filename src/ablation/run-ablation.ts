@@ -97,7 +97,7 @@ export async function runAblation(options: AblationOptions): Promise<AblationRes
   const write = (): ConfigurationSummary[] => {
     const summaries = outcomes.map((o) => summarize(o, budget, threshold));
     const title = `Ablation in miniature: ${base.env.type}`;
-    const header = { title, configPath: options.configPath, storePath, budget, seeds: [...Array(seeds).keys()], threshold, quick: options.quick ?? false, plot: "ablation.svg", seconds: (performance.now() - started) / 1000 };
+    const header = { title, configPath: options.configPath, storePath, budget, seeds: [...Array(seeds).keys()], threshold, quick: options.quick ?? false, plot: "ablation.svg", seconds: (performance.now() - started) / 1000, runSeconds: outcomes.flatMap((o) => o.runs).reduce((a, r) => a + r.seconds, 0) };
     const runIds = new Map(outcomes.map((o) => [o.configuration.name, o.runs.map((r) => r.runId)]));
     writeFileSync(paths.markdownPath, ablationMarkdown(header, summaries, runIds));
     writeFileSync(paths.plotPath, ablationSvg(outcomes, { title, budget, threshold }));
@@ -113,7 +113,7 @@ export async function runAblation(options: AblationOptions): Promise<AblationRes
       try {
         const config = configFor(outcome.configuration, seed);
         const runId = await runOrReuse(config, storePath, name, options.signal, (line) => log(`[${name}] ${line}`));
-        outcome.runs.push({ seed, runId, points: storedCurve(storePath, runId) });
+        outcome.runs.push({ seed, runId, ...storedRun(storePath, runId) });
         const last = outcome.runs.at(-1)!.points.at(-1);
         log(`${name}: ${runId} held-out success ${last ? `${last.success.toFixed(3)} after ${last.iterations} iterations` : "not evaluated"}`);
       } catch (error) {
@@ -152,10 +152,12 @@ async function runOrReuse(config: EvolveConfig, storePath: string, name: string,
   return result.runId;
 }
 
-/** The run's held-out curve as stored (the same numbers for a fresh, resumed or reused run). */
-function storedCurve(storePath: string, runId: string): CurvePoint[] {
+/** The run's held-out curve and wall-clock as stored (the same for a fresh, resumed or reused run). */
+function storedRun(storePath: string, runId: string): { points: CurvePoint[]; seconds: number } {
   const store = new RunStore(storePath, { create: false });
   try {
+    const run = store.getRun(runId);
+    const seconds = (Date.parse(run.updatedAt) - Date.parse(run.createdAt)) / 1000;
     const byIteration = new Map<number, CurvePoint>();
     for (const m of store.listMetrics(runId)) {
       if (m.name !== "eval/success" && m.name !== "eval/score") continue;
@@ -164,7 +166,7 @@ function storedCurve(storePath: string, runId: string): CurvePoint[] {
       else point.score = m.value;
       byIteration.set(m.iteration, point);
     }
-    return [...byIteration.values()].sort((a, b) => a.iterations - b.iterations);
+    return { points: [...byIteration.values()].sort((a, b) => a.iterations - b.iterations), seconds };
   } finally {
     store.close();
   }

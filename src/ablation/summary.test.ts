@@ -12,7 +12,7 @@ const curve = (...successes: number[]): CurvePoint[] => successes.map((success, 
 const outcome = (name: string, finals: number[]): ConfigurationOutcome => ({
   configuration: configuration(name),
   status: "done",
-  runs: finals.map((final, seed) => ({ seed, runId: `${name}-${seed}`, points: curve(0, final / 2, final) })),
+  runs: finals.map((final, seed) => ({ seed, runId: `${name}-${seed}`, points: curve(0, final / 2, final), seconds: 60 })),
 });
 
 test("spread: mean and sample standard deviation (n - 1); none below two values", () => {
@@ -34,8 +34,8 @@ test("summarize: the final point is the one after the budget's last iteration; a
     status: "failed",
     reason: "TRAINER_UNREACHABLE: gone",
     runs: [
-      { seed: 0, runId: "a", points: curve(0, 0.5, 1) },
-      { seed: 1, runId: "b", points: curve(0, 0.25) },
+      { seed: 0, runId: "a", points: curve(0, 0.5, 1), seconds: 60 },
+      { seed: 1, runId: "b", points: curve(0, 0.25), seconds: 60 },
     ],
   };
   const summary = summarize(stopped, 10, 0.9);
@@ -48,6 +48,8 @@ test("the ordering check: singles above GRPO, all above singles, all clear of GR
   const sum = (o: ConfigurationOutcome) => summarize(o, budget, 0.9);
   const paper = [outcome("grpo", [0.1, 0.2, 0.3]), outcome("questioning", [0.4, 0.5, 0.6]), outcome("navigating", [0.3, 0.4, 0.5]), outcome("attributing", [0.5, 0.5, 0.5]), outcome("all", [0.8, 0.9, 1])];
   assert.deepEqual(checkOrdering(paper.map(sum)), { complete: true, singlesAboveGrpo: true, allAboveSingles: true, allClearOfGrpo: true });
+  // the same check on the held-out score: here each point's score is its success
+  assert.deepEqual(checkOrdering(paper.map(sum), "finalScore"), checkOrdering(paper.map(sum)));
   // all three above GRPO on the mean, but by less than one standard deviation of either (sd 0.4 here)
   const noisy = [outcome("grpo", [0.1, 0.5, 0.9]), outcome("questioning", [0.6, 0.6]), outcome("navigating", [0.6]), outcome("attributing", [0.6]), outcome("all", [0.3, 0.7, 1.1])];
   assert.deepEqual(checkOrdering(noisy.map(sum)), { complete: true, singlesAboveGrpo: true, allAboveSingles: true, allClearOfGrpo: false });
@@ -59,13 +61,14 @@ test("the table and the plot: numbers with their spread, and 'not available' for
   const outcomes = [outcome("grpo", [0.1, 0.2, 0.3]), { configuration: configuration("navigating"), status: "unavailable" as const, reason: "navigating not in this build", runs: [] }];
   const summaries = outcomes.map((o) => summarize(o, 10, 0.5));
   const markdown = ablationMarkdown(
-    { title: "t", configPath: "c.yaml", storePath: "/s/runs.db", budget: 10, seeds: [0, 1, 2], threshold: 0.5, quick: false, plot: "ablation.svg", seconds: 60 },
+    { title: "t", configPath: "c.yaml", storePath: "/s/runs.db", budget: 10, seeds: [0, 1, 2], threshold: 0.5, quick: false, plot: "ablation.svg", seconds: 60, runSeconds: 600 },
     summaries,
     new Map([["grpo", ["grpo-0", "grpo-1", "grpo-2"]]]),
   );
   assert.match(markdown, /\| GRPO \| 0\.200 ± 0\.100 \| 0\.100, 0\.200, 0\.300 \| not reached \(0\/3\) \| 0\.200 ± 0\.100 \| `grpo-0` `grpo-1` `grpo-2` \|/);
   assert.match(markdown, /\| \+navigating \| not available: navigating not in this build \|/);
-  assert.match(markdown, /cannot be checked/);
+  assert.match(markdown, /ordering on success cannot be checked/);
+  assert.match(markdown, /Order by mean held-out score at the end: GRPO 0\.200\./);
   assert.match(markdown, /!\[.*\]\(ablation\.svg\)/);
 
   // the band: mean, lowest and highest seed at each shared evaluation point

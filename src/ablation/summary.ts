@@ -13,6 +13,8 @@ export interface SeedRun {
   seed: number;
   runId: string;
   points: CurvePoint[];
+  /** The run's own wall-clock, from its creation to its last update in the store (whenever it ran). */
+  seconds: number;
 }
 
 export interface ConfigurationOutcome {
@@ -83,20 +85,20 @@ export interface OrderingCheck {
   allClearOfGrpo?: boolean;
 }
 
-/** The paper's ordering on final held-out success: GRPO < each single mechanism < all three. */
-export function checkOrdering(summaries: ConfigurationSummary[]): OrderingCheck {
+/** The paper's ordering on final held-out success (or score): GRPO < each single mechanism < all three. */
+export function checkOrdering(summaries: ConfigurationSummary[], metric: "finalSuccess" | "finalScore" = "finalSuccess"): OrderingCheck {
   const by = (name: string) => summaries.find((s) => s.configuration.name === name);
   const grpo = by("grpo");
   const all = by("all");
   const singles = ["questioning", "navigating", "attributing"].map(by);
-  const usable = (s: ConfigurationSummary | undefined): s is ConfigurationSummary => s !== undefined && s.status === "done" && s.finalSuccess.values.length > 0;
+  const usable = (s: ConfigurationSummary | undefined): s is ConfigurationSummary => s !== undefined && s.status === "done" && s[metric].values.length > 0;
   if (!usable(grpo) || !usable(all) || !singles.every(usable)) return { complete: false };
   const done = singles as ConfigurationSummary[];
-  const margin = Math.max(grpo.finalSuccess.sd, all.finalSuccess.sd);
+  const margin = Math.max(grpo[metric].sd, all[metric].sd);
   return {
     complete: true,
-    singlesAboveGrpo: done.every((s) => s.finalSuccess.mean > grpo.finalSuccess.mean),
-    allAboveSingles: done.every((s) => all.finalSuccess.mean > s.finalSuccess.mean),
-    allClearOfGrpo: Number.isFinite(margin) && all.finalSuccess.mean - grpo.finalSuccess.mean > margin,
+    singlesAboveGrpo: done.every((s) => s[metric].mean > grpo[metric].mean),
+    allAboveSingles: done.every((s) => all[metric].mean > s[metric].mean),
+    allClearOfGrpo: Number.isFinite(margin) && all[metric].mean - grpo[metric].mean > margin,
   };
 }

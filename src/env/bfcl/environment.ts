@@ -27,6 +27,7 @@ import { parsePythonJson } from "./python/json.js";
 import { pyJsonDumps } from "./python/repr.js";
 import { isPyDict, type PyDict } from "./python/value.js";
 import { bfclReferenceSolution } from "./reference.js";
+import { BFCL_OPERATION_TEMPLATES } from "./profile-templates.js";
 import { describePyType } from "./python/value.js";
 import { parseBfclCallsAsJson, toolCallToBfclCall } from "./tool-calls.js";
 
@@ -418,7 +419,8 @@ export function bfclProfile(dataDir?: string): EnvProfile {
       attributes: defaultAttributes(className),
       operations: functions.map((doc) => {
         const at = doc.description.indexOf("Tool description:");
-        return { name: doc.name, description: (at >= 0 ? doc.description.slice(at + "Tool description:".length) : doc.description).trim() };
+        const template = Object.hasOwn(BFCL_OPERATION_TEMPLATES, doc.name) ? BFCL_OPERATION_TEMPLATES[doc.name] : undefined;
+        return { name: doc.name, description: (at >= 0 ? doc.description.slice(at + "Tool description:".length) : doc.description).trim(), ...(template ? { template } : {}) };
       }),
     };
   });
