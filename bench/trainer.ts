@@ -150,7 +150,9 @@ async function measure(modelDir: string, work: Workload, vocabSize: number) {
       const lane = async () => {
         while (next < requests) {
           const seed = next++;
-          produced += (await sampler.sample({ ...request, maxTokens: work.flightTokens, seed })).tokens.length;
+          // awaited first: `produced += await …` would read produced before the wait and lose the other lanes' tokens
+          const { tokens } = await sampler.sample({ ...request, maxTokens: work.flightTokens, seed });
+          produced += tokens.length;
         }
       };
       await Promise.all(Array.from({ length: concurrent }, lane));
