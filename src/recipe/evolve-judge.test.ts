@@ -44,6 +44,11 @@ test("evolve with an LLM judge: every train trajectory gets stored verdicts from
     const ok = trajectories.filter((t) => (store.getVerdicts(t.id)!.verdicts as { status: string }).status === "ok").length;
     assert.equal(metrics["attribution/judged"], ok);
     assert.equal(metrics["attribution/fallbacks"], trajectories.length - ok);
+    // Where the iteration's time went: each stage's seconds, which together stay within the iteration's.
+    const stages = ["time/questioning", "time/rollout", "time/attribution", "time/train", "time/checkpoint"];
+    for (const stage of stages) assert.ok((metrics[stage] ?? -1) >= 0, `${stage} recorded`);
+    assert.ok(metrics["time/attribution"]! > 0 && metrics["time/rollout"]! > 0);
+    assert.ok(stages.reduce((sum, stage) => sum + metrics[stage]!, 0) <= metrics["train/seconds"]!);
     assert.equal(store.getRun(result.runId).status, "done");
   } finally {
     store.close();

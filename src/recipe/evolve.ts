@@ -142,29 +142,40 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
     for (let iteration = first; iteration < config.schedule.iterations; iteration++) {
       if (options.signal?.aborted) throw new EvolverError("RUN_ABORTED", "stopped");
       const iterationStarted = performance.now();
+      // Seconds per stage, so a person can see where an iteration's time goes (the dashboard charts time/*).
+      const stageSeconds: Record<string, number> = {};
+      const timed = async <T>(stage: string, work: () => Promise<T>): Promise<T> => {
+        const stageStarted = performance.now();
+        try {
+          return await work();
+        } finally {
+          stageSeconds[`time/${stage}`] = (performance.now() - stageStarted) / 1000;
+        }
+      };
       const trained = store.latestCheckpoint(id, "training")?.iteration === iteration;
       let metrics: Record<string, number> = {};
       if (!trained) {
         store.setIterationPhase(id, iteration, "rollout");
         const sampler = await policy.training.saveWeightsForSampler(`it-${iteration}`);
-        await questioning.refresh({ iteration, policyModel: { kind: "tokens", sampler, template: policy.template }, signal: options.signal, log });
+        await timed("questioning", () => questioning!.refresh({ iteration, policyModel: { kind: "tokens", sampler, template: policy!.template }, signal: options.signal, log }));
         const tasks = questioning.pickTasks(iteration, trainPool);
-        const rollouts = await rolloutStage({ store, runId: id, iteration, env: environment, config, model: { kind: "tokens", template: policy.template, sampler }, contextTokens: policy.contextTokens, tasks, experience: navigation?.trainHook(iteration), signal: options.signal, log });
+        const rollouts = await timed("rollout", () => rolloutStage({ store, runId: id, iteration, env: environment, config, model: { kind: "tokens", template: policy!.template, sampler }, contextTokens: policy!.contextTokens, tasks, experience: navigation?.trainHook(iteration), signal: options.signal, log }));
         if (rollouts.stats.total > 0 && rollouts.stats.errored === rollouts.stats.total) {
           throw new EvolverError("ROLLOUTS_ALL_ERRORED", `every train rollout of iteration ${iteration} errored (${rollouts.stats.total}); the first: ${rollouts.stats.firstError}`);
         }
         // An errored rollout is no evidence about the policy: it is kept in the store and left out of the update.
         const trajectories = rollouts.trajectories.filter((t) => rolloutError(t) === undefined);
         // Only training-split rollouts write the pool (the held-out evaluation reads it at most).
-        const navigated = navigation ? await navigation.learn(iteration, trajectories, options.signal) : {};
+        const navigated = navigation ? await timed("navigating", () => navigation!.learn(iteration, trajectories, options.signal)) : {};
         store.setIterationPhase(id, iteration, "attribute");
-        const judgments = await attributionStage({ store, runId: id, config, trajectories, judge: judge.judge, signal: options.signal });
+        const judgments = await timed("attribution", () => attributionStage({ store, runId: id, config, trajectories, judge: judge!.judge, signal: options.signal }));
         store.setIterationPhase(id, iteration, "train");
-        metrics = await trainStage({ config, training: policy.training, trajectories, judgments, iteration, route: policy.route, signal: options.signal });
+        metrics = await timed("train", () => trainStage({ config, training: policy!.training, trajectories, judgments, iteration, route: policy!.route, signal: options.signal }));
         Object.assign(metrics, navigated);
         metrics["train/rollouts"] = rollouts.stats.total;
         metrics["train/errored"] = rollouts.stats.errored;
-        const path = await policy.training.saveWeights(`it-${iteration}`, { overwrite: true });
+        const path = await timed("checkpoint", () => policy!.training.saveWeights(`it-${iteration}`, { overwrite: true }));
+        Object.assign(metrics, stageSeconds);
         metrics["train/seconds"] = (performance.now() - iterationStarted) / 1000;
         store.db.transaction(() => {
           store.saveMetrics(id, iteration, metrics);
@@ -173,7 +184,13 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
         })();
       }
       const last = iteration === config.schedule.iterations - 1;
-      if (config.schedule.eval_every > 0 && ((iteration + 1) % config.schedule.eval_every === 0 || last)) await evaluate(iteration);
+      if (config.schedule.eval_every > 0 && ((iteration + 1) % config.schedule.eval_every === 0 || last)) {
+        const evalStarted = performance.now();
+        const before = evaluations.length;
+        await evaluate(iteration);
+        // A resumed run skips an evaluation it already has; its recorded time stays.
+        if (evaluations.length > before) store.saveMetrics(id, iteration, { "time/eval": (performance.now() - evalStarted) / 1000 });
+      }
       store.setIterationPhase(id, iteration, "done");
       log(progressLine(iteration, config.schedule.iterations, metrics, first, started));
     }

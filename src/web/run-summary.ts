@@ -18,6 +18,10 @@ export const KEY_METRICS = [
   "train/tokens_per_second",
   "train/seconds",
   "trainer/trainer_seconds:sum",
+  "time/rollout",
+  "time/attribution",
+  "time/train",
+  "time/eval",
 ] as const;
 
 export interface MetricSeries {
