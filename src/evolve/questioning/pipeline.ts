@@ -4,8 +4,8 @@ import { createHash } from "node:crypto";
 import type { ToolSchema } from "../../core/messages.js";
 import type { EnvProfile, Environment, TaskSpec } from "../../env/index.js";
 import type { Embedder } from "../../llm/index.js";
-import type { PolicyModel, RolloutBatchOptions } from "../../agent/index.js";
-import { explore, type ExploreResult } from "./explore.js";
+import type { PolicyModel } from "../../agent/index.js";
+import { explore, type ExploreOptions, type ExploreResult } from "./explore.js";
 import { EmbeddingDeduper, LexicalDeduper, jaccard, taskText, tokens } from "./dedup.js";
 import type { Synthesizer } from "./synthesize.js";
 import { replaySolution } from "./verify.js";
@@ -43,20 +43,11 @@ export interface SynthesisReport {
   diversity: DiversityReport;
 }
 
-export interface SynthesizeOptions {
-  env: Environment;
-  profile: EnvProfile;
+/** The exploration settings are explore()'s own; the explorer model and the round's name are passed on to it. */
+export interface SynthesizeOptions
+  extends Pick<ExploreOptions, "env" | "profile" | "perEntity" | "entities" | "maxSteps" | "temperature" | "maxTokensPerCall" | "toolFormat" | "concurrency" | "seed" | "signal"> {
   explorer: PolicyModel;
   synthesizer: Synthesizer;
-  /** Explorations per profile entity. */
-  perEntity: number;
-  entities?: string[];
-  maxSteps: number;
-  temperature: number;
-  maxTokensPerCall?: number;
-  toolFormat?: RolloutBatchOptions["toolFormat"];
-  concurrency?: number;
-  seed: number;
   /** Names this round's explorations (a run: `<run>/<iteration>`). */
   round: string;
   /** Accepted tasks already in the pool: new ones must differ from them too. */
@@ -67,7 +58,6 @@ export interface SynthesizeOptions {
   /** Embedding dedup; none without an embedder. */
   embedder?: Embedder;
   embeddingThreshold?: number;
-  signal?: AbortSignal;
   onProgress?: (stage: "explore" | "synthesize" | "dedup", done: number, total: number) => void;
 }
 
