@@ -22,16 +22,19 @@ interface Curve {
   seconds: number;
 }
 
-async function learn(dir: string, name: string, overrides: string[]): Promise<Curve> {
-  const model = join(dir, "tiny");
-  writeTinyModel(model, { formats: ["hf"], seed: 0 });
-  const config = loadConfig(CONFIG, [
+/** The quick start's config for one run of this bench: its own store, the bench's tiny model (written by run()). */
+function benchConfig(dir: string, name: string, overrides: string[]) {
+  return loadConfig(CONFIG, [
     `run.name=${name}`,
     `run.store=${join(dir, `${name}.db`)}`,
     `run.output_dir=${join(dir, "runs")}`,
-    `policy.base_model=${model}`,
+    `policy.base_model=${join(dir, "tiny")}`,
     ...overrides,
   ]);
+}
+
+async function learn(dir: string, name: string, overrides: string[]): Promise<Curve> {
+  const config = benchConfig(dir, name, overrides);
   const points: Curve["points"] = [];
   const started = performance.now();
   // stopped once the last threshold is reached: the rest of the run would measure nothing
@@ -58,17 +61,7 @@ async function learn(dir: string, name: string, overrides: string[]): Promise<Cu
 
 /** Seconds per iteration of the quick start (no evaluation), from the progress line of each iteration to the next. */
 async function iterationSeconds(dir: string, name: string, overrides: string[], iterations: number): Promise<number> {
-  const model = join(dir, "tiny");
-  writeTinyModel(model, { formats: ["hf"], seed: 0 });
-  const config = loadConfig(CONFIG, [
-    `run.name=${name}`,
-    `run.store=${join(dir, `${name}.db`)}`,
-    `run.output_dir=${join(dir, "runs")}`,
-    `policy.base_model=${model}`,
-    `schedule.iterations=${iterations + 1}`,
-    "schedule.eval_every=0",
-    ...overrides,
-  ]);
+  const config = benchConfig(dir, name, [`schedule.iterations=${iterations + 1}`, "schedule.eval_every=0", ...overrides]);
   const stamps: number[] = [];
   await runEvolve({ config, log: (line) => (/^iteration \d+\//.test(line) ? stamps.push(performance.now()) : undefined) });
   // the first iteration also pays for the trainer's start: timed from its end on
@@ -82,6 +75,8 @@ function firstReaching(curve: Curve, threshold: number) {
 export async function run(options: { quick: boolean }): Promise<BenchResult[]> {
   const dir = mkdtempSync(join(tmpdir(), "evolver-bench-learning-"));
   try {
+    // every run starts from the same random model: written once
+    writeTinyModel(join(dir, "tiny"), { formats: ["hf"], seed: 0 });
     // quick: the CI test's smaller chains (4 digits, 3 per chain), learnt in a few dozen iterations
     const schedule = options.quick
       ? ["env.options.symbols=4", "rollout.tasks_per_iteration=8", "schedule.iterations=40", "schedule.eval_every=5", "schedule.eval_tasks=16"]
