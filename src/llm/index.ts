@@ -33,3 +33,4 @@ export { Semaphore } from "./semaphore.js";
 export { OfflineEmbedder, OFFLINE_EMBEDDER_ID, unitVector, type OfflineEmbedderOptions } from "./embedder-offline.js";
 export { OpenAIEmbedder, type OpenAIEmbedderOptions } from "./embedder-openai.js";
 export { createEmbedder, EmbedderSpec, DEFAULT_EMBEDDER } from "./embedders.js";
+export { chatStructured, parseStructured, readJsonAnswer, type StructuredRequest, type StructuredOutcome } from "./structured.js";
