@@ -20,7 +20,7 @@ export {
   type LoadChatTemplateOptions,
 } from "./model-template.js";
 export { pythonJsonDumps, pythonJsonText } from "./python-json.js";
-export type { LlmErrorCode } from "./errors.js";
+export { llmErrorCodes, type LlmErrorCode } from "./errors.js";
 export { contextOverflowError } from "./errors.js";
 export { EmbeddedModel, type EmbeddedModelOptions, type GenerateRequest, type GenerateResult } from "./embedded-model.js";
 export { EmbeddedProvider, createEmbeddedProvider, type EmbeddedProviderOptions } from "./embedded-provider.js";
