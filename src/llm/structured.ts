@@ -102,8 +102,10 @@ export async function chatStructured<T, R = T>(request: StructuredRequest<T, R>)
       });
       text = completion.message.content;
     } catch (error) {
-      failedCalls += 1;
       lastError = asEvolverError(error, "LLM_UNAVAILABLE");
+      // A backend that checks JSON itself (the embedded model) throws LLM_BAD_JSON: an invalid answer all the same.
+      if (lastError.code === "LLM_BAD_JSON") invalid += 1;
+      else failedCalls += 1;
       continue;
     }
     try {
