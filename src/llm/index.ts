@@ -20,7 +20,7 @@ export {
   type LoadChatTemplateOptions,
 } from "./model-template.js";
 export { pythonJsonDumps, pythonJsonText } from "./python-json.js";
-export type { LlmErrorCode } from "./errors.js";
+export { llmErrorCodes, type LlmErrorCode } from "./errors.js";
 export { contextOverflowError } from "./errors.js";
 export { EmbeddedModel, type EmbeddedModelOptions, type GenerateRequest, type GenerateResult } from "./embedded-model.js";
 export { EmbeddedProvider, createEmbeddedProvider, type EmbeddedProviderOptions } from "./embedded-provider.js";
@@ -33,3 +33,4 @@ export { Semaphore } from "./semaphore.js";
 export { OfflineEmbedder, OFFLINE_EMBEDDER_ID, unitVector, type OfflineEmbedderOptions } from "./embedder-offline.js";
 export { OpenAIEmbedder, type OpenAIEmbedderOptions } from "./embedder-openai.js";
 export { createEmbedder, EmbedderSpec, DEFAULT_EMBEDDER } from "./embedders.js";
+export { chatStructured, parseStructured, readJsonAnswer, type StructuredRequest, type StructuredOutcome } from "./structured.js";

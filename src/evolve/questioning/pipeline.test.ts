@@ -4,6 +4,7 @@ import type { ChatMessage } from "../../core/messages.js";
 import { BfclEnvironment, KeyChainEnvironment, type TaskSpec } from "../../env/index.js";
 import { ScriptedProvider } from "../../llm/index.js";
 import { hindsightSynthesizer, llmSynthesizer, replaySolution, synthesizeTasks, heldOutSpecs } from "./index.js";
+import { fileSystemExplorer } from "./test-support/file-system-explorer.js";
 
 const lastUser = (messages: ChatMessage[]) => [...messages].reverse().find((m) => m.role === "user")!.content;
 
@@ -42,20 +43,6 @@ test("key-chain: a spec creates a task graded by the environment's own checks; a
   assert.equal((await replaySolution(env, "syn-b", wrong) as { reason: string }).reason, "checks_failed");
   await assert.rejects(env.create("syn-c", { task: { turns: ["-"], setup: { digits: [9] } } }), /digits must be below 8/);
 });
-
-/** Explorations run concurrently: each reply depends on the conversation it answers, not on the call order. */
-function fileSystemExplorer(): ScriptedProvider {
-  const call = (id: string, name: string, args: Record<string, unknown>): ChatMessage => ({
-    role: "assistant", content: "", tool_calls: [{ id, type: "function", function: { name, arguments: JSON.stringify(args) } }],
-  });
-  const script: ChatMessage[] = [
-    call("c1", "ls", {}),
-    call("c2", "mkdir", { dir_name: "synthetic_notes" }),
-    call("c3", "cd", { folder: "no_such_folder_here" }),
-    { role: "assistant", content: "I have seen enough." },
-  ];
-  return new ScriptedProvider([(request) => script[Math.min(request.messages.filter((m) => m.role === "assistant").length, script.length - 1)]], { loop: true });
-}
 
 test("hindsight on BFCL: successful calls become turns with template requests; graded by BFCL's checks", async () => {
   const env = new BfclEnvironment({ categories: ["base"] });
