@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { test } from "node:test";
+import { gzipSync } from "node:zlib";
 import { nodeHttpFetch } from "./http-transport.js";
 
 async function echoServer() {
@@ -13,6 +14,7 @@ async function echoServer() {
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
       if (request.url === "/empty") return response.writeHead(204).end();
+      if (request.url === "/gzip") return response.writeHead(200, { "Content-Encoding": "gzip", "Content-Type": "application/json" }).end(gzipSync('{"zipped":true}'));
       if (request.url === "/slow") return setTimeout(() => response.end("late"), 5_000).unref();
       const body = Buffer.concat(chunks);
       response.writeHead(request.url === "/missing" ? 404 : 200, { "Content-Type": request.headers["content-type"] ?? "text/plain", "X-Method": request.method! });
@@ -43,6 +45,10 @@ test("status, headers and body come back as a standard Response; a JSON body and
     const missing = await nodeHttpFetch(`${server.url}/missing`);
     assert.equal(missing.status, 404);
     assert.equal(missing.headers.get("x-method"), "GET");
+
+    const zipped = await nodeHttpFetch(`${server.url}/gzip`);
+    assert.deepEqual(await zipped.json(), { zipped: true }); // decoded, as fetch would
+    assert.equal(zipped.headers.get("content-encoding"), null);
 
     const empty = await nodeHttpFetch(`${server.url}/empty`, { method: "POST", body: "" });
     assert.equal(empty.status, 204);

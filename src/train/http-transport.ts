@@ -5,6 +5,7 @@
 // method, headers, a string or byte body, a signal; the answer is a standard Response built from the whole body.
 import http from "node:http";
 import https from "node:https";
+import { brotliDecompressSync, gunzipSync, inflateSync } from "node:zlib";
 
 // No socket limit: every sample in flight holds one connection in its long-poll (retrieve_future), and a limit below
 // the number in flight would queue the very requests that complete those futures behind them.
@@ -12,6 +13,9 @@ const agents = {
   "http:": new http.Agent({ keepAlive: true }),
   "https:": new https.Agent({ keepAlive: true }),
 };
+
+/** What fetch would decode (no Accept-Encoding is sent, so a server should not compress; some do anyway). */
+const DECODERS: Record<string, (data: Buffer) => Buffer> = { gzip: gunzipSync, "x-gzip": gunzipSync, deflate: inflateSync, br: brotliDecompressSync };
 
 /** Statuses whose Response may not have a body. */
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
@@ -41,7 +45,18 @@ export const nodeHttpFetch: typeof fetch = (input, init = {}) => {
         for (const [name, value] of Object.entries(response.headers)) {
           if (value !== undefined) responseHeaders.set(name, Array.isArray(value) ? value.join(", ") : value);
         }
-        resolve(new Response(NULL_BODY.has(status) ? null : Buffer.concat(chunks), { status, statusText: response.statusMessage, headers: responseHeaders }));
+        let data = Buffer.concat(chunks);
+        const decode = DECODERS[(response.headers["content-encoding"] ?? "").trim().toLowerCase()];
+        if (decode) {
+          try {
+            data = decode(data);
+          } catch (error) {
+            return reject(error);
+          }
+          responseHeaders.delete("content-encoding");
+          responseHeaders.delete("content-length");
+        }
+        resolve(new Response(NULL_BODY.has(status) ? null : data, { status, statusText: response.statusMessage, headers: responseHeaders }));
       });
     });
     const abort = () => request.destroy(signal!.reason instanceof Error ? signal!.reason : new Error("aborted"));
