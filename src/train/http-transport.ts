@@ -45,7 +45,7 @@ export const nodeHttpFetch: typeof fetch = (input, init = {}) => {
         for (const [name, value] of Object.entries(response.headers)) {
           if (value !== undefined) responseHeaders.set(name, Array.isArray(value) ? value.join(", ") : value);
         }
-        let data = Buffer.concat(chunks);
+        let data: Buffer = Buffer.concat(chunks);
         const decode = DECODERS[(response.headers["content-encoding"] ?? "").trim().toLowerCase()];
         if (decode) {
           try {
