@@ -35,6 +35,22 @@ test("hindsight on key-chain: the locks an exploration opened become tasks, ever
   assert.deepEqual(report.coverage.covered, ["open"]);
 });
 
+test("hindsight on key-chain: tasks whose digits differ but whose letters are the same are not duplicates", async () => {
+  // Six digits share three letters: the answers alone would make lock 0 and the unseen lock that shares its letter one task.
+  const env = new KeyChainEnvironment({ length: 1, symbols: 6, letters: 3, seed: 7 });
+  const explorer = new ScriptedProvider([(request) => env.secret[Number(lastUser(request.messages).charAt(0))]], { loop: true });
+  const report = await synthesizeTasks({
+    env, profile: await env.profile(), explorer: { kind: "chat", provider: explorer }, synthesizer: hindsightSynthesizer(),
+    perEntity: 24, maxSteps: 1, temperature: 1, seed: 1, round: "r0",
+  });
+  const accepted = report.candidates.filter((c) => c.status === "accepted");
+  const digits = accepted.map((c) => (c.spec.setup as { digits: number[] }).digits[0]);
+  const heldOut = new Set((await heldOutSpecs(env)).map((s) => (s.setup as { digits: number[] }).digits[0]));
+  assert.deepEqual([...new Set(digits)].sort(), [0, 1, 2, 3, 4, 5].filter((d) => !heldOut.has(d)));
+  assert.ok(new Set(accepted.map((c) => JSON.stringify(c.spec.solution))).size < accepted.length, "some accepted tasks share their answers");
+  assert.ok(accepted.every((c) => c.spec.turns[0] === `Open lock ${(c.spec.setup as { digits: number[] }).digits[0]}.`));
+});
+
 test("key-chain: a spec creates a task graded by the environment's own checks; a bad spec is named", async () => {
   const env = new KeyChainEnvironment({ length: 3, symbols: 8 });
   const spec: TaskSpec = { turns: ["-"], setup: { digits: [7, 1] }, solution: [[{ text: env.secret[7] }], [{ text: env.secret[1] }]] };

@@ -40,7 +40,8 @@ export function hindsightSynthesizer(options: { maxTurns?: number } = {}): Synth
       const achieved = await env.hindsightTask(exploration.setup, exploredSteps(exploration));
       if (!achieved) return { proposals: [], dropped: {} };
       const solution = achieved.solution.slice(0, maxTurns);
-      const spec: TaskSpec = { turns: solution.map((turn) => writeQuery(turn, profile)), setup: achieved.setup, solution };
+      const turns = achieved.turns?.length === achieved.solution.length ? achieved.turns.slice(0, maxTurns) : solution.map((turn) => writeQuery(turn, profile));
+      const spec: TaskSpec = { turns, setup: achieved.setup, solution };
       return { proposals: [{ spec, check: "the environment's own checks on the state the explored calls reached" }], dropped: {} };
     },
   };
