@@ -4,6 +4,7 @@ import secrets
 import time
 from typing import Optional
 
+from . import wire
 from .lora import ALL_TARGETS
 from .protocol import HttpError, adam_params, checkpoint_path, field, model_input_tokens, parse_datums, sampling_params, tensor_data
 from .service import TrainerService, default_lora
@@ -17,8 +18,9 @@ MLP_TARGETS = ("gate_proj", "up_proj", "down_proj")
 
 
 def client_config(state: ServerState, body: dict) -> dict:
-    # JSON bodies, no chunk parallelism, plain create_model (the SDK's defaults otherwise assume hosted features)
-    return {"pjwt_auth_enabled": False, "proto_compress_fwdbwd": False, "proto_write_fwdbwd": False, "fwd_via_fwdbwd": False,
+    # forward_backward and forward (as forward_only) may come as protobuf; not zstd-compressed (server.py says why);
+    # no chunk parallelism, plain create_model (the SDK's defaults otherwise assume hosted features)
+    return {"pjwt_auth_enabled": False, "proto_write_fwdbwd": True, "fwd_via_fwdbwd": True, "proto_compress_fwdbwd": False,
             "parallel_fwdbwd_chunks": False, "create_model_via_load_weights": False}
 
 
@@ -120,11 +122,23 @@ def forward_backward(state: ServerState, body: dict, backward: bool = True) -> d
         result["loss_fn_outputs"] = [{key: tensor_data(values) for key, values in output.items()} for output in result["loss_fn_outputs"]]
         return result
 
-    return state.submit(model_id, run, model_id, body.get("seq_id"), body)
+    return state.submit(model_id, run, model_id, body.get("seq_id"), body, kind="forward_backward")
 
 
 def forward(state: ServerState, body: dict) -> dict:
     return forward_backward(state, body, backward=False)
+
+
+def forward_backward_proto(state: ServerState, raw: bytes) -> dict:
+    """A protobuf ForwardBackwardRequest (SDK >= 0.22 with proto_write_fwdbwd, and every 0.25): read into its JSON body,
+    then checked and run exactly as one; forward_only makes it a forward."""
+    try:
+        body, forward_only = wire.read_forward_backward_request(raw)
+    except wire.WireError as error:
+        raise HttpError(400, f"the body is not a protobuf ForwardBackwardRequest: {error}") from None
+    if forward_only:
+        body["forward_input"] = body.pop("forward_backward_input")
+    return forward_backward(state, body, backward=not forward_only)
 
 
 def optim_step(state: ServerState, body: dict) -> dict:
@@ -250,7 +264,9 @@ def samplers(state: ServerState, sampler_id: str) -> dict:
 # ----- futures ---------------------------------------------------------------------------------------------------------
 
 
-def retrieve_future(state: ServerState, body: dict) -> dict:
+def retrieve_future(state: ServerState, body: dict, accept_proto: bool = False):
+    """The future's answer; with accept_proto (the SDK's Accept: application/x-protobuf), a sample or forward/
+    forward_backward result as protobuf bytes. try_again and failures stay JSON: the SDK reads them as JSON."""
     request_id = field(body, "request_id", str)
     future = state.futures.get(request_id)
     if future is None:
@@ -258,7 +274,11 @@ def retrieve_future(state: ServerState, body: dict) -> dict:
     # long-poll: the SDK re-polls at once after try_again, so holding the request here is what paces it
     if not future.done.wait(state.long_poll_seconds):
         return {"type": "try_again", "request_id": request_id, "queue_state": "active"}
-    return future.error if future.error is not None else future.result
+    if future.error is not None:
+        return future.error
+    if accept_proto and future.kind in wire.WRITERS:
+        return wire.WRITERS[future.kind](future.result)
+    return future.result
 
 
 POST = {

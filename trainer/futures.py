@@ -13,8 +13,9 @@ from .train_step import UserError
 
 
 class Future:
-    def __init__(self, request_id: str):
+    def __init__(self, request_id: str, kind: Optional[str] = None):
         self.request_id = request_id
+        self.kind = kind  # "sample" or "forward_backward": a result an SDK may ask for as protobuf (wire.WRITERS)
         self.done = threading.Event()
         self.result: Optional[dict] = None
         self.error: Optional[dict] = None  # {error, category} as the protocol reports a failed request
@@ -29,10 +30,10 @@ class FutureTable:
         self.keep = keep
         self.lock = threading.Lock()
 
-    def create(self) -> Future:
+    def create(self, kind: Optional[str] = None) -> Future:
         with self.lock:
             self.counter += 1
-            future = Future(str(self.counter))
+            future = Future(str(self.counter), kind)
             self.futures[future.request_id] = future
             while len(self.futures) > self.keep and next(iter(self.futures.values())).done.is_set():
                 self.futures.popitem(last=False)

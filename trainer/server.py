@@ -1,4 +1,4 @@
-"""The Tinker training protocol over HTTP (JSON bodies only), on top of service.py: this file holds the HTTP plumbing,
+"""The Tinker training protocol over HTTP (JSON, and protobuf where the SDK uses it), on top of service.py: this file holds the HTTP plumbing,
 endpoints.py what each endpoint does, state.py the protocol's state, protocol.py how request bodies are read.
 
   python3 -m trainer.server --base-model DIR [--host 127.0.0.1] [--port 8000] [--lora-rank 32] [--device auto|cpu|cuda]
@@ -15,12 +15,19 @@ Protocol reference: shared/specs/tinker-api.md. What this server does, in its te
   (category "user" for a bad request the checks could not see up front, "server" otherwise).
 - A malformed or invalid request gets a 4xx at once with {"detail": "..."}: 400 bad JSON or Content-Length, 404 an
   unknown path or id, 405 a method the path does not take (with Allow), 409 a seq_id reused with another body or an
-  existing checkpoint name, 413 a body over 1 GiB, 422 a field with a wrong value. Never a 5xx for a bad request.
+  existing checkpoint name, 413 a body over 1 GiB, 415 a protobuf
+  body where only JSON is read, 422 a field with a wrong value. Never a 5xx for a bad request.
 - get_server_capabilities adds `evolver_features` (loss_fns, reference_logprobs, entropy_bonus): what a client may
   ask of evolver_ppo here; KL reference logprobs come from the frozen base model when a request brings none.
 - A (model_id, seq_id) seen before with the same body returns the first request_id (a safe retry), as SkyRL does.
-- Not served: protobuf bodies (SDK >= 0.25 needs them for forward_backward and sample results; SDK <= 0.24 and
-  Evolver's TypeScript client speak JSON), image chunks, stop strings (send token ids), top-k prompt logprobs, auth.
+- Protobuf (wire.py; messages in proto/tinker_public.proto), as the SDK uses it: forward_backward takes a
+  ForwardBackwardRequest with Content-Type application/x-protobuf (forward_only = a forward; SDK 0.25 sends every
+  forward and forward_backward so, earlier ones when client/config says proto_write_fwdbwd and fwd_via_fwdbwd, which it
+  does); retrieve_future answers a sample or forward/forward_backward result as SampleResponse/ForwardBackwardOutput
+  bytes when the request Accepts application/x-protobuf. Any other path refuses a protobuf body with 415. JSON works
+  for every call as before. client/config says proto_compress_fwdbwd: false because zstd is not in Python's standard
+  library before 3.14 and the trainer takes no package beyond torch and numpy; a zstd body gets 415 naming this.
+- Not served: image chunks, stop strings (send token ids), top-k prompt logprobs, auth.
 """
 import argparse
 import json
@@ -32,7 +39,7 @@ import threading
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from . import endpoints
+from . import endpoints, wire
 from .device import DEVICES, detect_device
 from .protocol import HttpError
 from .service import TrainerService
@@ -74,8 +81,15 @@ class Handler(BaseHTTPRequestHandler):
         def handle(path):
             if path not in endpoints.POST:
                 raise self.unknown(path, "POST")
+            state = self.server.state
+            if (self.headers.get("Content-Type") or "").split(";")[0].strip() == wire.CONTENT_TYPE:
+                if path != "forward_backward":
+                    raise HttpError(415, f"/api/v1/{path} takes JSON; only forward_backward also takes {wire.CONTENT_TYPE}")
+                return endpoints.forward_backward_proto(state, self.proto_body())
             body = self.json_body()
-            return endpoints.POST[path](self.server.state, body)
+            if path == "retrieve_future":
+                return endpoints.retrieve_future(state, body, accept_proto=wire.CONTENT_TYPE in (self.headers.get("Accept") or ""))
+            return endpoints.POST[path](state, body)
 
         self.respond(handle)
 
@@ -99,14 +113,23 @@ class Handler(BaseHTTPRequestHandler):
             return HttpError(405, f"{method} is not allowed on /api/v1/{path} (allowed: {', '.join(allowed)})", {"Allow": ", ".join(allowed)})
         return HttpError(404, f"unknown endpoint {method} /api/v1/{path}")
 
-    def json_body(self) -> dict:
+    def raw_body(self) -> bytes:
         raw_length = self.headers.get("Content-Length") or "0"
         if not raw_length.isdigit():
             raise HttpError(400, f"bad Content-Length {raw_length!r}")
         length = int(raw_length)
         if length > MAX_BODY_BYTES:
             raise HttpError(413, f"the body has {length} bytes; at most {MAX_BODY_BYTES}")
-        raw = self.rfile.read(length) if length else b"{}"
+        return self.rfile.read(length) if length else b""
+
+    def proto_body(self) -> bytes:
+        encoding = (self.headers.get("Content-Encoding") or "identity").strip().lower()
+        if encoding != "identity":
+            raise HttpError(415, f"Content-Encoding {encoding} is not read here (client/config says proto_compress_fwdbwd: false)")
+        return self.raw_body()
+
+    def json_body(self) -> dict:
+        raw = self.raw_body() or b"{}"
         try:
             body = json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
@@ -127,9 +150,11 @@ class Handler(BaseHTTPRequestHandler):
         except Exception as error:  # noqa: BLE001 - answer 500 rather than drop the connection
             traceback.print_exc(file=sys.stderr)
             status, payload = 500, {"detail": f"internal error: {type(error).__name__}: {error}"}
-        data = json.dumps(payload).encode("utf-8")
+        # a result asked for as protobuf comes as bytes (endpoints.retrieve_future); everything else is JSON
+        binary = isinstance(payload, bytes)
+        data = payload if binary else json.dumps(payload).encode("utf-8")
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", wire.CONTENT_TYPE if binary else "application/json")
         self.send_header("Content-Length", str(len(data)))
         for name, value in headers.items():
             self.send_header(name, value)

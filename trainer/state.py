@@ -43,14 +43,15 @@ class ServerState:
             raise HttpError(409, f"seq_id {seq_id} of model {model_id} was already used for another request")
         return {"request_id": seen[1], "future_id": seen[1], "status": "pending", "model_id": model_id}, digest
 
-    def submit(self, worker_key: str, job: Callable[[], dict], model_id: Optional[str] = None, seq_id=None, body=None) -> dict:
+    def submit(self, worker_key: str, job: Callable[[], dict], model_id: Optional[str] = None, seq_id=None, body=None,
+               kind: Optional[str] = None) -> dict:
         """Queues `job` on the worker `worker_key` (a model id, or "sampler") and answers with its future. A repeated
         (model_id, seq_id) with the same body gets the first future back: a client's retry cannot run a step twice."""
         with self.lock:
             first, digest = self._dedup(model_id, seq_id, body)
             if first is not None:
                 return first
-            future = self.futures.create()
+            future = self.futures.create(kind)
             if digest is not None:
                 self.seen_seq_ids[(model_id, seq_id)] = (digest, future.request_id)
             worker = self.workers.get(worker_key)
@@ -65,8 +66,8 @@ class ServerState:
             def job():
                 prepared = prepare()
                 return self.service.sample_unbatched(prepared)
-            return self.submit("sampler", job)
-        future: Future = self.futures.create()
+            return self.submit("sampler", job, kind="sample")
+        future: Future = self.futures.create("sample")
 
         def finish(result, error):
             if error is not None:

@@ -10,6 +10,11 @@ export const commands: CommandEntry[] = [
     load: async () => (await import("./ablate.js")).ablateCommand,
   },
   {
+    path: ["env", "profile"],
+    summary: "draft an environment's profile (entities, operations, request templates) from its tool schemas with an LLM, for review",
+    load: async () => (await import("./env-profile.js")).envProfileCommand,
+  },
+  {
     path: ["env", "replay"],
     summary: "replay BFCL entries' calls (vector lines or question entries) and write result/state vectors",
     load: async () => (await import("./env-replay.js")).envReplayCommand,

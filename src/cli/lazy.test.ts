@@ -40,11 +40,14 @@ test("evolver --help loads the command table and nothing else: no dependency, no
   assert.deepEqual(modules.map((url) => url.slice(url.indexOf("/src/") + 1)).sort(), ["src/cli/commands.ts", "src/cli/main.ts", "src/cli/run-cli.ts", "src/core/errors.ts"]);
 });
 
-test("a command loads what it uses: runs reads SQLite, and neither it nor env replay loads llama.cpp", { timeout: 120_000 }, () => {
+test("a command loads what it uses: runs reads SQLite, and neither it nor env replay loads llama.cpp; env profile --help loads nothing heavy", { timeout: 120_000 }, () => {
   const runs = modulesLoadedBy("runs", "--help").modules;
   assert.match(runs.join("\n"), /src\/cli\/runs\.ts/);
   assert.notEqual(fromPackage(runs, "better-sqlite3").length, 0, "the recorder sees a dependency when one is loaded");
   assert.deepEqual(fromPackage(runs, "node-llama-cpp"), []);
   const replay = modulesLoadedBy("env", "replay", "--help").modules;
   for (const name of heavy) assert.deepEqual(fromPackage(replay, name), [], `env replay loads ${name}`);
+  // env profile loads its model and environment stacks inside the command: its help needs none of them.
+  const profile = modulesLoadedBy("env", "profile", "--help").modules;
+  for (const name of heavy) assert.deepEqual(fromPackage(profile, name), [], `env profile --help loads ${name}`);
 });

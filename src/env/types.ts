@@ -97,6 +97,9 @@ export const TaskSpec = z
   .strict();
 export type TaskSpec = z.infer<typeof TaskSpec>;
 
+/** What an explored episode achieved (Environment.hindsightTask). */
+export type HindsightTask = Pick<TaskSpec, "setup" | "solution"> & Partial<Pick<TaskSpec, "turns">>;
+
 /** A step of an explored episode, as hindsight reads it. */
 export interface ExploredStep {
   action: ChatMessage;
@@ -158,9 +161,11 @@ export interface Environment {
   explorationSetup?(entity: string, seed: number): Promise<Record<string, unknown>>;
   /**
    * Hindsight: the task an explored episode accomplished, its reached state taken as the goal: the setup and the
-   * reference solution per turn (the questioning stage writes the turns' requests). undefined: nothing achieved.
+   * reference solution per turn, and optionally the turns' requests (else the questioning stage writes them from the
+   * profile's templates; an environment whose setup, not its solution, tells tasks apart says so in its own words,
+   * or dedup would take two different tasks with the same answers for one). undefined: nothing achieved.
    */
-  hindsightTask?(setup: Record<string, unknown>, steps: ExploredStep[]): Promise<Pick<TaskSpec, "setup" | "solution"> | undefined>;
+  hindsightTask?(setup: Record<string, unknown>, steps: ExploredStep[]): Promise<HindsightTask | undefined>;
   /** What it can do (EnvCapabilities); absent, it can do none of it. */
   capabilities?(): Promise<Partial<EnvCapabilities>>;
   /** Frees what the environment holds (servers, files). */

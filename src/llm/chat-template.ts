@@ -5,7 +5,7 @@
 // ids are what HF's apply_chat_template(tokenize=True) or llama.cpp would give.
 // Turn boundary convention (see `ChatTemplate` in types.ts): a turn ends at <|im_end|>; the "\n" after it belongs
 // to the next turn, because a sampled assistant turn stops at <|im_end|>.
-import { EvolverError } from "../core/errors.js";
+import { llmError } from "./errors.js";
 import type { ChatMessage, ToolSchema } from "../core/messages.js";
 import { pythonJsonDumps, pythonJsonText } from "./python-json.js";
 import type { ChatTemplate, ContinuationOptions, TextTokenizer } from "./types.js";
@@ -37,7 +37,7 @@ export class Qwen2ChatTemplate implements ChatTemplate {
     const imEnd = this.tokenizer.encode("<|im_end|>");
     const imStart = this.tokenizer.encode("<|im_start|>");
     if (imEnd.length !== 1 || imStart.length !== 1) {
-      throw new EvolverError("LLM_TEMPLATE_MISMATCH", "the tokenizer has no single <|im_start|>/<|im_end|> tokens, so it is not ChatML");
+      throw llmError("LLM_TEMPLATE_MISMATCH", "the tokenizer has no single <|im_start|>/<|im_end|> tokens, so it is not ChatML");
     }
     this.stopTokens = imEnd;
   }

@@ -20,16 +20,26 @@ export {
   type LoadChatTemplateOptions,
 } from "./model-template.js";
 export { pythonJsonDumps, pythonJsonText } from "./python-json.js";
-export type { LlmErrorCode } from "./errors.js";
+export { llmErrorCodes, type LlmErrorCode } from "./errors.js";
 export { contextOverflowError } from "./errors.js";
 export { EmbeddedModel, type EmbeddedModelOptions, type GenerateRequest, type GenerateResult } from "./embedded-model.js";
 export { EmbeddedProvider, createEmbeddedProvider, type EmbeddedProviderOptions } from "./embedded-provider.js";
 export { OpenAIProvider, createOpenAIProvider, type OpenAIProviderOptions } from "./openai-provider.js";
 export { ScriptedProvider, type ScriptedReply, type ScriptedProviderOptions } from "./scripted-provider.js";
-export { parseHermesToolCalls, HermesStreamParser, type HermesParse, type HermesEvent } from "./hermes-tool-calls.js";
+export {
+  toolCallSyntaxes,
+  parseToolCalls,
+  toolArgumentsProblem,
+  type ToolCallEvent,
+  type ToolCallStreamParser,
+  type ToolCallParserOptions,
+  type ToolCallSyntaxSpec,
+  type ParsedText,
+} from "./tool-calls.js";
 export { toolCallGrammar, toGrammarSchema, type ForcedToolChoice } from "./tool-call-grammar.js";
 export { startModelServer, type ModelServer, type ModelServerOptions } from "./serve.js";
 export { Semaphore } from "./semaphore.js";
 export { OfflineEmbedder, OFFLINE_EMBEDDER_ID, unitVector, type OfflineEmbedderOptions } from "./embedder-offline.js";
 export { OpenAIEmbedder, type OpenAIEmbedderOptions } from "./embedder-openai.js";
 export { createEmbedder, EmbedderSpec, DEFAULT_EMBEDDER } from "./embedders.js";
+export { chatStructured, parseStructured, readJsonAnswer, type StructuredRequest, type StructuredOutcome } from "./structured.js";

@@ -12,6 +12,7 @@
 // <tool_call> JSON in the assistant's text, results as a user turn of <tool_response> blocks.
 import { Template } from "@huggingface/jinja";
 import { EvolverError } from "../core/errors.js";
+import { llmError } from "./errors.js";
 import type { ChatMessage, ToolSchema } from "../core/messages.js";
 import type { ChatTemplate, ContinuationOptions, TextTokenizer, ToolCallSyntax } from "./types.js";
 
@@ -59,10 +60,10 @@ export class JinjaChatTemplate implements ChatTemplate {
     this.variables = { ...options.specialTokens, ...options.variables };
     const eos = options.specialTokens?.eos_token;
     this.stopTexts = options.stopTexts ?? (eos ? [eos] : []);
-    if (this.stopTexts.length === 0) throw new EvolverError("LLM_TEMPLATE_MISMATCH", "the chat template has no stop token: the tokenizer names no eos_token");
+    if (this.stopTexts.length === 0) throw llmError("LLM_TEMPLATE_MISMATCH", "the chat template has no stop token: the tokenizer names no eos_token");
     this.stopTokens = this.stopTexts.map((text) => {
       const ids = this.tokenizer.encode(text);
-      if (ids.length !== 1) throw new EvolverError("LLM_TEMPLATE_MISMATCH", `the stop token '${text}' is ${ids.length} tokens in this tokenizer, not one`);
+      if (ids.length !== 1) throw llmError("LLM_TEMPLATE_MISMATCH", `the stop token '${text}' is ${ids.length} tokens in this tokenizer, not one`);
       return ids[0];
     });
     this.nativeTools = this.probeNativeTools();
@@ -101,7 +102,7 @@ export class JinjaChatTemplate implements ChatTemplate {
     const prefixIds = this.tokenizer.encode(before);
     const allIds = this.tokenizer.encode(before + continuation);
     if (!startsWith(allIds, prefixIds)) {
-      throw new EvolverError(
+      throw llmError(
         "LLM_TEMPLATE_NOT_APPEND_ONLY",
         `the tokens of the conversation so far are not a prefix of the tokens of the conversation with the next turn (the text joins across '${before.slice(-20)}|${continuation.slice(0, 20)}')`,
       );
@@ -138,7 +139,7 @@ export class JinjaChatTemplate implements ChatTemplate {
     try {
       return template.render({ ...this.variables, messages: messages.map(toTemplateMessage), tools, add_generation_prompt: addGenerationPrompt });
     } catch (error) {
-      throw new EvolverError("LLM_TEMPLATE_RENDER", `the chat template refused the conversation: ${(error as Error).message}`, { cause: error });
+      throw llmError("LLM_TEMPLATE_RENDER", `the chat template refused the conversation: ${(error as Error).message}`, { cause: error });
     }
   }
 
@@ -167,11 +168,11 @@ export class JinjaChatTemplate implements ChatTemplate {
 function compileTemplates(source: ChatTemplateSource): { plain: Template; withTools: Template } {
   const pick = (name: string) => (typeof source === "string" ? source : (source.find((t) => t.name === name)?.template ?? source.find((t) => t.name === "default")?.template));
   const compile = (text: string | undefined) => {
-    if (text === undefined) throw new EvolverError("LLM_TEMPLATE_MISMATCH", "the chat template list has no 'default' template");
+    if (text === undefined) throw llmError("LLM_TEMPLATE_MISMATCH", "the chat template list has no 'default' template");
     try {
       return new Template(text);
     } catch (error) {
-      throw new EvolverError("LLM_TEMPLATE_MISMATCH", `the chat template does not parse: ${(error as Error).message}`, { cause: error });
+      throw llmError("LLM_TEMPLATE_MISMATCH", `the chat template does not parse: ${(error as Error).message}`, { cause: error });
     }
   };
   const plain = compile(pick("default"));
@@ -252,7 +253,7 @@ function notAppendOnly(before: string, all: string): EvolverError {
   let at = 0;
   while (at < before.length && before[at] === all[at]) at++;
   const show = (text: string) => JSON.stringify(text.slice(Math.max(0, at - 30), at + 30));
-  return new EvolverError(
+  return llmError(
     "LLM_TEMPLATE_NOT_APPEND_ONLY",
     `the chat template renders the earlier turns differently once later turns follow (at character ${at}: ${show(before)} becomes ${show(all)}); ` +
       "token-in/token-out needs a context that re-renders each prompt, e.g. rollout.context: linear-no-thinking",

@@ -2,7 +2,7 @@
 // the model's tokenizer, or the GGUF's tokenizer.chat_template over llama.cpp's. One choice of renderer: the Qwen2
 // fast path for exactly Qwen2.5's template text, the Jinja renderer for every other.
 import { existsSync, readFileSync } from "node:fs";
-import { EvolverError } from "../core/errors.js";
+import { llmError } from "./errors.js";
 import { Qwen2ChatTemplate } from "./chat-template.js";
 import { JinjaChatTemplate, type ChatTemplateSource } from "./jinja-template.js";
 import { openModelTokenizer, readTokenizerFiles, type ModelTokenizer, type TokenizerFiles } from "./model-tokenizer.js";
@@ -61,7 +61,7 @@ export function configChatTemplate(files: TokenizerFiles): ChatTemplateSource {
   if (Array.isArray(value)) return value as { name: string; template: string }[];
   const beside = `${files.dir}/chat_template.jinja`;
   if (existsSync(beside)) return readFileSync(beside, "utf8");
-  throw new EvolverError(
+  throw llmError(
     "LLM_TEMPLATE_MISSING",
     `${files.dir} has no chat template (tokenizer_config.json has no chat_template, and there is no chat_template.jinja); give the model's template as a .jinja file (policy.chat_template, --chat-template)`,
     { details: { dir: files.dir } },
@@ -74,7 +74,7 @@ function readChatTemplateOption(option: string | undefined): string | undefined 
   try {
     return readFileSync(option, "utf8");
   } catch (error) {
-    throw new EvolverError("LLM_TEMPLATE_MISSING", `cannot read the chat template ${option}: ${(error as Error).message}`, { cause: error });
+    throw llmError("LLM_TEMPLATE_MISSING", `cannot read the chat template ${option}: ${(error as Error).message}`, { cause: error });
   }
 }
 
@@ -95,7 +95,7 @@ export function ggufChatTemplate(model: { id: string; tokenizer: TextTokenizer; 
   const spec = model.chatTemplateSpec();
   const template = readChatTemplateOption(chatTemplate) ?? spec.template;
   if (template === undefined) {
-    throw new EvolverError("LLM_TEMPLATE_MISSING", `${model.id} carries no chat template (tokenizer.chat_template); give the model's template as a .jinja file`, {
+    throw llmError("LLM_TEMPLATE_MISSING", `${model.id} carries no chat template (tokenizer.chat_template); give the model's template as a .jinja file`, {
       details: { model: model.id },
     });
   }

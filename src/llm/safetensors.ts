@@ -1,7 +1,7 @@
 // The safetensors format: an 8-byte little-endian header length, a JSON header naming each tensor's dtype, shape and
 // byte range, then the raw row-major data. We write F32 only, which PyTorch and the trainer load as they are.
 import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
-import { EvolverError } from "../core/errors.js";
+import { llmError } from "./errors.js";
 
 export interface SafetensorsTensor {
   name: string;
@@ -58,7 +58,7 @@ export function readSafetensors(path: string): Map<string, LoadedTensor> {
   for (const [name, entry] of Object.entries(header)) {
     if (name === "__metadata__") continue;
     const { dtype, shape, data_offsets } = entry as { dtype: string; shape: number[]; data_offsets: [number, number] };
-    if (dtype !== "F32") throw new EvolverError("LLM_MODEL_FORMAT", `tensor ${name} is ${dtype}; only F32 is read`);
+    if (dtype !== "F32") throw llmError("LLM_MODEL_FORMAT", `tensor ${name} is ${dtype}; only F32 is read`);
     const bytes = file.subarray(dataStart + data_offsets[0], dataStart + data_offsets[1]);
     const values = new Float32Array(bytes.length / 4);
     Buffer.from(values.buffer).set(bytes);

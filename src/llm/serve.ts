@@ -11,6 +11,7 @@ import { timingSafeEqual } from "node:crypto";
 import { EvolverError } from "../core/errors.js";
 import { ChatCompletionBody, toChatRequest, toWireResponse, type TokenSpeller } from "./serve-schema.js";
 import { ChatCompletionStream } from "./serve-stream.js";
+import type { LlmErrorCode } from "./errors.js";
 import type { LlmProvider } from "./types.js";
 
 export interface ModelServerOptions {
@@ -36,7 +37,7 @@ export interface ModelServer {
   close(): Promise<void>;
 }
 
-const statusByCode: Record<string, number> = {
+const statusByCode: Partial<Record<LlmErrorCode, number>> = {
   LLM_BAD_REQUEST: 400,
   LLM_CONTEXT_OVERFLOW: 400,
   LLM_AUTH: 401,
@@ -67,7 +68,7 @@ function errorBody(error: unknown): { status: number; message: string; type: str
   let code = "internal_error";
   let message = "internal error";
   if (error instanceof HttpError) [status, code, message] = [error.status, error.code, error.message];
-  else if (EvolverError.isInstance(error)) [status, code, message] = [statusByCode[error.code] ?? 500, error.code, error.message];
+  else if (EvolverError.isInstance(error)) [status, code, message] = [statusByCode[error.code as LlmErrorCode] ?? 500, error.code, error.message];
   const type = status === 401 ? "authentication_error" : status < 500 ? "invalid_request_error" : "server_error";
   return { status, message, type, code };
 }
@@ -136,7 +137,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
       });
       return sendJson(response, 200, toWireResponse(completions, body, { id, model: modelName, spell }));
     }
-    const stream = new ChatCompletionStream(response, body, { id, model: modelName, spell });
+    const stream = new ChatCompletionStream(response, body, { id, model: modelName, spell, toolCallSyntax: provider.toolCallSyntax });
     try {
       const completions = await Promise.all(
         requests.map(async (request, index) => {

@@ -4,7 +4,7 @@
 // vocabulary and template (a BFCL prompt then has its real length).
 // Byte-level BPE families (Qwen2/2.5/3, Llama 3.x) become llama.cpp's "gpt2" tokenizer; SentencePiece-style BPE with
 // byte fallback (Llama 2, Gemma, Mistral) its "llama" tokenizer, scored by merge order.
-import { EvolverError } from "../core/errors.js";
+import { llmError } from "./errors.js";
 import { gguf, type GgufValue } from "./gguf-writer.js";
 import { configChatTemplate, configSpecialTokens } from "./model-template.js";
 import { readTokenizerFiles, type TokenizerFiles } from "./model-tokenizer.js";
@@ -39,7 +39,7 @@ export function readFamilyVocab(source: string, chatTemplate?: string): FamilyVo
   const files = readTokenizerFiles(source);
   const model = files.tokenizerJson.model as { type?: string; vocab?: Record<string, number>; merges?: (string | [string, string])[]; byte_fallback?: boolean };
   if (model?.type !== "BPE" || !model.vocab || !model.merges) {
-    throw new EvolverError("LLM_TINY_OPTIONS", `${files.dir}: only BPE tokenizers (byte-level or SentencePiece-style) can be written to a GGUF here; this one is ${model?.type ?? "unknown"}`);
+    throw llmError("LLM_TINY_OPTIONS", `${files.dir}: only BPE tokenizers (byte-level or SentencePiece-style) can be written to a GGUF here; this one is ${model?.type ?? "unknown"}`);
   }
   const added = (files.tokenizerJson.added_tokens ?? []) as AddedToken[];
   let size = 0;
@@ -58,7 +58,7 @@ export function readFamilyVocab(source: string, chatTemplate?: string): FamilyVo
     return typeof found === "string" ? found : (found.find((t) => t.name === "default")?.template ?? found[0].template);
   })();
   const eosId = idOf(specials.eos_token);
-  if (eosId === undefined) throw new EvolverError("LLM_TINY_OPTIONS", `${files.dir}: tokenizer_config.json names no eos_token in the vocabulary`);
+  if (eosId === undefined) throw llmError("LLM_TINY_OPTIONS", `${files.dir}: tokenizer_config.json names no eos_token in the vocabulary`);
   const bosId = idOf(specials.bos_token);
 
   const byteLevel = JSON.stringify(files.tokenizerJson.pre_tokenizer ?? "").includes("ByteLevel");
@@ -107,7 +107,7 @@ export function readFamilyVocab(source: string, chatTemplate?: string): FamilyVo
 function llamaCppPreTokenizer(files: TokenizerFiles, tokens: string[]): string {
   if (files.tokenizerConfig.tokenizer_class === "Qwen2Tokenizer" || tokens.includes("<|im_start|>")) return "qwen2";
   if (tokens.includes("<|begin_of_text|>")) return "llama-bpe";
-  throw new EvolverError(
+  throw llmError(
     "LLM_TINY_OPTIONS",
     `${files.dir}: a byte-level tokenizer whose pre-tokenizer llama.cpp would not know by name (known here: Qwen2/2.5/3 → qwen2, Llama 3.x → llama-bpe)`,
   );

@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { EvolverError } from "../core/errors.js";
+import { llmError } from "./errors.js";
 import { gguf, writeGguf, type GgufValue } from "./gguf-writer.js";
 import { qwen2ChatTemplate } from "./qwen2-jinja.js";
 import { writeSafetensors } from "./safetensors.js";
@@ -64,11 +64,11 @@ export interface TinyModelFiles {
 export function writeTinyModel(dir: string, options: TinyModelOptions = {}): TinyModelFiles {
   const parsed = TinyModelOptions.safeParse(options);
   if (!parsed.success) {
-    throw new EvolverError("LLM_TINY_OPTIONS", `bad tiny model options: ${z.prettifyError(parsed.error)}`);
+    throw llmError("LLM_TINY_OPTIONS", `bad tiny model options: ${z.prettifyError(parsed.error)}`);
   }
   const resolved = parsed.data;
   if (resolved.hidden % resolved.heads !== 0 || resolved.heads % resolved.kvHeads !== 0) {
-    throw new EvolverError(
+    throw llmError(
       "LLM_TINY_OPTIONS",
       `hidden (${resolved.hidden}) must be a multiple of heads (${resolved.heads}), and heads of kv heads (${resolved.kvHeads})`,
     );
@@ -137,7 +137,7 @@ function readTemplateFile(path: string | undefined): string | undefined {
   try {
     return readFileSync(path, "utf8");
   } catch (error) {
-    throw new EvolverError("LLM_TINY_OPTIONS", `cannot read the chat template ${path}: ${(error as Error).message}`, { cause: error });
+    throw llmError("LLM_TINY_OPTIONS", `cannot read the chat template ${path}: ${(error as Error).message}`, { cause: error });
   }
 }
 

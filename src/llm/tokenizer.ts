@@ -5,7 +5,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { EvolverError } from "../core/errors.js";
+import { llmError } from "./errors.js";
 import { bytesToUnicodeString, unicodeStringToBytes } from "./byte-level.js";
 import { compileHfRegex } from "./hf-regex.js";
 
@@ -48,7 +48,7 @@ export class Tokenizer {
   constructor(json: unknown) {
     const parsed = TokenizerJson.safeParse(json);
     if (!parsed.success) {
-      throw new EvolverError("LLM_TOKENIZER_UNSUPPORTED", `not a byte-level BPE tokenizer.json: ${z.prettifyError(parsed.error)}`);
+      throw llmError("LLM_TOKENIZER_UNSUPPORTED", `not a byte-level BPE tokenizer.json: ${z.prettifyError(parsed.error)}`);
     }
     const spec = parsed.data;
     this.vocab = new Map(Object.entries(spec.model.vocab));
@@ -77,7 +77,7 @@ export class Tokenizer {
     try {
       text = readFileSync(file, "utf8");
     } catch (error) {
-      throw new EvolverError("LLM_TOKENIZER_NOT_FOUND", `cannot read ${file}`, { cause: error });
+      throw llmError("LLM_TOKENIZER_NOT_FOUND", `cannot read ${file}`, { cause: error });
     }
     return new Tokenizer(JSON.parse(text));
   }
@@ -118,7 +118,7 @@ export class Tokenizer {
         continue;
       }
       const text = this.idToText[id];
-      if (text === undefined) throw new EvolverError("LLM_TOKEN_UNKNOWN", `token id ${id} is not in the vocabulary`);
+      if (text === undefined) throw llmError("LLM_TOKEN_UNKNOWN", `token id ${id} is not in the vocabulary`);
       const tokenBytes = unicodeStringToBytes(text);
       bytes.push(...(tokenBytes ?? Buffer.from(text, "utf8")));
     }
@@ -171,7 +171,7 @@ export class Tokenizer {
     }
     const ids = symbols.map((symbol) => {
       const id = this.vocab.get(symbol);
-      if (id === undefined) throw new EvolverError("LLM_TOKEN_UNKNOWN", `no token for '${symbol}' in the vocabulary`);
+      if (id === undefined) throw llmError("LLM_TOKEN_UNKNOWN", `no token for '${symbol}' in the vocabulary`);
       return id;
     });
     if (this.cache.size > 50_000) this.cache.clear();
@@ -182,12 +182,12 @@ export class Tokenizer {
 
 function splitMerge(merge: string): [string, string] {
   const space = merge.indexOf(" ", 1);
-  if (space < 0) throw new EvolverError("LLM_TOKENIZER_UNSUPPORTED", `bad merge '${merge}'`);
+  if (space < 0) throw llmError("LLM_TOKENIZER_UNSUPPORTED", `bad merge '${merge}'`);
   return [merge.slice(0, space), merge.slice(space + 1)];
 }
 
 function unsupported(what: string, type: string): never {
-  throw new EvolverError("LLM_TOKENIZER_UNSUPPORTED", `${what} '${type}' is not supported (byte-level BPE only)`);
+  throw llmError("LLM_TOKENIZER_UNSUPPORTED", `${what} '${type}' is not supported (byte-level BPE only)`);
 }
 
 function buildNormalizer(spec: { type: string; [key: string]: unknown } | null): (text: string) => string {

@@ -10,7 +10,8 @@
 //   const { tokens, logprobs } = await sampler.sample({ promptTokens, maxTokens: 64 });
 import type { SampleRequest, SampleResult, TokenSampler } from "../llm/index.js";
 import { trainerError } from "./errors.js";
-import { TinkerHttp, type TinkerHttpOptions } from "./tinker-http.js";
+import { TinkerHttp, type TinkerHttpOptions, type Wire } from "./tinker-http.js";
+import { loadTinkerProto, PROTO_CONTENT_TYPE, type ForwardBackwardBody } from "./tinker-proto.js";
 import {
   Acknowledgement,
   AdamParams,
@@ -39,6 +40,12 @@ export interface TinkerClientOptions extends Partial<TinkerHttpOptions> {
   /** Session heartbeat period; 0 turns it off. Default 10 s, as the SDK. */
   heartbeatMs?: number;
   sdkVersion?: string;
+  /**
+   * "auto" (default) speaks as Tinker's SDK does: sample and forward/forward_backward results are asked for as
+   * protobuf, and forward_backward (forward too, with fwd_via_fwdbwd) is sent as protobuf where client/config says
+   * proto_write_fwdbwd and the request fits protobuf (evolver_ppo's config, with strings, stays JSON). "json": JSON only.
+   */
+  wire?: "auto" | "json";
 }
 
 export interface TrainingClientOptions {
@@ -71,16 +78,28 @@ export interface SampleManyResult {
   promptLogprobs?: (number | null)[];
 }
 
+/** How this client's requests and results travel, from its `wire` option and the server's client/config. */
+export interface WireChoice {
+  /** Sample and forward/forward_backward results asked for as protobuf. */
+  protoResults: boolean;
+  /** forward_backward sent as protobuf (where the request fits). */
+  protoRequests: boolean;
+  /** forward sent as forward_backward with forward_only (with protoRequests). */
+  forwardViaForwardBackward: boolean;
+}
+
 export class TinkerClient {
   readonly http: TinkerHttp;
   readonly sessionId: string;
+  readonly wire: WireChoice;
   private modelSeqId = 0;
   private samplingSessionSeqId = 0;
   private heartbeat?: NodeJS.Timeout;
 
-  private constructor(http: TinkerHttp, sessionId: string) {
+  private constructor(http: TinkerHttp, sessionId: string, wire: WireChoice) {
     this.http = http;
     this.sessionId = sessionId;
+    this.wire = wire;
   }
 
   /** The SDK's startup: client/config, create_session, then a heartbeat in the background. */
@@ -89,13 +108,21 @@ export class TinkerClient {
     if (!baseUrl) throw trainerError("TRAINER_UNREACHABLE", "no trainer URL: pass baseUrl or set TINKER_BASE_URL");
     const http = new TinkerHttp({ ...options, baseUrl, apiKey: options.apiKey ?? process.env.TINKER_API_KEY });
     const sdkVersion = options.sdkVersion ?? "0.24.1";
-    await http.call("client/config", { sdk_version: sdkVersion }, ClientConfig);
+    const config = await http.call("client/config", { sdk_version: sdkVersion }, ClientConfig);
+    const auto = (options.wire ?? "auto") === "auto";
+    // proto_compress_fwdbwd is not acted on: a body sent without Content-Encoding is read as it is (the SDK's server
+    // decompresses only what says zstd), and Node 20 has no zstd
+    const wire: WireChoice = {
+      protoResults: auto,
+      protoRequests: auto && config.proto_write_fwdbwd === true,
+      forwardViaForwardBackward: auto && config.proto_write_fwdbwd === true && config.fwd_via_fwdbwd === true,
+    };
     const session = await http.call(
       "create_session",
       { tags: ["evolver"], user_metadata: null, sdk_version: sdkVersion, type: "create_session" },
       CreateSessionResult,
     );
-    const client = new TinkerClient(http, session.session_id);
+    const client = new TinkerClient(http, session.session_id, wire);
     const period = options.heartbeatMs ?? 10_000;
     if (period > 0) {
       client.heartbeat = setInterval(() => {
@@ -128,7 +155,7 @@ export class TinkerClient {
     };
     const session = await this.http.call("create_sampling_session", body, CreateSamplingSessionResult);
     const label = "modelPath" in target ? target.modelPath : target.baseModel;
-    return new SamplingClient(this.http, session.sampling_session_id, label);
+    return new SamplingClient(this.http, session.sampling_session_id, label, this.wire.protoResults);
   }
 
   /** @internal the model_seq_id counter of this session. */
@@ -193,8 +220,19 @@ export class TrainingClient {
   }
 
   private async lossCall(path: string, key: string, datums: Datum[], lossFn: LossFnName, config: LossFnConfig | undefined, signal?: AbortSignal) {
-    const body = { model_id: this.id, seq_id: this.nextSeqId(), [key]: { data: datums, loss_fn: lossFn, loss_fn_config: config ?? null } };
-    const output = await this.service.http.run(path, body, ForwardBackwardOutput, signal);
+    const input = { data: datums, loss_fn: lossFn, loss_fn_config: config ?? null };
+    const seqId = this.nextSeqId();
+    const wire = this.service.wire;
+    const forwardOnly = path === "forward";
+    let sent: { path: string; body: unknown; wire: Wire } = { path, body: { model_id: this.id, seq_id: seqId, [key]: input }, wire: {} };
+    if (wire.protoRequests && (!forwardOnly || wire.forwardViaForwardBackward)) {
+      const protoBody: ForwardBackwardBody = { model_id: this.id, seq_id: seqId, forward_backward_input: input };
+      const bytes = (await loadTinkerProto()).encodeForwardBackwardRequest(protoBody, forwardOnly);
+      // undefined: protobuf cannot carry this request (a loss config with strings), so it goes as JSON, as the SDK does
+      if (bytes) sent = { path: "forward_backward", body: protoBody, wire: { raw: { bytes, contentType: PROTO_CONTENT_TYPE } } };
+    }
+    if (wire.protoResults) sent.wire.accept = "ForwardBackwardOutput";
+    const output = await this.service.http.run(sent.path, sent.body, ForwardBackwardOutput, signal, sent.wire);
     return {
       lossFnOutputs: output.loss_fn_outputs.map((record) => Object.fromEntries(Object.entries(record).map(([name, tensor]) => [name, tensor.data]))),
       metrics: output.metrics,
@@ -266,6 +304,8 @@ export class SamplingClient implements TokenSampler {
     readonly samplingSessionId: string,
     /** The sampler path or base model this client samples from. */
     readonly source: string,
+    /** Ask for results as protobuf (TinkerClientOptions.wire). */
+    private readonly protoResults = false,
   ) {
     this.id = `tinker:${source}`;
   }
@@ -293,7 +333,7 @@ export class SamplingClient implements TokenSampler {
       topk_prompt_logprobs: 0,
       type: "sample",
     };
-    const result = await this.http.run("asample", body, SampleResultSchema, request.signal);
+    const result = await this.http.run("asample", body, SampleResultSchema, request.signal, this.protoResults ? { accept: "SampleResponse" } : {});
     return {
       sequences: result.sequences.map((s) => ({ tokens: s.tokens, logprobs: s.logprobs ?? [], stopReason: s.stop_reason })),
       ...(result.prompt_logprobs ? { promptLogprobs: result.prompt_logprobs } : {}),

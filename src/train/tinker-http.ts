@@ -6,9 +6,15 @@
 // so a retry cannot run a step twice. retrieve_future is re-polled at once after try_again or 408 when the server
 // held the request (it long-polls), and with a growing pause when it answered quickly or failed to answer.
 // The API key is sent as X-API-Key and appears in no error, detail or log.
+//
+// Wire. Bodies are JSON, except where a call's `Wire` says otherwise, as the SDK does it: a request already encoded
+// (protobuf forward_backward), and results asked for as protobuf (Accept: application/x-protobuf) and decoded into
+// their JSON shape (tinker-proto.ts); a server that answers JSON anyway is read as before.
 import type { z } from "zod";
 import { EvolverError } from "../core/errors.js";
 import { trainerError } from "./errors.js";
+import { nodeHttpFetch } from "./http-transport.js";
+import { loadTinkerProto, PROTO_CONTENT_TYPE, type ProtoResult } from "./tinker-proto.js";
 import { ErrorDetail, FailedFuture, FutureHandle, TryAgain } from "./tinker-schema.js";
 
 export interface TinkerHttpOptions {
@@ -23,7 +29,21 @@ export interface TinkerHttpOptions {
   futureTimeoutMs?: number;
   /** Attempts after the first for a submit that met a connection error, 408, 429 or 5xx. Default 5. */
   retries?: number;
+  /** Default: node:http with keep-alive (http-transport.ts). */
   fetch?: typeof fetch;
+}
+
+/** How one slow call travels where it is not JSON both ways. */
+export interface Wire {
+  /** The request body, already encoded, in place of JSON. */
+  raw?: { bytes: Uint8Array; contentType: string; contentEncoding?: string };
+  /** Ask for the future's result as protobuf, to be read as this message. */
+  accept?: ProtoResult;
+}
+
+/** A body that came as protobuf: bytes until the caller, who knows the message, decodes them. */
+class ProtoBody {
+  constructor(readonly bytes: Uint8Array) {}
 }
 
 interface Answer {
@@ -46,7 +66,7 @@ export class TinkerHttp {
   constructor(options: TinkerHttpOptions) {
     this.root = `${options.baseUrl.replace(/\/+$/, "")}/api/v1/`;
     this.apiKey = options.apiKey;
-    this.fetchImpl = options.fetch ?? fetch;
+    this.fetchImpl = options.fetch ?? nodeHttpFetch;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
     this.pollTimeoutMs = options.pollTimeoutMs ?? 60_000;
     this.futureTimeoutMs = options.futureTimeoutMs ?? 30 * 60_000;
@@ -60,13 +80,15 @@ export class TinkerHttp {
   }
 
   /** A slow call: submit it, then wait for its future. */
-  async run<S extends z.ZodType>(path: string, body: unknown, schema: S, signal?: AbortSignal): Promise<z.infer<S>> {
-    const answer = await this.withRetries(path, body, signal);
+  async run<S extends z.ZodType>(path: string, body: unknown, schema: S, signal?: AbortSignal, wire: Wire = {}): Promise<z.infer<S>> {
+    const answer = await this.withRetries(path, wire.raw ?? body, signal);
     const handle = this.parse(path, this.expectOk(path, answer), FutureHandle);
-    return this.parse(path, await this.awaitFuture(path, handle.request_id, signal), schema);
+    return this.parse(path, await this.awaitFuture(path, handle.request_id, signal, wire.accept), schema);
   }
 
-  private async awaitFuture(path: string, requestId: string, signal?: AbortSignal): Promise<unknown> {
+  private async awaitFuture(path: string, requestId: string, signal?: AbortSignal, accept?: ProtoResult): Promise<unknown> {
+    // loaded before the first poll: a result asked for as protobuf must be readable when it comes
+    const proto = accept ? await loadTinkerProto() : undefined;
     const deadline = Date.now() + this.futureTimeoutMs;
     let pause = 50;
     let failures = 0;
@@ -77,11 +99,15 @@ export class TinkerHttp {
       const started = Date.now();
       let answer: Answer | undefined;
       try {
-        answer = await this.send("retrieve_future", { request_id: requestId, allow_metadata_only: false }, this.pollTimeoutMs, signal);
+        answer = await this.send("retrieve_future", { request_id: requestId, allow_metadata_only: false }, this.pollTimeoutMs, signal, accept);
         failures = 0;
       } catch (error) {
         if (EvolverError.isInstance(error) && error.code === "TRAINER_ABORTED") throw error;
         if (++failures > this.retries) throw error;
+      }
+      if (answer?.status === 200 && answer.body instanceof ProtoBody) {
+        if (!proto || !accept) throw trainerError("TRAINER_BAD_RESPONSE", `${path}: a protobuf answer that was not asked for`, { details: { requestId } });
+        return accept === "SampleResponse" ? proto.decodeSampleResponse(answer.body.bytes) : proto.decodeForwardBackwardOutput(answer.body.bytes);
       }
       const tryAgain = answer?.status === 200 && TryAgain.safeParse(answer.body).success;
       if (answer?.status === 200 && !tryAgain) {
@@ -127,10 +153,16 @@ export class TinkerHttp {
     throw lastError;
   }
 
-  /** One HTTP exchange. body === undefined means GET. */
-  private async send(path: string, body: unknown, timeoutMs: number, signal?: AbortSignal): Promise<Answer> {
-    const headers: Record<string, string> = { Accept: "application/json" };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
+  /** One HTTP exchange. body === undefined means GET; a `Wire["raw"]` body goes as it is. */
+  private async send(path: string, body: unknown, timeoutMs: number, signal?: AbortSignal, accept?: ProtoResult): Promise<Answer> {
+    const headers: Record<string, string> = { Accept: accept ? PROTO_CONTENT_TYPE : "application/json" };
+    const raw = isRaw(body) ? body : undefined;
+    if (raw) {
+      headers["Content-Type"] = raw.contentType;
+      if (raw.contentEncoding) headers["Content-Encoding"] = raw.contentEncoding;
+    } else if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+    }
     if (this.apiKey) headers["X-API-Key"] = this.apiKey;
     const timeout = AbortSignal.timeout(timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
@@ -139,13 +171,16 @@ export class TinkerHttp {
       response = await this.fetchImpl(this.root + path, {
         method: body === undefined ? "GET" : "POST",
         headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: raw ? raw.bytes : body === undefined ? undefined : JSON.stringify(body),
         signal: combined,
       });
     } catch (error) {
       if (signal?.aborted) throw trainerError("TRAINER_ABORTED", `${path}: aborted by the caller`);
       const reason = timeout.aborted ? `no answer within ${timeoutMs} ms` : (error as Error).message;
       throw trainerError("TRAINER_UNREACHABLE", `${path}: cannot reach the trainer at ${this.root} (${reason})`, { cause: error });
+    }
+    if ((response.headers.get("content-type") ?? "").includes(PROTO_CONTENT_TYPE)) {
+      return { status: response.status, body: new ProtoBody(new Uint8Array(await response.arrayBuffer())) };
     }
     const text = await response.text();
     let parsed: unknown = text;
@@ -189,6 +224,10 @@ export class TinkerHttp {
     }
     return result.data;
   }
+}
+
+function isRaw(body: unknown): body is NonNullable<Wire["raw"]> {
+  return typeof body === "object" && body !== null && (body as { bytes?: unknown }).bytes instanceof Uint8Array;
 }
 
 function describeDetail(body: unknown): string {

@@ -133,7 +133,17 @@ export const ErrorDetail = z.looseObject({ detail: z.unknown() });
 
 /** Any JSON object (heartbeat, telemetry). */
 export const Acknowledgement = z.looseObject({});
-export const ClientConfig = z.looseObject({ pjwt_auth_enabled: z.boolean().optional() });
+/** client/config: the server's feature flags; the wire-format ones say how forward_backward and forward may travel. */
+export const ClientConfig = z.looseObject({
+  pjwt_auth_enabled: z.boolean().optional(),
+  /** forward_backward may be sent as protobuf (Content-Type: application/x-protobuf). */
+  proto_write_fwdbwd: z.boolean().optional(),
+  /** ... zstd-compressed (Content-Encoding: zstd). */
+  proto_compress_fwdbwd: z.boolean().optional(),
+  /** forward goes to forward_backward as protobuf with forward_only (with proto_write_fwdbwd only). */
+  fwd_via_fwdbwd: z.boolean().optional(),
+});
+export type ClientConfig = z.infer<typeof ClientConfig>;
 export const CreateSessionResult = z.looseObject({ session_id: z.string() });
 export const CreateModelResult = z.looseObject({ model_id: z.string() });
 export const GetInfoResult = z.looseObject({

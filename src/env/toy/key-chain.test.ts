@@ -81,3 +81,19 @@ test("key chain: train_digits keeps training chains to the seed digits while hel
   assert.equal((await scarce.create("kc-777")).initial.messages[1].content, "7");
   assert.throws(() => new KeyChainEnvironment({ symbols: 4, train_digits: 5 }), /train_digits/);
 });
+
+test("key chain: with fewer letters than digits, the first digits take every letter once and the others share them", async () => {
+  const env = new KeyChainEnvironment({ length: 3, symbols: 6, letters: 3, train_digits: 3 });
+  assert.equal(env.secret.length, 6);
+  assert.deepEqual([...env.secret.slice(0, 3)].sort(), ["a", "b", "c"]);
+  assert.ok(env.secret.slice(3).every((letter) => ["a", "b", "c"].includes(letter)));
+  // The seed chains (digits 0-2) show every letter; a held-out chain of unseen digits is still solved by its map.
+  for (const taskId of await env.listTasks("test")) {
+    const instance = await env.create(taskId);
+    for (const d of [...taskId.slice(3)].map(Number)) await instance.step({ role: "assistant", content: env.secret[d] });
+    assert.equal((await instance.evaluate()).success, true, taskId);
+  }
+  // Unset, the map is the same one-letter-per-digit map as before the option existed.
+  assert.deepEqual(new KeyChainEnvironment({ symbols: 5 }).secret, new KeyChainEnvironment({ symbols: 5, letters: 5 }).secret);
+  assert.throws(() => new KeyChainEnvironment({ symbols: 4, letters: 5 }), /letters/);
+});

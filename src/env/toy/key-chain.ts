@@ -7,7 +7,7 @@
 // (StepResult.reward), which is what a rule-based judge may use in place of the LLM judge.
 import { EvolverError } from "../../core/errors.js";
 import type { ChatMessage } from "../../core/messages.js";
-import { TaskSpec, type EnvCapabilities, type EnvInstance, type EnvProfile, type Environment, type Evaluation, type ExploredStep, type Split, type StepResult } from "../types.js";
+import { TaskSpec, type EnvCapabilities, type EnvInstance, type EnvProfile, type Environment, type HindsightTask, type Evaluation, type ExploredStep, type Split, type StepResult } from "../types.js";
 import { z } from "zod";
 import { mulberry32 } from "../../core/random.js";
 
@@ -25,11 +25,20 @@ export const KeyChainOptions = z
     /** Data scarcity: training chains use only digits below this number, while held-out chains (val, test) use every
      * digit, so the seed tasks cover only part of what held-out tasks need. Unset: every chain in every split. */
     train_digits: z.number().int().min(1).max(10).optional(),
+    /** How many distinct letters the map uses; unset: one per digit. With fewer letters than digits, several digits
+     * share a letter: digits below `letters` take every letter once, each digit above a seeded one of them. So chains
+     * of the first digits show every answer there is, but not which one an unseen digit takes (with train_digits:
+     * the policy can answer an unseen digit, it cannot know which letter without trying). */
+    letters: z.number().int().min(2).max(10).optional(),
   })
   .strict()
   .refine((o) => o.train_digits === undefined || o.train_digits <= o.symbols, {
     path: ["train_digits"],
     error: "train_digits must be at most symbols",
+  })
+  .refine((o) => o.letters === undefined || o.letters <= o.symbols, {
+    path: ["letters"],
+    error: "letters must be at most symbols",
   });
 export type KeyChainOptions = z.infer<typeof KeyChainOptions>;
 
@@ -61,12 +70,14 @@ export class KeyChainEnvironment implements Environment {
       throw new EvolverError("ENV_BAD_OPTIONS", `key-chain options: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`);
     }
     this.options = parsed.data;
-    const letters = LETTERS.slice(0, this.options.symbols).split("");
+    const distinct = this.options.letters ?? this.options.symbols;
+    const letters = LETTERS.slice(0, distinct).split("");
     const random = mulberry32(this.options.seed);
     for (let i = letters.length - 1; i > 0; i--) {
       const j = Math.floor(random() * (i + 1));
       [letters[i], letters[j]] = [letters[j], letters[i]];
     }
+    for (let d = distinct; d < this.options.symbols; d++) letters.push(letters[Math.floor(random() * distinct)]);
     this.secret = letters;
     this.tasks = new Map([["train", []], ["val", []], ["test", []]]);
     const total = this.options.symbols ** this.options.length;
@@ -141,13 +152,14 @@ export class KeyChainEnvironment implements Environment {
     return { digits: Array.from({ length: this.options.length }, () => Math.floor(random() * this.options.symbols)) };
   }
 
-  /** The locks that opened, in order, with the letters that opened them. */
-  async hindsightTask(setup: Record<string, unknown>, steps: ExploredStep[]): Promise<Pick<TaskSpec, "setup" | "solution"> | undefined> {
+  /** The locks that opened, in order, with the letters that opened them; the requests name the locks (as taskSpec's
+   * do), since several digits may share a letter and only the digits tell such tasks apart. */
+  async hindsightTask(setup: Record<string, unknown>, steps: ExploredStep[]): Promise<HindsightTask | undefined> {
     const parsed = KeyChainSetup.safeParse(setup);
     if (!parsed.success) return undefined;
     const opened = steps.flatMap((step, i) => (step.reward === 1 && i < parsed.data.digits.length ? [{ digit: parsed.data.digits[i], letter: step.action.content.trim().charAt(0) }] : []));
     if (opened.length === 0) return undefined;
-    return { setup: { digits: opened.map((o) => o.digit) }, solution: opened.map((o) => [{ text: o.letter }]) };
+    return { turns: opened.map((o) => `Open lock ${o.digit}.`), setup: { digits: opened.map((o) => o.digit) }, solution: opened.map((o) => [{ text: o.letter }]) };
   }
 
   /** Every lock opened with its secret letter. */

@@ -57,4 +57,4 @@ export {
 } from "./judge.js";
 export { buildJudgeMessages, JUDGE_PROMPT_VERSION, type JudgeOutcome } from "./judge-prompt.js";
 export { exportAudit, renderAuditMarkdown, type AuditReport, type AuditStep, type AuditOptions } from "./audit.js";
-export { judgeBadJsonError, judgeVerdictCountError, advantageShapeError } from "./errors.js";
+export { judgeVerdictCountError, advantageShapeError } from "./errors.js";

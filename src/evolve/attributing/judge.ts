@@ -8,7 +8,8 @@ import { z } from "zod";
 import { describeError } from "../../core/index.js";
 import type { Trajectory } from "../../agent/index.js";
 import type { LlmProvider } from "../../llm/index.js";
-import { judgeBadJsonError, judgeVerdictCountError } from "./errors.js";
+import { chatStructured, parseStructured } from "../../llm/structured.js";
+import { judgeVerdictCountError } from "./errors.js";
 import { buildJudgeMessages, JUDGE_PROMPT_VERSION, type JudgeOutcome } from "./judge-prompt.js";
 import { JudgeConfig, JudgeOutput, StepVerdict, type StepLabel, type TrajectoryJudgment } from "./schema.js";
 
@@ -71,32 +72,20 @@ export function verdictCacheKey(trajectory: Trajectory, outcome: JudgeOutcome, j
   return createHash("sha256").update(content).digest("hex");
 }
 
-/** Strips a Markdown code fence some models wrap JSON in, even when asked for JSON only. */
-function unfence(text: string): string {
-  const fenced = /^\s*```(?:json)?\s*\n([\s\S]*?)\n?```\s*$/.exec(text);
-  return fenced ? fenced[1] : text;
-}
-
 /**
  * Parses and checks the judge's answer: JSON, the JudgeOutput shape, one verdict for each step 0..n-1 (in any order;
  * returned in step order). Throws LLM_BAD_JSON or JUDGE_VERDICT_COUNT.
  */
 export function parseJudgeAnswer(text: string, trajectory: Trajectory): StepVerdict[] {
-  let json: unknown;
-  try {
-    json = JSON.parse(unfence(text));
-  } catch (cause) {
-    throw judgeBadJsonError(`the judge's answer for trajectory '${trajectory.id}' is not JSON`, { excerpt: text.slice(0, 200) }, cause);
-  }
-  const parsed = JudgeOutput.safeParse(json);
-  if (!parsed.success) {
-    throw judgeBadJsonError(
-      `the judge's answer for trajectory '${trajectory.id}' does not match the verdict schema: ${z.prettifyError(parsed.error)}`,
-      { excerpt: text.slice(0, 200) },
-    );
-  }
+  return verdictsFor(parseStructured(text, JudgeOutput, judgeAnswerName(trajectory)), trajectory);
+}
+
+const judgeAnswerName = (trajectory: Trajectory) => `the judge's answer for trajectory '${trajectory.id}'`;
+
+/** One verdict per step, in step order; JUDGE_VERDICT_COUNT when a step is missing, repeated or out of range. */
+function verdictsFor(output: JudgeOutput, trajectory: Trajectory): StepVerdict[] {
   const n = trajectory.steps.length;
-  const entries = parsed.data.steps;
+  const entries = output.steps;
   const byStep = new Map(entries.map((entry) => [entry.step, entry]));
   const complete = entries.length === n && byStep.size === n && [...byStep.keys()].every((step) => step >= 0 && step < n);
   if (!complete) throw judgeVerdictCountError(n, entries.length, trajectory.id);
@@ -177,29 +166,24 @@ export function createLlmJudge(options: LlmJudgeOptions): StepJudge {
       return { ...shared, trajectoryId: trajectory.id, attempts: 0, cached: shared.status === "ok" };
     }
     const call = (async (): Promise<TrajectoryJudgment> => {
-      const messages = buildJudgeMessages(trajectory, outcome, config.maxStepChars);
-      let lastError: unknown;
-      let attempts = 0;
-      for (let attempt = 1; attempt <= config.maxAttempts; attempt++) {
-        if (signal?.aborted) break;
-        attempts = attempt;
-        try {
-          const completion = await provider.chat({
-            messages,
-            temperature: config.temperature,
-            maxTokens: config.maxTokens,
-            jsonSchema: { name: "step_verdicts", schema: judgeJsonSchema },
-            signal,
-          });
-          const verdicts = parseJudgeAnswer(completion.message.content, trajectory);
-          cache.set(key, verdicts);
-          return { ...base, verdicts, status: "ok", attempts: attempt, cached: false };
-        } catch (error) {
-          lastError = error;
-        }
+      const answer = await chatStructured({
+        provider,
+        messages: buildJudgeMessages(trajectory, outcome, config.maxStepChars),
+        schema: JudgeOutput,
+        jsonSchema: { name: "step_verdicts", schema: judgeJsonSchema },
+        interpret: (output) => verdictsFor(output, trajectory),
+        maxAttempts: config.maxAttempts,
+        what: judgeAnswerName(trajectory),
+        temperature: config.temperature,
+        maxTokens: config.maxTokens,
+        signal,
+      });
+      if (answer.ok) {
+        cache.set(key, answer.value);
+        return { ...base, verdicts: answer.value, status: "ok", attempts: answer.attempts, cached: false };
       }
-      const error = lastError === undefined ? "aborted before the judge was called" : describeError(lastError);
-      return { ...base, verdicts: [], status: "failed", error, attempts, cached: false };
+      const error = answer.attempts === 0 ? "aborted before the judge was called" : describeError(answer.error);
+      return { ...base, verdicts: [], status: "failed", error, attempts: answer.attempts, cached: false };
     })();
     inFlight.set(key, call);
     try {

@@ -6,7 +6,8 @@ import type { Trajectory } from "../../agent/index.js";
 import type { ChatMessage } from "../../core/messages.js";
 import type { LlmProvider } from "../../llm/index.js";
 import type { ExperienceExtractor, ExtractionResult } from "./extractor.js";
-import { describeAttempt, describeTask, readJson } from "./llm-text.js";
+import { chatStructured } from "../../llm/structured.js";
+import { describeAttempt, describeTask } from "./llm-text.js";
 import { ExtractedItem, ExtractorOutput } from "./schema.js";
 
 export const EXTRACTOR_PROMPT_VERSION = "experience-extractor-v1";
@@ -65,22 +66,17 @@ export function createLlmExtractor(options: LlmExtractorOptions): ExperienceExtr
     async extract(group: readonly Trajectory[], call: { signal?: AbortSignal } = {}): Promise<ExtractionResult> {
       const empty = { experiences: [], invalid: 0 };
       if (group.length === 0) return empty;
-      let text: string;
-      try {
-        const completion = await options.provider.chat({
-          messages: buildExtractorMessages(group),
-          temperature: options.temperature ?? 0,
-          maxTokens: options.maxTokens ?? 1024,
-          jsonSchema: { name: "experiences", schema: extractorJsonSchema },
-          signal: call.signal,
-        });
-        text = completion.message.content;
-      } catch {
-        extractor.failures += 1;
-        return { ...empty, invalid: 1 };
-      }
-      const answer = ExtractorOutput.safeParse(readJson(text));
-      if (!answer.success) return { ...empty, invalid: 1 };
+      const answer = await chatStructured({
+        provider: options.provider,
+        messages: buildExtractorMessages(group),
+        schema: ExtractorOutput,
+        jsonSchema: { name: "experiences", schema: extractorJsonSchema },
+        temperature: options.temperature ?? 0,
+        maxTokens: options.maxTokens ?? 1024,
+        signal: call.signal,
+      });
+      extractor.failures += answer.failedCalls;
+      if (!answer.ok) return { ...empty, invalid: 1 };
       const provenance = {
         sourceTrajectories: group.map((t) => t.id),
         sourceTasks: [...new Set(group.map((t) => t.taskId))],
@@ -88,7 +84,7 @@ export function createLlmExtractor(options: LlmExtractorOptions): ExperienceExtr
       };
       let invalid = 0;
       const experiences = [];
-      for (const item of answer.data.experiences) {
+      for (const item of answer.value.experiences) {
         const parsed = ExtractedItem.safeParse(item);
         if (!parsed.success) {
           invalid += 1;

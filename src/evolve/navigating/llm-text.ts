@@ -1,5 +1,4 @@
-// Shared by the LLM extractor and the semantic advantage: a trajectory as compact text, and a JSON answer read
-// leniently (a Markdown fence some models add is taken off).
+// Shared by the LLM extractor and the semantic advantage: a trajectory as compact text.
 import type { Trajectory } from "../../agent/index.js";
 import { isExperienceMessage, taskText } from "./template.js";
 
@@ -21,14 +20,4 @@ export function describeAttempt(trajectory: Trajectory, maxStepChars = 600): str
 
 export function describeTask(group: readonly Trajectory[], maxChars = 2000): string {
   return clip(taskText(group[0]?.messages ?? []), maxChars);
-}
-
-/** JSON.parse of a model's answer, fence removed; undefined when it is not JSON. */
-export function readJson(text: string): unknown {
-  const fenced = /^\s*```(?:json)?\s*\n([\s\S]*?)\n?```\s*$/.exec(text);
-  try {
-    return JSON.parse(fenced ? fenced[1] : text);
-  } catch {
-    return undefined;
-  }
 }

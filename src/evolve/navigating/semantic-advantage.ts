@@ -6,7 +6,8 @@
 import type { Trajectory } from "../../agent/index.js";
 import type { ChatMessage } from "../../core/messages.js";
 import type { LlmProvider } from "../../llm/index.js";
-import { describeAttempt, describeTask, readJson } from "./llm-text.js";
+import { chatStructured } from "../../llm/structured.js";
+import { describeAttempt, describeTask } from "./llm-text.js";
 import { PoolEdit, SemanticAdvantageOutput, type Experience } from "./schema.js";
 
 export const SEMANTIC_PROMPT_VERSION = "semantic-advantage-v1";
@@ -73,25 +74,20 @@ export async function semanticAdvantage(options: {
   const { group, shown } = options;
   const rewards = new Set(group.map((t) => t.reward));
   if (group.length < 2 || rewards.size < 2) return { edits: [], invalid: 0, compared: false };
-  let text: string;
-  try {
-    const completion = await options.provider.chat({
-      messages: buildSemanticMessages(group, shown),
-      temperature: 0,
-      maxTokens: 1024,
-      jsonSchema: { name: "pool_edits", schema: editsJsonSchema },
-      signal: options.signal,
-    });
-    text = completion.message.content;
-  } catch {
-    return { edits: [], invalid: 1, compared: true };
-  }
-  const answer = SemanticAdvantageOutput.safeParse(readJson(text));
-  if (!answer.success) return { edits: [], invalid: 1, compared: true };
+  const answer = await chatStructured({
+    provider: options.provider,
+    messages: buildSemanticMessages(group, shown),
+    schema: SemanticAdvantageOutput,
+    jsonSchema: { name: "pool_edits", schema: editsJsonSchema },
+    temperature: 0,
+    maxTokens: 1024,
+    signal: options.signal,
+  });
+  if (!answer.ok) return { edits: [], invalid: 1, compared: true };
   const known = new Set(shown.map((e) => e.id));
   const edits: PoolEdit[] = [];
   let invalid = 0;
-  for (const item of answer.data.edits) {
+  for (const item of answer.value.edits) {
     const parsed = PoolEdit.safeParse(item);
     if (!parsed.success || (parsed.data.op !== "add" && !known.has(parsed.data.id))) invalid += 1;
     else edits.push(parsed.data);

@@ -4,6 +4,7 @@ import type { ChatMessage } from "../../core/messages.js";
 import { BfclEnvironment, KeyChainEnvironment, type TaskSpec } from "../../env/index.js";
 import { ScriptedProvider } from "../../llm/index.js";
 import { hindsightSynthesizer, llmSynthesizer, replaySolution, synthesizeTasks, heldOutSpecs } from "./index.js";
+import { fileSystemExplorer } from "./test-support/file-system-explorer.js";
 
 const lastUser = (messages: ChatMessage[]) => [...messages].reverse().find((m) => m.role === "user")!.content;
 
@@ -34,6 +35,22 @@ test("hindsight on key-chain: the locks an exploration opened become tasks, ever
   assert.deepEqual(report.coverage.covered, ["open"]);
 });
 
+test("hindsight on key-chain: tasks whose digits differ but whose letters are the same are not duplicates", async () => {
+  // Six digits share three letters: the answers alone would make lock 0 and the unseen lock that shares its letter one task.
+  const env = new KeyChainEnvironment({ length: 1, symbols: 6, letters: 3, seed: 7 });
+  const explorer = new ScriptedProvider([(request) => env.secret[Number(lastUser(request.messages).charAt(0))]], { loop: true });
+  const report = await synthesizeTasks({
+    env, profile: await env.profile(), explorer: { kind: "chat", provider: explorer }, synthesizer: hindsightSynthesizer(),
+    perEntity: 24, maxSteps: 1, temperature: 1, seed: 1, round: "r0",
+  });
+  const accepted = report.candidates.filter((c) => c.status === "accepted");
+  const digits = accepted.map((c) => (c.spec.setup as { digits: number[] }).digits[0]);
+  const heldOut = new Set((await heldOutSpecs(env)).map((s) => (s.setup as { digits: number[] }).digits[0]));
+  assert.deepEqual([...new Set(digits)].sort(), [0, 1, 2, 3, 4, 5].filter((d) => !heldOut.has(d)));
+  assert.ok(new Set(accepted.map((c) => JSON.stringify(c.spec.solution))).size < accepted.length, "some accepted tasks share their answers");
+  assert.ok(accepted.every((c) => c.spec.turns[0] === `Open lock ${(c.spec.setup as { digits: number[] }).digits[0]}.`));
+});
+
 test("key-chain: a spec creates a task graded by the environment's own checks; a bad spec is named", async () => {
   const env = new KeyChainEnvironment({ length: 3, symbols: 8 });
   const spec: TaskSpec = { turns: ["-"], setup: { digits: [7, 1] }, solution: [[{ text: env.secret[7] }], [{ text: env.secret[1] }]] };
@@ -42,20 +59,6 @@ test("key-chain: a spec creates a task graded by the environment's own checks; a
   assert.equal((await replaySolution(env, "syn-b", wrong) as { reason: string }).reason, "checks_failed");
   await assert.rejects(env.create("syn-c", { task: { turns: ["-"], setup: { digits: [9] } } }), /digits must be below 8/);
 });
-
-/** Explorations run concurrently: each reply depends on the conversation it answers, not on the call order. */
-function fileSystemExplorer(): ScriptedProvider {
-  const call = (id: string, name: string, args: Record<string, unknown>): ChatMessage => ({
-    role: "assistant", content: "", tool_calls: [{ id, type: "function", function: { name, arguments: JSON.stringify(args) } }],
-  });
-  const script: ChatMessage[] = [
-    call("c1", "ls", {}),
-    call("c2", "mkdir", { dir_name: "synthetic_notes" }),
-    call("c3", "cd", { folder: "no_such_folder_here" }),
-    { role: "assistant", content: "I have seen enough." },
-  ];
-  return new ScriptedProvider([(request) => script[Math.min(request.messages.filter((m) => m.role === "assistant").length, script.length - 1)]], { loop: true });
-}
 
 test("hindsight on BFCL: successful calls become turns with template requests; graded by BFCL's checks", async () => {
   const env = new BfclEnvironment({ categories: ["base"] });

@@ -5,6 +5,7 @@
 import type { ChatMessage, ToolSchema } from "../../core/messages.js";
 import type { EnvProfile, Environment, TaskSpec } from "../../env/index.js";
 import type { LlmProvider } from "../../llm/index.js";
+import { chatStructured } from "../../llm/structured.js";
 import { exploredSteps } from "./explore.js";
 import { writeQuery } from "./query.js";
 import { ProposedTasks, PROPOSED_TASKS_JSON_SCHEMA, type Exploration, type RejectReason } from "./schema.js";
@@ -39,7 +40,8 @@ export function hindsightSynthesizer(options: { maxTurns?: number } = {}): Synth
       const achieved = await env.hindsightTask(exploration.setup, exploredSteps(exploration));
       if (!achieved) return { proposals: [], dropped: {} };
       const solution = achieved.solution.slice(0, maxTurns);
-      const spec: TaskSpec = { turns: solution.map((turn) => writeQuery(turn, profile)), setup: achieved.setup, solution };
+      const turns = achieved.turns?.length === achieved.solution.length ? achieved.turns.slice(0, maxTurns) : solution.map((turn) => writeQuery(turn, profile));
+      const spec: TaskSpec = { turns, setup: achieved.setup, solution };
       return { proposals: [{ spec, check: "the environment's own checks on the state the explored calls reached" }], dropped: {} };
     },
   };
@@ -118,23 +120,19 @@ export function llmSynthesizer(options: LlmSynthesizerOptions): Synthesizer {
         { role: "system", content: SYSTEM },
         { role: "user", content: `${renderExploration(exploration, tools, profile, options.maxTraceChars ?? 6000)}\n\nPropose ${count} tasks as {"tasks": [{"query": ..., "solution": [{"name": ..., "arguments": {...}}], "check": ...}]}.` },
       ];
-      let parsed: ProposedTasks;
-      try {
-        const completion = await options.provider.chat({
-          messages,
-          temperature: options.temperature ?? 0.7,
-          maxTokens: options.maxTokens ?? 1024,
-          jsonSchema: { name: "proposed_tasks", schema: PROPOSED_TASKS_JSON_SCHEMA },
-          signal,
-        });
-        const result = ProposedTasks.safeParse(JSON.parse(completion.message.content));
-        if (!result.success) return { proposals: [], dropped: { invalid_json: 1 } };
-        parsed = result.data;
-      } catch (error) {
-        if (signal?.aborted) throw error;
-        // Not JSON, or the provider failed on this one: counted, and the round goes on.
-        return { proposals: [], dropped: { invalid_json: 1 } };
-      }
+      const answer = await chatStructured({
+        provider: options.provider,
+        messages,
+        schema: ProposedTasks,
+        jsonSchema: { name: "proposed_tasks", schema: PROPOSED_TASKS_JSON_SCHEMA },
+        temperature: options.temperature ?? 0.7,
+        maxTokens: options.maxTokens ?? 1024,
+        signal,
+      });
+      signal?.throwIfAborted();
+      // Not JSON of the schema, or the provider failed on this one: counted, and the round goes on.
+      if (!answer.ok) return { proposals: [], dropped: { invalid_json: 1 } };
+      const parsed = answer.value;
       if (parsed.tasks.length === 0) return { proposals: [], dropped: { no_tasks: 1 } };
       const proposals: Proposal[] = [];
       for (const task of parsed.tasks.slice(0, count)) {
