@@ -5,6 +5,10 @@
 // CLI, dist/cli/main.js), against BFCL's own Python backends replaying the same entries the same way, one python3
 // process per category (bench/bfcl_python_replay.py over gorilla's bfcl_eval at the v3 data commit; set
 // EVOLVER_GORILLA to the folder holding bfcl_eval). Goal: at least 5x faster.
+// Each side, per category: read the question file and the possible answers, run every ground-truth call of every
+// turn through one set of backend instances per entry (Python: execute_multi_turn_func_call, the eval-run
+// bookkeeping), write each turn's results and the public state of every involved class right after the turn, and
+// write one vector line per entry. The bench checks that both sides wrote the same bytes.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -91,20 +95,37 @@ function perProcess(rounds: number): BenchResult[] {
   const out = mkdtempSync(join(tmpdir(), "evolver-bench-replay-"));
   try {
     // Each round runs the four categories with both, alternating, so both meet the same machine load; the least
-    // disturbed round of each counts.
+    // disturbed round of each counts. A bare `node -e 0` per category is timed beside them: no Node program can
+    // start faster, so Python's time over it is the most any one-process-per-category replay in Node could reach.
     let evolverMs = Infinity;
     let pythonMs = Infinity;
+    let bareMs = Infinity;
     for (let round = 0; round < rounds; round++) {
       let evolver = 0;
       let bfcl = 0;
+      let bare = 0;
       for (const category of BFCL_CATEGORIES) {
         const questions = join(data, `BFCL_v3_multi_turn_${category}.json`);
         evolver += timed(process.execPath, [cli, "env", "replay", "--vectors", questions, "--out", join(out, `${category}.evolver.jsonl`)]);
         const answers = join(data, "possible_answer", `BFCL_v3_multi_turn_${category}.json`);
         bfcl += timed(python, [driver, gorilla, questions, answers, join(out, `${category}.python.jsonl`)]);
+        bare += timed(process.execPath, ["-e", "0"]);
       }
       evolverMs = Math.min(evolverMs, evolver);
       pythonMs = Math.min(pythonMs, bfcl);
+      bareMs = Math.min(bareMs, bare);
+    }
+    // The same work on both sides: every entry's results and per-turn states, written as the same bytes.
+    let lines = 0;
+    let identical = 0;
+    for (const category of BFCL_CATEGORIES) {
+      const ours = readFileSync(join(out, `${category}.evolver.jsonl`), "utf8").split("\n");
+      const theirs = readFileSync(join(out, `${category}.python.jsonl`), "utf8").split("\n");
+      for (let i = 0; i < Math.max(ours.length, theirs.length); i++) {
+        if (!ours[i] && !theirs[i]) continue;
+        lines += 1;
+        if (ours[i] === theirs[i]) identical += 1;
+      }
     }
     return [
       {
@@ -116,6 +137,14 @@ function perProcess(rounds: number): BenchResult[] {
         goal: ">= 5x faster than BFCL's Python (ratio = Python time / Evolver time)",
         ok: pythonMs / evolverMs >= 5,
       },
+      {
+        name: "bare `node -e 0`, 4 processes (Node's floor)",
+        value: bareMs / 1000,
+        unit: "s",
+        baseline: { name: "BFCL's Python backends, 4 processes", value: pythonMs / 1000 },
+        ratio: pythonMs / bareMs,
+      },
+      { name: `vector lines identical to Python's (of ${lines})`, value: identical, unit: "lines", ok: identical === lines },
     ];
   } finally {
     rmSync(out, { recursive: true, force: true });

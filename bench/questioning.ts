@@ -2,35 +2,11 @@
 // entries' ground-truth calls of the explored class, against the explorations alone (same explorer, same count);
 // acceptance rate; and lexical dedup (MinHash + LSH, exact Jaccard to decide) of 10,000 candidates against tokenizing
 // the same texts.
-import type { ChatMessage } from "../src/core/messages.js";
-import { BfclEnvironment, type ReferenceAction } from "../src/env/index.js";
-import { ScriptedProvider } from "../src/llm/index.js";
+import { BfclEnvironment } from "../src/env/index.js";
+import { groundTruthCalls, playingExplorer } from "../src/evolve/questioning/test-support/playing-explorer.js";
 import { mulberry32 } from "../src/core/random.js";
 import { explore, hindsightSynthesizer, jaccard, LexicalDeduper, synthesizeTasks, taskText, tokens, writeQuery } from "../src/evolve/questioning/index.js";
 import type { BenchResult } from "./result.js";
-
-async function groundTruthCalls(env: BfclEnvironment): Promise<ReferenceAction[]> {
-  const calls: ReferenceAction[] = [];
-  for (const taskId of (await env.listTasks("train")).slice(0, 120)) {
-    const spec = await env.taskSpec(taskId);
-    for (const turn of spec?.solution ?? []) calls.push(...turn);
-  }
-  return calls;
-}
-
-/** Plays calls of the offered tools, picked by the request's seed, for 4 steps; then ends. */
-function playingExplorer(calls: ReferenceAction[]): ScriptedProvider {
-  return new ScriptedProvider([(request) => {
-    const step = request.messages.filter((m) => m.role === "assistant").length;
-    if (step >= 4) return "done";
-    const offered = new Set((request.tools ?? []).map((t) => t.function.name));
-    const usable = calls.filter((c): c is Extract<ReferenceAction, { name: string }> => "name" in c && offered.has(c.name));
-    if (usable.length === 0) return "nothing to call";
-    const pick = usable[Math.abs((request.seed ?? 0) * 7919 + step * 104729) % usable.length];
-    const message: ChatMessage = { role: "assistant", content: "", tool_calls: [{ id: `e${step}`, type: "function", function: { name: pick.name, arguments: JSON.stringify(pick.arguments) } }] };
-    return message;
-  }], { loop: true });
-}
 
 export async function run(options: { quick: boolean }): Promise<BenchResult[]> {
   const env = new BfclEnvironment({ categories: ["base"] });

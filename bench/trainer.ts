@@ -3,7 +3,9 @@
 // the protocol keeps >= 0.9 of the direct rate), sampler tokens/s, and the trainer process's peak RSS. Direct and
 // protocol calls are interleaved round by round. Sampling with 64 requests in flight against 1 in flight (the goal of
 // continuous batching: >= 10x tokens/s on the tiny model).
-// Models: the tiny random Qwen2 of writeTinyModel, and (full mode) its 0.5B-shaped variant.
+// Models: the tiny random Qwen2 of writeTinyModel, and (full mode) its 0.5B-shaped variant. The client speaks the
+// SDK's wire format (protobuf forward_backward and results, TinkerClient's wire: auto); bench/trainer-wire.ts times
+// reading results from protobuf against JSON.
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -14,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { tinyModelShapes, writeTinyModel } from "../src/llm/index.js";
 import { LocalTrainer, resolvePython, type TinkerDatum } from "../src/train/index.js";
 import type { BenchResult } from "./result.js";
+import { wireDecoding } from "./trainer-wire.js";
 
 interface Workload {
   shape: "tiny" | "0.5b";
@@ -249,5 +252,8 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchResult[]>
       rmSync(dir, { recursive: true, force: true });
     }
   }
+  // the client's reading of the tiny workload's results, JSON against protobuf (the wire format the client asks for)
+  const [tiny] = workloads;
+  results.push(...(await wireDecoding({ quick, datums: tiny.datums, length: tiny.length, samples: tiny.numSamples, sampleTokens: tiny.sampleTokens })));
   return results;
 }

@@ -3,7 +3,8 @@ our two readers/writers (src/train/tinker-proto.ts, trainer/wire.py) are checked
 A development-time tool only: nothing in the project imports it, and neither `protobuf` nor the SDK is a dependency.
 
   python3 scripts/tinker-proto-vectors.py --pb2-dir DIR   # DIR holds tinker_public_pb2.py from the SDK's source
-                                                          # (src/tinker/proto/); Debian's python3-protobuf runs it
+                                                          # (src/tinker/proto/); Debian's python3-protobuf runs it,
+                                                          # python3-zstandard makes the .zst (as the SDK compresses)
 
 Each vector is one JSON file (the Tinker JSON body the bytes stand for, with the message name) and one .bin. Values
 are exact in float32, so that JSON and protobuf agree to the bit. Maps are written deterministically (keys sorted).
@@ -147,6 +148,12 @@ def main():
             json.dump({"message": message, "body": body}, f, indent=1)
             f.write("\n")
         print(name, len(msg.SerializeToString(deterministic=True)), "bytes")
+    import zstandard  # noqa: E402 - the SDK's compressor for proto_compress_fwdbwd, with its default settings
+    with open(os.path.join(OUT, "forward_backward_request.bin"), "rb") as f:
+        compressed = zstandard.ZstdCompressor().compress(f.read())
+    with open(os.path.join(OUT, "forward_backward_request.bin.zst"), "wb") as f:
+        f.write(compressed)
+    print("forward_backward_request.bin.zst", len(compressed), "bytes")
 
 
 if __name__ == "__main__":

@@ -201,10 +201,12 @@ class Attention(nn.Module):
         group = self.n_head // self.n_kv_head
         k = k.repeat_interleave(group, dim=1)  # (B, nh, S, hd)
         v = v.repeat_interleave(group, dim=1)  # (B, nh, S, hd)
-        scores = (q @ k.transpose(-2, -1)) / math.sqrt(self.head_dim)  # (B, nh, T, S)
-        # a query at absolute position p may look at keys 0..p of its own row (later ones are the future, or padding)
+        # q is scaled before the product: (B, nh, T, S) is the largest tensor here, and scaling it costs T/hd times more
+        scores = (q * (1.0 / math.sqrt(self.head_dim))) @ k.transpose(-2, -1)  # (B, nh, T, S)
+        # a query at absolute position p may look at keys 0..p of its own row (later ones are the future, or padding);
+        # in place: the product's backward needs q and k, not its output
         key_positions = torch.arange(S, device=x.device)
-        scores = scores.masked_fill(key_positions > positions[:, None, :, None], float("-inf"))  # mask (B, 1, T, S)
+        scores.masked_fill_(key_positions > positions[:, None, :, None], float("-inf"))  # mask (B, 1, T, S)
         weights = F.softmax(scores.to(torch.promote_types(scores.dtype, torch.float32)), dim=-1).to(q.dtype)
         y = weights @ v  # (B, nh, T, hd)
         y = y.transpose(1, 2).reshape(B, T, self.n_head * self.head_dim)

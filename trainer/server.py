@@ -162,9 +162,15 @@ class Handler(BaseHTTPRequestHandler):
             # a refused request's body may be unread: the connection cannot carry another request
             self.send_header("Connection", "close")
             self.close_connection = True
+        self.body = data if self.command != "HEAD" else b""
         self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
+
+    def flush_headers(self):
+        # the head and the body in one write: each socket write gives up the GIL and waits to take it back, and with
+        # 64 samples in flight the batcher holds it most of the time
+        self.wfile.write(b"".join(self._headers_buffer) + getattr(self, "body", b""))
+        self._headers_buffer = []
+        self.body = b""
 
     def log_message(self, format, *args):
         if self.server.verbose:

@@ -207,7 +207,13 @@ class TrainingModel:
         with_ref = ["ref_logprobs" in datums[i].inputs for i in batch]
         entropies = None
         if config.entropy_coeff != 0:
-            entropy = losses.token_entropy(logits)  # (B, T)
+            # at trained tokens only: the loss reads no other (evolver_ppo_loss zeroes them), and over every position
+            # the entropy's softmax over the vocabulary costs as much as the rest of the loss
+            trained = torch.zeros(logprobs.shape, dtype=torch.bool, device=logprobs.device)  # (B, T)
+            for row, i in enumerate(batch):
+                trained[row, : lengths[row]] = weights[i] != 0
+            at = trained.nonzero(as_tuple=True)
+            entropy = logprobs.new_zeros(logprobs.shape).index_put(at, losses.token_entropy(logits[at]))  # (B, T)
             entropies = [entropy[row, :n] for row, n in enumerate(lengths)]
         result = losses.evolver_ppo_loss(
             [logprobs[row, :n] for row, n in enumerate(lengths)],

@@ -43,6 +43,8 @@ def _varint(data: bytes, at: int) -> Tuple[int, int]:
 
 def fields(data: bytes) -> Dict[int, list]:
     """Every field of one message: number -> values in order (ints for varints and fixed, bytes for the rest)."""
+    if not isinstance(data, bytes):
+        raise WireError("a message field holds a number")
     out: Dict[int, list] = {}
     at = 0
     while at < len(data):
@@ -69,7 +71,13 @@ def fields(data: bytes) -> Dict[int, list]:
 
 
 def _last(found: Dict[int, list], number: int, default):
-    return found[number][-1] if number in found else default  # proto3: the last value of a singular field wins
+    """A singular field (proto3: its last value wins), of the default's kind: bytes for length-delimited, else int."""
+    if number not in found:
+        return default
+    value = found[number][-1]
+    if isinstance(value, bytes) != isinstance(default, bytes):
+        raise WireError(f"field {number} has the wrong wire type")
+    return value
 
 
 def _signed(value: int, bits: int) -> int:
@@ -149,7 +157,15 @@ def _chunk(raw: bytes) -> dict:
 
 
 def read_forward_backward_request(raw: bytes) -> Tuple[dict, bool]:
-    """A ForwardBackwardRequest -> (its JSON body with `forward_backward_input`, forward_only)."""
+    """A ForwardBackwardRequest -> (its JSON body with `forward_backward_input`, forward_only). Any bytes that are not
+    one raise WireError (the server answers 400), never another exception."""
+    try:
+        return _read_forward_backward_request(raw)
+    except (OverflowError, struct.error, TypeError) as error:  # e.g. a double field that came as a huge varint
+        raise WireError(f"malformed: {error}") from None
+
+
+def _read_forward_backward_request(raw: bytes) -> Tuple[dict, bool]:
     found = fields(raw)
     data = []
     for datum_raw in found.get(3, []):
@@ -159,6 +175,8 @@ def read_forward_backward_request(raw: bytes) -> Tuple[dict, bool]:
             "loss_fn_inputs": _map(datum.get(2, []), lambda entry: _tensor(_last(entry, 2, b""))),
         })
     config = _map(found.get(5, []), lambda entry: struct.unpack("<d", _last(entry, 2, 0).to_bytes(8, "little"))[0])
+    if not all(isinstance(v, float) and math.isfinite(v) for v in config.values()):
+        raise WireError("loss_fn_config has a value that is not a finite number")
     body = {
         "model_id": _string(found, 1),
         "seq_id": _signed(_last(found, 2, 0), 64),

@@ -33,7 +33,6 @@ export {
   ToolIndex,
   ToolEmbeddings,
   toolText,
-  EXACT_LIMIT,
   type ToolHit,
   type ToolRetrievalOptions,
   type ToolSelection,

@@ -1,7 +1,8 @@
 // How tool calls travel between the agent and a model. Three formats:
 // - native: tools go in the request (`tools` of an OpenAI-compatible API, the chat template's tools option) and the
 //   backend parses the calls. In token rollouts the sampled text is parsed in the syntax the model's template
-//   teaches (`nativeFormatFor`): Qwen/Hermes <tool_call> JSON, Llama 3.1 JSON, Mistral [TOOL_CALLS].
+//   teaches (`nativeFormatFor`): Qwen/Hermes <tool_call> JSON, Llama 3.1 JSON, Mistral [TOOL_CALLS], by the same
+//   parsers the embedded chat provider and `evolver model serve` use (llm/tool-calls.ts).
 // - hermes: for raw models; tools are described in the system prompt and calls are written as
 //   <tool_call>{"name": ..., "arguments": {...}}</tool_call>.
 // - bfcl: BFCL's prompting format, a Python-like list `[func(a=1, b='x'), other()]`.
@@ -9,9 +10,9 @@
 // an error observation ("Error: could not parse tool call: ...") so it can try again.
 import { EvolverError } from "../core/errors.js";
 import type { ChatMessage, ToolCall, ToolSchema } from "../core/messages.js";
-import type { ToolCallSyntax } from "../llm/index.js";
+import { parseToolCalls, toolArgumentsProblem, toolCallSyntaxes, type ToolCallSyntax } from "../llm/index.js";
 import { parseBfclCallsAsJson } from "../env/index.js";
-import { JsonTextError, objectEntry, readJsonText, toPythonLiteral, type JsonNode } from "./json-text.js";
+import { readJsonText, toPythonLiteral } from "./json-text.js";
 
 export type ToolFormatName = "native" | "hermes" | "bfcl";
 export const toolFormatNames: ToolFormatName[] = ["native", "hermes", "bfcl"];
@@ -48,68 +49,23 @@ export interface ToolCallFormat {
 export function checkToolCalls(toolCalls: ToolCall[]): ToolCallError[] {
   const errors: ToolCallError[] = [];
   for (const call of toolCalls) {
-    const problem = argumentsProblem(call.function.arguments);
+    const problem = toolArgumentsProblem(call.function.arguments);
     if (problem) errors.push({ callId: call.id, message: `${call.function.name}: ${problem}` });
   }
   return errors;
 }
 
-function argumentsProblem(text: string): string | undefined {
-  if (text.trim() === "") return undefined; // no arguments
-  try {
-    return readJsonText(text).type === "object" ? undefined : "arguments must be a JSON object";
-  } catch (error) {
-    return `arguments are not valid JSON (${(error as Error).message})`;
-  }
-}
+// ---- Hermes, and the native syntaxes of the families (read and written by llm/tool-calls.ts) ------------------
 
-// ---- Hermes ---------------------------------------------------------------------------------------------------
-
-const TOOL_CALL_BLOCK = /<tool_call>([\s\S]*?)<\/tool_call>/g;
-
-function parseHermes(text: string, idPrefix: string): ParsedToolCalls {
-  const toolCalls: ToolCall[] = [];
-  const errors: ToolCallError[] = [];
-  let rest = text.replace(TOOL_CALL_BLOCK, (_, body: string) => {
-    const index = toolCalls.length + errors.length;
-    const { call, error } = hermesCall(body.trim(), `${idPrefix}_${index}`);
-    if (call) toolCalls.push(call);
-    if (error) errors.push(error);
-    return "";
-  });
-  const unclosed = rest.indexOf("<tool_call>");
-  if (unclosed >= 0) {
-    errors.push({ message: `unterminated <tool_call> block: ${abbreviate(rest.slice(unclosed))}` });
-    rest = rest.slice(0, unclosed);
-  }
-  return { content: rest.trim(), toolCalls, errors };
-}
-
-/** A call whose arguments are bad is still returned (its id is named by the error), so replies can pair up. */
-function hermesCall(body: string, id: string): { call?: ToolCall; error?: ToolCallError } {
-  let node: JsonNode;
-  try {
-    node = readJsonText(body);
-  } catch (error) {
-    return { error: { message: `invalid JSON in <tool_call> (${(error as JsonTextError).message}): ${abbreviate(body)}` } };
-  }
-  const name = objectEntry(node, "name");
-  if (name?.type !== "string" || name.value === "") return { error: { message: `<tool_call> needs a "name" string: ${abbreviate(body)}` } };
-  const args = objectEntry(node, "arguments") ?? objectEntry(node, "parameters");
-  let argumentsText = "{}";
-  if (args?.type === "string") argumentsText = args.value; // some models write the arguments as a JSON string
-  else if (args !== undefined) argumentsText = body.slice(args.start, args.end);
-  const call: ToolCall = { id, type: "function", function: { name: name.value, arguments: argumentsText } };
-  const problem = argumentsProblem(argumentsText);
-  return problem ? { call, error: { callId: id, message: `${name.value}: ${problem}` } } : { call };
-}
-
-function formatHermes(toolCalls: ToolCall[], content = ""): string {
-  const blocks = toolCalls.map((call) => {
-    const args = argumentsProblem(call.function.arguments) ? JSON.stringify(call.function.arguments) : call.function.arguments.trim() || "{}";
-    return `<tool_call>\n{"name": ${JSON.stringify(call.function.name)}, "arguments": ${args}}\n</tool_call>`;
-  });
-  return [content.trim(), ...blocks].filter((part) => part !== "").join("\n");
+/** A family's syntax as a format: unreadable calls are reported as errors, the content is trimmed. */
+function syntaxFormat(syntax: ToolCallSyntax): Pick<ToolCallFormat, "parse" | "format"> {
+  return {
+    parse(text, idPrefix) {
+      const parsed = parseToolCalls(syntax, text, { makeId: (i) => `${idPrefix}_${i}`, invalid: "report" });
+      return { ...parsed, content: parsed.content.trim() };
+    },
+    format: (toolCalls, content) => toolCallSyntaxes[syntax].format(toolCalls, content),
+  };
 }
 
 function describeHermes(tools: ToolSchema[]): string {
@@ -136,102 +92,18 @@ const hermes: ToolCallFormat = {
   name: "hermes",
   nativeTools: false,
   describeTools: describeHermes,
-  parse: parseHermes,
-  format: formatHermes,
+  ...syntaxFormat("hermes"),
   formatToolResults: formatHermesResults,
 };
 
 const native: ToolCallFormat = { ...hermes, name: "native", nativeTools: true };
-
-// ---- Llama 3.1 and Mistral: what a template that shows tools natively asks its model to write ----------------
-
-/** One call object, {"name": ..., "arguments" | "parameters": {...}}, at `node` inside `text`. */
-function jsonCall(text: string, node: JsonNode, id: string): { call?: ToolCall; error?: ToolCallError } {
-  return hermesCall(text.slice(node.start, node.end), id);
-}
-
-/**
- * Llama 3.1's JSON tool calls: the reply is a JSON object {"name": ..., "parameters": {...}} (optionally after
- * <|python_tag|>), or several separated by ';'. Anything else is a plain answer.
- */
-function parseLlama3Json(text: string, idPrefix: string): ParsedToolCalls {
-  const body = text.replace(/^\s*<\|python_tag\|>/, "").trim();
-  if (!body.startsWith("{")) return { content: text.trim(), toolCalls: [], errors: [] };
-  const toolCalls: ToolCall[] = [];
-  const errors: ToolCallError[] = [];
-  for (const [index, part] of splitTopLevel(body, ";").entries()) {
-    const { call, error } = hermesCall(part.trim(), `${idPrefix}_${index}`);
-    if (call) toolCalls.push(call);
-    if (error) errors.push(error);
-  }
-  return { content: "", toolCalls, errors };
-}
-
-function formatLlama3Json(toolCalls: ToolCall[], content = ""): string {
-  if (toolCalls.length === 0) return content.trim();
-  return toolCalls.map((call) => `{"name": ${JSON.stringify(call.function.name)}, "parameters": ${call.function.arguments.trim() || "{}"}}`).join("; ");
-}
-
-/** Mistral's [TOOL_CALLS] followed by a JSON list of {"name", "arguments"} objects; text before it is content. */
-function parseMistral(text: string, idPrefix: string): ParsedToolCalls {
-  const at = text.indexOf("[TOOL_CALLS]");
-  if (at < 0) return { content: text.trim(), toolCalls: [], errors: [] };
-  const content = text.slice(0, at).trim();
-  const body = text.slice(at + "[TOOL_CALLS]".length).trim();
-  let list: JsonNode;
-  try {
-    list = readJsonText(body);
-  } catch (error) {
-    return { content, toolCalls: [], errors: [{ message: `invalid JSON after [TOOL_CALLS] (${(error as JsonTextError).message}): ${abbreviate(body)}` }] };
-  }
-  const items = list.type === "array" ? list.items : [list];
-  const toolCalls: ToolCall[] = [];
-  const errors: ToolCallError[] = [];
-  items.forEach((item, index) => {
-    const { call, error } = jsonCall(body, item, `${idPrefix}_${index}`);
-    if (call) toolCalls.push(call);
-    if (error) errors.push(error);
-  });
-  return { content, toolCalls, errors };
-}
-
-function formatMistral(toolCalls: ToolCall[], content = ""): string {
-  if (toolCalls.length === 0) return content.trim();
-  const calls = toolCalls.map((call) => `{"name": ${JSON.stringify(call.function.name)}, "arguments": ${call.function.arguments.trim() || "{}"}}`);
-  return `${content.trim()}[TOOL_CALLS][${calls.join(", ")}]`;
-}
-
-/** Splits on `separator` outside JSON strings and brackets. */
-function splitTopLevel(text: string, separator: string): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let inString = false;
-  let start = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (inString) {
-      if (c === "\\") i++;
-      else if (c === '"') inString = false;
-    } else if (c === '"') inString = true;
-    else if (c === "{" || c === "[") depth++;
-    else if (c === "}" || c === "]") depth--;
-    else if (c === separator && depth === 0) {
-      parts.push(text.slice(start, i));
-      start = i + 1;
-    }
-  }
-  parts.push(text.slice(start));
-  return parts.filter((part) => part.trim() !== "");
-}
 
 /**
  * The native format for a token rollout: tools travel through the model's chat template, and calls are read in the
  * syntax that template teaches its model (ChatTemplate.toolCallSyntax).
  */
 export function nativeFormatFor(syntax: ToolCallSyntax): ToolCallFormat {
-  if (syntax === "llama3-json") return { ...native, parse: parseLlama3Json, format: formatLlama3Json };
-  if (syntax === "mistral") return { ...native, parse: parseMistral, format: formatMistral };
-  return native;
+  return { ...native, ...syntaxFormat(syntax) };
 }
 
 // ---- BFCL -----------------------------------------------------------------------------------------------------

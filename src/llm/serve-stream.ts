@@ -1,21 +1,25 @@
 // `stream: true` for `evolver model serve`: server-sent events in OpenAI's chunk format. Each choice sends its role,
-// then content deltas, tool-call deltas (one per call, name and whole arguments, as soon as its </tool_call> is read)
+// then content deltas, tool-call deltas (one per call, name and whole arguments, as soon as the call is read: at its
+// </tool_call> for Hermes, at the ';' after it or the end for Llama 3.1 JSON, at the end for Mistral's list)
 // and logprob entries as the tokens come, then a chunk with its finish reason; `stream_options.include_usage` adds
 // a last chunk with usage and no choices; `data: [DONE]` ends the stream. Tool calls are read from the streamed text
-// by the same parser the provider uses on the whole text, so streamed and unstreamed answers agree.
+// by the same parser the provider uses on the whole text (the provider's toolCallSyntax), so streamed and unstreamed
+// answers agree.
 // Providers that cannot stream (no `onDelta` calls) have their whole answer sent as one set of deltas at the end.
 // Token ids (the server's extension) travel in each chunk's `choices[i].token_ids`, the prompt's in the finish chunk.
 // Headers are sent with the first chunk, so a request that fails before any token still gets a plain 4xx/5xx; a
 // failure after that is an `error` event (the SDK raises it) and the end of the stream.
 import type { ServerResponse } from "node:http";
-import { HermesStreamParser, type HermesEvent } from "./hermes-tool-calls.js";
+import { toolCallSyntaxes, type ToolCallEvent } from "./tool-calls.js";
 import { logprobEntries, wireFinishReason, type ChatCompletionBody, type TokenSpeller } from "./serve-schema.js";
-import type { ChatCompletion, CompletionDelta } from "./types.js";
+import type { ChatCompletion, CompletionDelta, ToolCallSyntax } from "./types.js";
 
 export interface StreamMeta {
   id: string;
   model: string;
   spell: TokenSpeller;
+  /** How the model writes calls in its text; default hermes. */
+  toolCallSyntax?: ToolCallSyntax;
 }
 
 export interface StreamedChoice {
@@ -44,8 +48,9 @@ export class ChatCompletionStream {
     let roleSent = false;
     let streamed = false;
     let toolCalls = 0;
-    const parser = this.parsesToolCalls ? new HermesStreamParser((i) => `call_${this.meta.id}_${index}_${i}`) : undefined;
-    const send = (events: HermesEvent[], tokens: Partial<CompletionDelta> = {}) => {
+    const syntax = toolCallSyntaxes[this.meta.toolCallSyntax ?? "hermes"];
+    const parser = this.parsesToolCalls ? syntax.parser({ makeId: (i) => `call_${this.meta.id}_${index}_${i}` }) : undefined;
+    const send = (events: ToolCallEvent[], tokens: Partial<CompletionDelta> = {}) => {
       // The role goes alone in the first chunk: the SDK's accumulator counts a first chunk's logprobs twice.
       if (!roleSent) this.write(this.chunk(index, { role: "assistant", content: "" }, null));
       roleSent = true;
@@ -68,7 +73,7 @@ export class ChatCompletionStream {
         if (streamed) {
           if (parser) send(parser.end());
         } else {
-          const events: HermesEvent[] = [{ type: "content", text: completion.message.content }];
+          const events: ToolCallEvent[] = [{ type: "content", text: completion.message.content }];
           for (const call of completion.message.tool_calls ?? []) events.push({ type: "tool_call", call });
           send(events, {
             tokenIds: completion.completionTokenIds,

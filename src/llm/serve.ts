@@ -137,7 +137,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
       });
       return sendJson(response, 200, toWireResponse(completions, body, { id, model: modelName, spell }));
     }
-    const stream = new ChatCompletionStream(response, body, { id, model: modelName, spell });
+    const stream = new ChatCompletionStream(response, body, { id, model: modelName, spell, toolCallSyntax: provider.toolCallSyntax });
     try {
       const completions = await Promise.all(
         requests.map(async (request, index) => {

@@ -77,6 +77,8 @@ export interface LlmProvider {
   chat(request: ChatRequest): Promise<ChatCompletion>;
   /** The text and exact bytes of a token id, for backends that know their vocabulary (logprob entries). */
   tokenInfo?(id: number): { text: string; bytes: Uint8Array };
+  /** How the model writes tool calls in its text (its chat template's syntax), for a server that reads them from a stream; default hermes. */
+  readonly toolCallSyntax?: ToolCallSyntax;
   close?(): Promise<void>;
 }
 

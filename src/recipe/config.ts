@@ -190,6 +190,14 @@ export const EvolveConfig = z
         synthesizer: z.enum(["hindsight", "llm"]).default("hindsight"),
         synthesizer_model: z.string().optional(),
         synthesizer_base_url: z.string().url().optional(),
+        /** For an environment that grades only its own tasks (a remote env service such as AppWorld's): synthetic
+         * tasks run in its training tasks' environments with the request sent through create's params, and this
+         * model (openai:<model>, a .gguf, hf:…) grades them 0-100 seeing the reference solution; 41-59 is undecided
+         * (not graded: the rollout is counted as errored and left out of the update). */
+        judge_model: z.string().optional(),
+        judge_base_url: z.string().url().optional(),
+        /** Judge score (0-100) at or above which a judged synthetic task counts as solved. */
+        judge_threshold: z.number().int().min(0).max(100).default(60),
         /** Explorations of each profile entity per synthesis round. */
         n: z.number().int().min(1).default(8),
         /** Fraction of each iteration's tasks drawn from the accepted synthetic tasks (the rest are seed tasks; fewer

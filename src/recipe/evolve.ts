@@ -26,7 +26,7 @@ import { trainingFreeLoop } from "./training-free.js";
 import { attributionStage, openJudge } from "./attribution-stage.js";
 import { trainStage } from "./train-stage.js";
 import { SFT_DONE, SFT_ITERATION, sftStage } from "./sft-stage.js";
-import { openQuestioning, type Questioning } from "./questioning-stage.js";
+import { openJudgedEnvironment, openQuestioning, type Questioning } from "./questioning-stage.js";
 import { openNavigation, type Navigation } from "./navigating-stage.js";
 
 export interface EvolveOptions {
@@ -64,6 +64,7 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
   let policy: Policy | undefined;
   let judge: Awaited<ReturnType<typeof openJudge>> | undefined;
   let questioning: Questioning | undefined;
+  let specJudge: { close(): Promise<void> } | undefined;
   let navigation: Navigation | undefined;
   let lease: RunLease | undefined;
   let runId: string | undefined;
@@ -87,7 +88,9 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
       log(`run ${runId} (${config.run.name}) → ${resolve(storePath)}`);
     }
     const id = runId;
-    const environment: Environment = env!;
+    const judged = await openJudgedEnvironment(config, env!);
+    specJudge = judged;
+    const environment: Environment = judged.env;
 
     const trainPool = await environment.listTasks(config.env.train_split);
     const evalPool = await environment.listTasks(config.env.eval_split);
@@ -203,6 +206,7 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
     await policy?.close().catch(() => undefined);
     await judge?.close().catch(() => undefined);
     await questioning?.close().catch(() => undefined);
+    await specJudge?.close().catch(() => undefined);
     await navigation?.close().catch(() => undefined);
     await env?.close?.().catch(() => undefined);
     lease?.release();

@@ -117,11 +117,18 @@ async function questioningProblems(config: EvolveConfig, env: Environment): Prom
   const { questioning } = config;
   if (!questioning.enabled) return [];
   const problems: string[] = [];
-  if (!env.explorationSetup) {
-    problems.push(`questioning.enabled: ${env.name} cannot set up an exploration (no explorationSetup), so it cannot synthesize tasks; turn questioning off`);
+  // With a judge, synthetic tasks run in the environment's training tasks (judgedEnvironment): exploration is always
+  // possible, and only the LLM synthesizer can propose (nothing tells what a judged episode achieved).
+  const judged = questioning.judge_model !== undefined;
+  if (!env.explorationSetup && !judged) {
+    problems.push(
+      `questioning.enabled: ${env.name} cannot set up an exploration (no explorationSetup), so it cannot synthesize tasks; ` +
+        "set questioning.judge_model (synthetic tasks in its training tasks' environments, graded by an LLM judge) or turn questioning off",
+    );
   }
-  if (questioning.synthesizer === "hindsight" && !env.hindsightTask) {
-    problems.push(`questioning.synthesizer: hindsight needs ${env.name} to tell what an episode achieved (hindsightTask); use synthesizer: llm with a synthesizer_model`);
+  if (questioning.synthesizer === "hindsight" && (judged || !env.hindsightTask)) {
+    const why = judged ? "judged synthetic tasks (questioning.judge_model) have no hindsight" : `hindsight needs ${env.name} to tell what an episode achieved (hindsightTask)`;
+    problems.push(`questioning.synthesizer: ${why}; use synthesizer: llm with a synthesizer_model`);
   }
   let entities: string[] | undefined;
   if (questioning.profile) {

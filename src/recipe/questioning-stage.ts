@@ -7,7 +7,7 @@ import { EvolverError } from "../core/errors.js";
 import { deriveSeed, sampleSeeded } from "../core/random.js";
 import type { EnvProfile, Environment, TaskSpec } from "../env/index.js";
 import { createEmbedder, type Embedder } from "../llm/index.js";
-import { heldOutSpecs, hindsightSynthesizer, llmSynthesizer, loadProfile, mixTasks, synthesizeTasks, type SynthesisReport, type Synthesizer } from "../evolve/questioning/index.js";
+import { heldOutSpecs, hindsightSynthesizer, judgedEnvironment, llmSynthesizer, loadProfile, mixTasks, synthesizeTasks, type SynthesisReport, type Synthesizer } from "../evolve/questioning/index.js";
 import { TaskPool, type RunStore } from "../store/index.js";
 import { createToolFormat } from "../agent/index.js";
 import type { EvolveConfig } from "./config.js";
@@ -107,6 +107,21 @@ export async function openQuestioning(options: { config: EvolveConfig; env: Envi
       for (const close of closers.reverse()) await close().catch(() => undefined);
     },
   };
+}
+
+/**
+ * The environment the run uses: `env` itself, or with `questioning.judge_model`, `env` whose synthetic tasks run in
+ * its training tasks' environments and are graded by that model (judgedEnvironment), for rounds and rollouts alike.
+ */
+export async function openJudgedEnvironment(config: EvolveConfig, env: Environment): Promise<{ env: Environment; close(): Promise<void> }> {
+  const q = config.questioning;
+  if (!q.enabled || q.judge_model === undefined) return { env, close: async () => undefined };
+  const loaded = await createPolicyModel(q.judge_model, { baseUrl: q.judge_base_url, mode: "chat" });
+  if (loaded.model.kind !== "chat") {
+    await loaded.close();
+    throw new EvolverError("CONFIG_INVALID", `questioning.judge_model: ${q.judge_model} cannot serve as a chat judge`);
+  }
+  return { env: judgedEnvironment(env, loaded.model.provider, { threshold: q.judge_threshold }), close: () => loaded.close() };
 }
 
 /** One line per round: counts per stage. */

@@ -4,7 +4,7 @@ import { createPolicyModel, createToolFormat } from "../agent/index.js";
 import { deriveSeed } from "../core/random.js";
 import { openEnvironment, type EnvProfile } from "../env/index.js";
 import { createEmbedder, type Embedder } from "../llm/index.js";
-import { hindsightSynthesizer, llmSynthesizer, loadProfile, synthesizeTasks, type SynthesisReport, type SynthesizeOptions } from "../evolve/questioning/index.js";
+import { hindsightSynthesizer, judgedEnvironment, llmSynthesizer, loadProfile, synthesizeTasks, type SynthesisReport, type SynthesizeOptions } from "../evolve/questioning/index.js";
 import { RunStore, TaskPool } from "../store/index.js";
 import { EvolverError } from "../core/errors.js";
 
@@ -27,6 +27,9 @@ export interface SynthesizeIntoPoolOptions {
   seed?: number;
   concurrency?: number;
   toolFormat?: string;
+  /** For an environment that grades only its own tasks (a remote service): the judge's model spec (judgedEnvironment). */
+  judgeModel?: string;
+  judgeThreshold?: number;
   /** Embedder spec or "none". */
   embedder?: string;
   storePath: string;
@@ -35,9 +38,16 @@ export interface SynthesizeIntoPoolOptions {
 }
 
 export async function synthesizeIntoPool(options: SynthesizeIntoPoolOptions): Promise<{ round: string; report: SynthesisReport }> {
-  const env = await openEnvironment(options.env);
-  const closers: (() => Promise<void>)[] = [async () => env.close?.()];
+  const opened = await openEnvironment(options.env);
+  let env = opened;
+  const closers: (() => Promise<void>)[] = [async () => opened.close?.()];
   try {
+    if (options.judgeModel) {
+      const judge = await createPolicyModel(options.judgeModel, { baseUrl: options.baseUrl, mode: "chat" });
+      closers.push(() => judge.close());
+      if (judge.model.kind !== "chat") throw new EvolverError("CLI_USAGE", `${options.judgeModel} cannot serve as a chat judge`);
+      env = judgedEnvironment(opened, judge.model.provider, { threshold: options.judgeThreshold ?? 60 });
+    }
     const profile: EnvProfile = options.profile ? loadProfile(options.profile) : await env.profile();
     const explorer = await createPolicyModel(options.explorer, { baseUrl: options.baseUrl, mode: options.explorerMode ?? "chat" });
     closers.push(() => explorer.close());

@@ -4,19 +4,19 @@
 // neither loses nor duplicates an experience. A pool is a file: by default the run's own (output_dir/RUN/
 // experiences.db), or one shared across runs (navigating.pool, --pool PATH).
 //
-// Vectors sit in a sqlite-vec table (cosine distance) whose dimensions are the embedder's, made on first use (with a
-// plain copy by id, for re-ranking); the
-// pool remembers which embedder filled it and refuses another. Small pools are searched exactly by sqlite-vec; past
-// EXACT_SEARCH_LIMIT active experiences, a binary-code prefilter held in memory picks candidates that are re-ranked
-// exactly (bench: recall@10 against exact search, p99 at 100,000 experiences).
+// Vectors sit in a sqlite-vec table (cosine distance) whose dimensions are the embedder's, made on first use, with a
+// plain copy by id; the pool remembers which embedder filled it and refuses another. The file is the store; search
+// goes through an in-memory VectorIndex (src/core/vector-index.ts) of the active experiences, loaded from the file on
+// the first search and kept in step with this connection's writes (another connection's commit, e.g. a second run
+// sharing the pool, makes the next search reload it). Its few best hits are re-ranked with the exact vectors, so the
+// similarities are exact; sqlite-vec's exact search is the reference the bench measures recall against.
 import Database from "better-sqlite3";
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import * as sqliteVec from "sqlite-vec";
 import { EvolverError } from "../core/errors.js";
+import { dot, VectorIndex } from "../core/vector-index.js";
 import {
-  BinaryCodeIndex,
-  dot,
   Experience,
   type ExperiencePool,
   type ExperienceStatus,
@@ -27,10 +27,8 @@ import {
 } from "../evolve/navigating/index.js";
 import { migrate } from "./migrations.js";
 
-/** Below this many active experiences, sqlite-vec's exact search is fast enough on its own. */
-export const EXACT_SEARCH_LIMIT = 4096;
-/** Candidates the binary prefilter hands to the exact re-ranking. */
-const PREFILTER_CANDIDATES = 1000;
+/** Hits of the in-memory index re-ranked with exact vectors, beyond the k asked for. */
+const RERANK_EXTRA = 8;
 
 interface ExperienceRow {
   id: number;
@@ -63,7 +61,10 @@ export class SqliteExperiencePool implements ExperiencePool {
   readonly db: Database.Database;
   readonly embedderId: string;
   private readonly dimensions: number;
-  private prefilter: BinaryCodeIndex | undefined;
+  private index: VectorIndex | undefined;
+  private readonly statements = new Map<string, Database.Statement>();
+  /** SQLite's data_version when the index was loaded: it changes when another connection commits. */
+  private indexVersion = -1;
 
   private constructor(readonly path: string, db: Database.Database, embedder: { id: string; dimensions: number } | undefined) {
     this.db = db;
@@ -119,13 +120,19 @@ export class SqliteExperiencePool implements ExperiencePool {
   }
 
   transaction<T>(work: () => T): T {
-    return this.db.transaction(work)();
+    try {
+      return this.db.transaction(work)();
+    } catch (error) {
+      // The in-memory index may hold writes the rollback undid: the next search reloads it from the file.
+      this.index = undefined;
+      throw error;
+    }
   }
 
   add(items: { experience: NewExperience; vector: Float32Array }[], provenance: { runId: string | null; iteration: number | null; workKey?: string }): Experience[] {
     return this.transaction(() => {
       if (provenance.workKey !== undefined && !this.claim(provenance.workKey)) return [];
-      const insert = this.db.prepare(
+      const insert = this.sql(
         `INSERT INTO experiences (when_to_use, content, origin, extractor, source_trajectories_json, source_tasks_json, status, run_id, iteration, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?)`,
       );
@@ -147,31 +154,26 @@ export class SqliteExperiencePool implements ExperiencePool {
   }
 
   search(query: Float32Array, options: { k: number; threshold: number }): ScoredExperience[] {
-    if (this.dimensions === 0) return [];
+    if (this.dimensions === 0 || options.k <= 0) return [];
     this.checkVector(query);
-    const active = this.prefilter?.size ?? this.activeCount();
-    let scored: { id: number; similarity: number }[];
-    if (active <= EXACT_SEARCH_LIMIT) {
-      scored = this.exactSearch(query, options.k);
-    } else {
-      const candidates = this.binaryIndex().nearest(query, Math.max(PREFILTER_CANDIDATES, options.k * 20));
-      scored = this.vectors(candidates).map(({ id, vector }) => ({ id, similarity: dot(query, vector) }));
-      scored.sort((a, b) => b.similarity - a.similarity);
-      scored = scored.slice(0, options.k);
-    }
-    return scored.filter((s) => s.similarity >= options.threshold).map((s) => ({ experience: this.get(s.id), similarity: s.similarity }));
+    const hits = this.vectorIndex().search(query, options.k + RERANK_EXTRA);
+    const scored = this.vectors(hits.map((hit) => hit.id)).map(({ id, vector }) => ({ id, similarity: dot(query, vector) }));
+    scored.sort((a, b) => b.similarity - a.similarity || a.id - b.id);
+    return scored
+      .slice(0, options.k)
+      .filter((s) => s.similarity >= options.threshold)
+      .map((s) => ({ experience: this.get(s.id), similarity: s.similarity }));
   }
 
-  /** Exact top-k of every active experience (sqlite-vec): the reference the prefilter is measured against. */
+  /** Exact top-k of every active experience (sqlite-vec): the reference the in-memory index is measured against. */
   exactSearch(query: Float32Array, k: number): { id: number; similarity: number }[] {
-    const rows = this.db
-      .prepare("SELECT rowid AS id, distance FROM experience_vectors WHERE embedding MATCH ? AND k = ? ORDER BY distance")
+    const rows = this.sql("SELECT rowid AS id, distance FROM experience_vectors WHERE embedding MATCH ? AND k = ? ORDER BY distance")
       .all(vectorBlob(query), k) as { id: number; distance: number }[];
     return rows.map((row) => ({ id: Number(row.id), similarity: 1 - row.distance }));
   }
 
   get(id: number): Experience {
-    const row = this.db.prepare("SELECT * FROM experiences WHERE id = ?").get(id) as ExperienceRow | undefined;
+    const row = this.sql("SELECT * FROM experiences WHERE id = ?").get(id) as ExperienceRow | undefined;
     if (!row) throw new EvolverError("EXPERIENCE_NOT_FOUND", `no experience ${id} in ${this.path}`, { details: { id, path: this.path } });
     return toExperience(row);
   }
@@ -179,8 +181,8 @@ export class SqliteExperiencePool implements ExperiencePool {
   list(options: { status?: ExperienceStatus | "all" } = {}): Experience[] {
     const status = options.status ?? "active";
     const rows = (status === "all"
-      ? this.db.prepare("SELECT * FROM experiences ORDER BY id").all()
-      : this.db.prepare("SELECT * FROM experiences WHERE status = ? ORDER BY id").all(status)) as ExperienceRow[];
+      ? this.sql("SELECT * FROM experiences ORDER BY id").all()
+      : this.sql("SELECT * FROM experiences WHERE status = ? ORDER BY id").all(status)) as ExperienceRow[];
     return rows.map(toExperience);
   }
 
@@ -196,7 +198,7 @@ export class SqliteExperiencePool implements ExperiencePool {
         .run(fields.whenToUse ?? current.whenToUse, fields.content ?? current.content, now(), id);
       if (fields.vector && current.status === "active") {
         this.checkVector(fields.vector);
-        this.db.prepare("DELETE FROM experience_vectors WHERE rowid = ?").run(BigInt(id));
+        this.sql("DELETE FROM experience_vectors WHERE rowid = ?").run(BigInt(id));
         this.writeVector(id, fields.vector);
       }
       return this.get(id);
@@ -206,44 +208,41 @@ export class SqliteExperiencePool implements ExperiencePool {
   setStatus(id: number, status: Exclude<ExperienceStatus, "active">, note: string): void {
     this.transaction(() => {
       this.get(id);
-      this.db.prepare("UPDATE experiences SET status = ?, note = ?, updated_at = ? WHERE id = ?").run(status, note, now(), id);
+      this.sql("UPDATE experiences SET status = ?, note = ?, updated_at = ? WHERE id = ?").run(status, note, now(), id);
       // Out of the index, so retrieval never sees it; the row stays for provenance.
       if (this.dimensions > 0) {
-        this.db.prepare("DELETE FROM experience_vectors WHERE rowid = ?").run(BigInt(id));
-        this.db.prepare("DELETE FROM experience_vector_blobs WHERE id = ?").run(id);
+        this.sql("DELETE FROM experience_vectors WHERE rowid = ?").run(BigInt(id));
+        this.sql("DELETE FROM experience_vector_blobs WHERE id = ?").run(id);
       }
-      this.prefilter?.delete(id);
+      this.index?.delete(id);
     });
   }
 
   /** Counts one near-duplicate merged into `id`. */
   countMerge(id: number): void {
-    this.db.prepare("UPDATE experiences SET merges = merges + 1, updated_at = ? WHERE id = ?").run(now(), id);
+    this.sql("UPDATE experiences SET merges = merges + 1, updated_at = ? WHERE id = ?").run(now(), id);
   }
 
   recordRetrieval(key: RolloutKey, experienceIds: number[]): void {
-    this.db
-      .prepare("INSERT OR IGNORE INTO experience_retrievals (run_id, iteration, group_key, sample_index, experience_ids_json) VALUES (?, ?, ?, ?, ?)")
+    this.sql("INSERT OR IGNORE INTO experience_retrievals (run_id, iteration, group_key, sample_index, experience_ids_json) VALUES (?, ?, ?, ?, ?)")
       .run(key.runId, key.iteration, key.groupKey, key.sampleIndex, JSON.stringify(experienceIds));
   }
 
   retrieval(key: RolloutKey): number[] | undefined {
-    const row = this.db
-      .prepare("SELECT experience_ids_json FROM experience_retrievals WHERE run_id = ? AND iteration = ? AND group_key = ? AND sample_index = ?")
+    const row = this.sql("SELECT experience_ids_json FROM experience_retrievals WHERE run_id = ? AND iteration = ? AND group_key = ? AND sample_index = ?")
       .get(key.runId, key.iteration, key.groupKey, key.sampleIndex) as { experience_ids_json: string } | undefined;
     return row ? (JSON.parse(row.experience_ids_json) as number[]) : undefined;
   }
 
   recordOutcome(_key: RolloutKey, trajectoryId: string, guided: boolean, experienceIds: number[], success: boolean): void {
-    const insert = this.db.prepare("INSERT OR IGNORE INTO experience_outcomes (experience_id, trajectory_id, guided, success) VALUES (?, ?, ?, ?)");
+    const insert = this.sql("INSERT OR IGNORE INTO experience_outcomes (experience_id, trajectory_id, guided, success) VALUES (?, ?, ?, ?)");
     this.transaction(() => {
       for (const id of experienceIds) insert.run(id, trajectoryId, guided ? 1 : 0, success ? 1 : 0);
     });
   }
 
   usage(): ExperienceUsage[] {
-    const rows = this.db
-      .prepare(
+    const rows = this.sql(
         `SELECT experience_id AS experienceId,
                 SUM(guided) AS guided, SUM(guided * success) AS guidedSuccesses,
                 SUM(1 - guided) AS unguided, SUM((1 - guided) * success) AS unguidedSuccesses
@@ -254,40 +253,40 @@ export class SqliteExperiencePool implements ExperiencePool {
   }
 
   claim(workKey: string): boolean {
-    return this.db.prepare("INSERT OR IGNORE INTO experience_work (key, done_at) VALUES (?, ?)").run(workKey, now()).changes === 1;
+    return this.sql("INSERT OR IGNORE INTO experience_work (key, done_at) VALUES (?, ?)").run(workKey, now()).changes === 1;
   }
 
   isClaimed(workKey: string): boolean {
-    return this.db.prepare("SELECT 1 FROM experience_work WHERE key = ?").get(workKey) !== undefined;
+    return this.sql("SELECT 1 FROM experience_work WHERE key = ?").get(workKey) !== undefined;
   }
 
-  private activeCount(): number {
-    return (this.db.prepare("SELECT COUNT(*) AS n FROM experiences WHERE status = 'active'").get() as { n: number }).n;
-  }
-
-  private binaryIndex(): BinaryCodeIndex {
-    if (!this.prefilter) {
-      const index = new BinaryCodeIndex(this.dimensions);
-      for (const row of this.db.prepare("SELECT id, vector FROM experience_vector_blobs").iterate() as Iterable<{ id: number; vector: Buffer }>) {
-        index.set(row.id, blobVector(row.vector));
-      }
-      this.prefilter = index;
+  private vectorIndex(): VectorIndex {
+    const version = this.db.pragma("data_version", { simple: true }) as number;
+    if (!this.index || version !== this.indexVersion) {
+      const index = new VectorIndex(this.dimensions);
+      const rows = this.sql(
+        "SELECT b.id, b.vector FROM experience_vector_blobs b JOIN experiences e ON e.id = b.id WHERE e.status = 'active'",
+      );
+      for (const row of rows.iterate() as Iterable<{ id: number; vector: Buffer }>) index.set(row.id, blobVector(row.vector));
+      this.index = index;
+      this.indexVersion = version;
     }
-    return this.prefilter;
+    return this.index;
   }
 
   private vectors(ids: number[]): { id: number; vector: Float32Array }[] {
     if (ids.length === 0 || this.dimensions === 0) return [];
-    const rows = this.db
-      .prepare(`SELECT id, vector FROM experience_vector_blobs WHERE id IN (${ids.map(() => "?").join(",")})`)
-      .all(...ids) as { id: number; vector: Buffer }[];
-    return rows.map((row) => ({ id: row.id, vector: blobVector(row.vector) }));
+    const read = this.sql("SELECT vector FROM experience_vector_blobs WHERE id = ?");
+    return ids.flatMap((id) => {
+      const row = read.get(id) as { vector: Buffer } | undefined;
+      return row ? [{ id, vector: blobVector(row.vector) }] : [];
+    });
   }
 
   private writeVector(id: number, vector: Float32Array): void {
-    this.db.prepare("INSERT INTO experience_vectors (rowid, embedding) VALUES (?, ?)").run(BigInt(id), vectorBlob(vector));
-    this.db.prepare("INSERT OR REPLACE INTO experience_vector_blobs (id, vector) VALUES (?, ?)").run(id, vectorBlob(vector));
-    this.prefilter?.set(id, vector);
+    this.sql("INSERT INTO experience_vectors (rowid, embedding) VALUES (?, ?)").run(BigInt(id), vectorBlob(vector));
+    this.sql("INSERT OR REPLACE INTO experience_vector_blobs (id, vector) VALUES (?, ?)").run(id, vectorBlob(vector));
+    this.index?.set(id, vector);
   }
 
   private checkVector(vector: Float32Array): void {
@@ -296,12 +295,19 @@ export class SqliteExperiencePool implements ExperiencePool {
     }
   }
 
+  /** A statement prepared once per connection: preparing costs more than a lookup by id. */
+  private sql(source: string): Database.Statement {
+    let statement = this.statements.get(source);
+    if (!statement) this.statements.set(source, (statement = this.db.prepare(source)));
+    return statement;
+  }
+
   private meta(key: string): string | undefined {
-    return (this.db.prepare("SELECT value FROM experience_pool_meta WHERE key = ?").get(key) as { value: string } | undefined)?.value;
+    return (this.sql("SELECT value FROM experience_pool_meta WHERE key = ?").get(key) as { value: string } | undefined)?.value;
   }
 
   private setMeta(key: string, value: string): void {
-    this.db.prepare("INSERT OR REPLACE INTO experience_pool_meta (key, value) VALUES (?, ?)").run(key, value);
+    this.sql("INSERT OR REPLACE INTO experience_pool_meta (key, value) VALUES (?, ?)").run(key, value);
   }
 }
 

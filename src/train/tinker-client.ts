@@ -12,6 +12,7 @@ import type { SampleRequest, SampleResult, TokenSampler } from "../llm/index.js"
 import { trainerError } from "./errors.js";
 import { TinkerHttp, type TinkerHttpOptions, type Wire } from "./tinker-http.js";
 import { loadTinkerProto, PROTO_CONTENT_TYPE, type ForwardBackwardBody } from "./tinker-proto.js";
+import { zstdCompress } from "./zstd.js";
 import {
   Acknowledgement,
   AdamParams,
@@ -43,7 +44,8 @@ export interface TinkerClientOptions extends Partial<TinkerHttpOptions> {
   /**
    * "auto" (default) speaks as Tinker's SDK does: sample and forward/forward_backward results are asked for as
    * protobuf, and forward_backward (forward too, with fwd_via_fwdbwd) is sent as protobuf where client/config says
-   * proto_write_fwdbwd and the request fits protobuf (evolver_ppo's config, with strings, stays JSON). "json": JSON only.
+   * proto_write_fwdbwd and the request fits protobuf (evolver_ppo's config, with strings, stays JSON), zstd-compressed
+   * where it says proto_compress_fwdbwd. "json": JSON only.
    */
   wire?: "auto" | "json";
 }
@@ -86,6 +88,8 @@ export interface WireChoice {
   protoRequests: boolean;
   /** forward sent as forward_backward with forward_only (with protoRequests). */
   forwardViaForwardBackward: boolean;
+  /** protobuf requests zstd-compressed (Content-Encoding: zstd). */
+  compress: boolean;
 }
 
 export class TinkerClient {
@@ -110,12 +114,12 @@ export class TinkerClient {
     const sdkVersion = options.sdkVersion ?? "0.24.1";
     const config = await http.call("client/config", { sdk_version: sdkVersion }, ClientConfig);
     const auto = (options.wire ?? "auto") === "auto";
-    // proto_compress_fwdbwd is not acted on: a body sent without Content-Encoding is read as it is (the SDK's server
-    // decompresses only what says zstd), and Node 20 has no zstd
+    const protoRequests = auto && config.proto_write_fwdbwd === true;
     const wire: WireChoice = {
       protoResults: auto,
-      protoRequests: auto && config.proto_write_fwdbwd === true,
-      forwardViaForwardBackward: auto && config.proto_write_fwdbwd === true && config.fwd_via_fwdbwd === true,
+      protoRequests,
+      forwardViaForwardBackward: protoRequests && config.fwd_via_fwdbwd === true,
+      compress: protoRequests && config.proto_compress_fwdbwd === true,
     };
     const session = await http.call(
       "create_session",
@@ -229,7 +233,12 @@ export class TrainingClient {
       const protoBody: ForwardBackwardBody = { model_id: this.id, seq_id: seqId, forward_backward_input: input };
       const bytes = (await loadTinkerProto()).encodeForwardBackwardRequest(protoBody, forwardOnly);
       // undefined: protobuf cannot carry this request (a loss config with strings), so it goes as JSON, as the SDK does
-      if (bytes) sent = { path: "forward_backward", body: protoBody, wire: { raw: { bytes, contentType: PROTO_CONTENT_TYPE } } };
+      if (bytes) {
+        const raw = wire.compress
+          ? { bytes: await zstdCompress(bytes), contentType: PROTO_CONTENT_TYPE, contentEncoding: "zstd" }
+          : { bytes, contentType: PROTO_CONTENT_TYPE };
+        sent = { path: "forward_backward", body: protoBody, wire: { raw } };
+      }
     }
     if (wire.protoResults) sent.wire.accept = "ForwardBackwardOutput";
     const output = await this.service.http.run(sent.path, sent.body, ForwardBackwardOutput, signal, sent.wire);

@@ -108,3 +108,13 @@ test("bytes that are not the message, or arrays cut mid-item, are a TRAINER_BAD_
   // SampleResponse { sequences: [{ tokens: 3 bytes }] }: field 1 (length 5) holding field 2 (length 3)
   assert.throws(() => proto.decodeSampleResponse(new Uint8Array([0x0a, 0x05, 0x12, 0x03, 1, 0, 0])), isBad(/whole number of 4-byte items/));
 });
+
+test("zstd: the SDK's compressor's frame (python zstandard) decompresses to the request; ours round-trips", async () => {
+  const { zstdCompress, zstdDecompress } = await import("./zstd.js");
+  const plain = vector<RequestVector>("forward_backward_request").bytes;
+  const theirs = new Uint8Array(readFileSync(new URL("forward_backward_request.bin.zst", dir)));
+  assert.deepEqual(await zstdDecompress(theirs), plain);
+  const ours = await zstdCompress(plain);
+  assert.deepEqual(await zstdDecompress(ours), plain);
+  assert.deepEqual([...ours.subarray(0, 4)], [0x28, 0xb5, 0x2f, 0xfd], "a zstd frame starts with its magic number");
+});

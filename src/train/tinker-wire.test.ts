@@ -3,14 +3,19 @@
 // each request and answer actually took, so that "auto" cannot silently be JSON.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { writeTinyModel } from "../llm/index.js";
 import { buildDatum } from "./datums.js";
 import { evolverPpoLossFnConfig } from "./loss-request.js";
+import { nodeHttpFetch } from "./http-transport.js";
 import { LocalTrainer } from "./local-trainer.js";
-import type { TinkerClient, TrainingClient } from "./tinker-client.js";
+import { TinkerClient, type TrainingClient } from "./tinker-client.js";
+import { loadTinkerProto } from "./tinker-proto.js";
+import { zstdDecompress } from "./zstd.js";
 
 const dir = mkdtempSync(join(tmpdir(), "evolver-tinker-wire-"));
 let trainer: LocalTrainer;
@@ -19,7 +24,7 @@ const traffic: Record<"auto" | "json", { path: string; sent: string; got: string
 
 function recording(log: { path: string; sent: string; got: string }[]): typeof fetch {
   return async (input, init) => {
-    const response = await fetch(input, init);
+    const response = await nodeHttpFetch(input, init); // the client's own transport, bytes bodies included
     const headers = new Headers(init?.headers);
     log.push({ path: String(input).split("/api/v1/")[1], sent: headers.get("content-type") ?? "", got: response.headers.get("content-type") ?? "" });
     return response;
@@ -49,8 +54,8 @@ after(async () => {
 const PROTO = "application/x-protobuf";
 
 test("the local trainer's client/config turns protobuf forward_backward and forward on for 'auto' only", () => {
-  assert.deepEqual(clients.auto.wire, { protoResults: true, protoRequests: true, forwardViaForwardBackward: true });
-  assert.deepEqual(clients.json.wire, { protoResults: false, protoRequests: false, forwardViaForwardBackward: false });
+  assert.deepEqual(clients.auto.wire, { protoResults: true, protoRequests: true, forwardViaForwardBackward: true, compress: false });
+  assert.deepEqual(clients.json.wire, { protoResults: false, protoRequests: false, forwardViaForwardBackward: false, compress: false });
 });
 
 test("seeded samples with prompt logprobs: the same tokens and logprobs as protobuf and as JSON", async () => {
@@ -115,4 +120,56 @@ test("evolver_ppo's config has strings, which protobuf cannot carry: it goes as 
   assert.equal(post?.sent, "application/json");
   // the result was still asked for, and came, as protobuf
   assert.ok(traffic.auto.slice(before).some((t) => t.path === "retrieve_future" && t.got.includes(PROTO)));
+});
+
+test("a server that says proto_compress_fwdbwd gets zstd protobuf; one that answers JSON to Accept: protobuf is read", async () => {
+  // a scripted server as hosted Tinker's flags would have it, but answering every result as JSON (as SkyRL does)
+  const proto = await loadTinkerProto();
+  const seen: { path: string; encoding?: string; accept?: string; body?: unknown }[] = [];
+  const server = createServer((request, response) => {
+    const parts: Buffer[] = [];
+    request.on("data", (part: Buffer) => parts.push(part));
+    request.on("end", async () => {
+      const path = request.url!.replace("/api/v1/", "");
+      const raw = new Uint8Array(Buffer.concat(parts));
+      const entry: (typeof seen)[number] = { path, encoding: request.headers["content-encoding"], accept: request.headers.accept };
+      seen.push(entry);
+      let answer: unknown = {};
+      if (path === "client/config") answer = { proto_write_fwdbwd: true, proto_compress_fwdbwd: true, fwd_via_fwdbwd: false };
+      else if (path === "create_session") answer = { session_id: "s1" };
+      else if (path === "create_model") answer = { request_id: "r-model" };
+      else if (path === "forward_backward" || path === "forward") {
+        const bytes = entry.encoding === "zstd" ? await zstdDecompress(raw) : raw;
+        entry.body = request.headers["content-type"] === "application/x-protobuf" ? proto.decodeForwardBackwardRequest(bytes) : JSON.parse(Buffer.from(bytes).toString());
+        answer = { request_id: `r-${path}` };
+      } else if (path === "retrieve_future") {
+        const { request_id } = JSON.parse(Buffer.from(raw).toString()) as { request_id: string };
+        answer = request_id === "r-model"
+          ? { model_id: "m1" }
+          : { loss_fn_output_type: "ArrayRecord", loss_fn_outputs: [{ logprobs: { data: [-1, -2], dtype: "float32" } }], metrics: { "loss:sum": 3 } };
+      }
+      response.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify(answer));
+    });
+  });
+  server.listen(0, "127.0.0.1");
+  await new Promise((resolve) => server.once("listening", resolve));
+  try {
+    const client = await TinkerClient.connect({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, heartbeatMs: 0 });
+    assert.deepEqual(client.wire, { protoResults: true, protoRequests: true, forwardViaForwardBackward: false, compress: true });
+    const training = await client.createTrainingClient({ baseModel: "any", loraRank: 4 });
+    const datum = buildDatum({ tokens: [1, 2, 3], lossMask: [0, 1, 1] });
+    const fb = await training.forwardBackward([datum], "cross_entropy");
+    assert.deepEqual(fb, { lossFnOutputs: [{ logprobs: [-1, -2] }], metrics: { "loss:sum": 3 } });
+    await training.forward([datum], "cross_entropy");
+    const posted = seen.filter((s) => s.path.startsWith("forward"));
+    assert.deepEqual(posted.map((s) => [s.path, s.encoding]), [["forward_backward", "zstd"], ["forward", undefined]]);
+    const { body, forwardOnly } = posted[0].body as Awaited<ReturnType<typeof proto.decodeForwardBackwardRequest>>;
+    assert.equal(forwardOnly, false);
+    assert.deepEqual(body.forward_backward_input.data[0].model_input.chunks[0].tokens, [1, 2]);
+    // create_model's result as JSON; forward_backward's and forward's asked for as protobuf, and read as the JSON they came as
+    assert.deepEqual(seen.filter((s) => s.path === "retrieve_future").map((s) => s.accept), ["application/json", PROTO, PROTO]);
+    client.close();
+  } finally {
+    server.close();
+  }
 });

@@ -10,7 +10,7 @@ import type { ContextStrategy } from "./types.js";
 
 export type { ContextInput, ContextStrategy, ToolSelection } from "./types.js";
 export { toolRetrievalContext, searchToolsSchema, namesSeen, SEARCH_TOOLS_NAME, DEFAULT_TOOL_RETRIEVAL_K, type ToolRetrievalOptions } from "./tool-retrieval.js";
-export { ToolIndex, EXACT_LIMIT, LEXICAL_WEIGHT, lexicalTerms, type ToolHit } from "./tool-index.js";
+export { ToolIndex, LEXICAL_WEIGHT, lexicalTerms, type ToolHit } from "./tool-index.js";
 export { ToolEmbeddings, toolText } from "./tool-embeddings.js";
 export { linearContext, linearNoThinkingContext, slidingWindowContext, selfContextClipContext };
 export { selfContextClipInstructions, droppedIds } from "./self-context-clip.js";

@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mulberry32 } from "../../core/random.js";
 import type { ToolSchema } from "../../core/messages.js";
-import { EXACT_LIMIT, LEXICAL_WEIGHT, lexicalTerms, ToolIndex } from "./tool-index.js";
+import { EXACT_LIMIT } from "../../core/vector-index.js";
+import { LEXICAL_WEIGHT, lexicalTerms, ToolIndex } from "./tool-index.js";
 
 function unitGaussian(random: () => number, d: number): Float32Array {
   const v = new Float32Array(d);

@@ -3,15 +3,16 @@
 // that the best-matching tool gets 1. The small offline embedder alone places a request near tools of the right kind
 // but often misses the terse ones (cd, mv, cat); shared words ("directory", "tweet", "ticket") find them: on BFCL at
 // 1,000 tools recall@8 went from 0.53 to 0.72 (bench: --only tools).
-// Up to EXACT_LIMIT tools every vector is scored. Past it a coarse pass ranks all tools by the Hamming distance of
-// sign codes (each vector minus the set's mean, one bit per dimension, compared 16 bits per table lookup), and only
-// the closest candidates, and the best lexical matches, are scored exactly: a scan of 10,000 x 512 floats takes tens
-// of milliseconds on a loaded CPU, the codes a small fraction of that. The bench (`--only tools`) measures the recall
-// of this against the exact scan.
+// The vectors go into the same in-memory VectorIndex as the experience pool's (src/core/vector-index.ts): up to its
+// EXACT_LIMIT every tool is scored, past it a Hamming pass over sign codes picks candidates, to which the best lexical
+// matches are added; the few best are re-scored with the exact vectors. The bench (`--only tools`) measures the
+// recall of this against the exact scan of every vector.
 import type { ToolSchema } from "../../core/messages.js";
+import { dot, VectorIndex } from "../../core/vector-index.js";
 
-export const EXACT_LIMIT = 2048;
 export const LEXICAL_WEIGHT = 0.5;
+/** Hits of the index re-scored with the exact vectors, beyond the k asked for. */
+const RERANK_EXTRA = 8;
 
 const STOP_WORDS = new Set(
   "a an and any are as at be by can do does for from i in into is it its me my now of on or please so that the then there this to want what when which will with would you your".split(" "),
@@ -97,12 +98,6 @@ function bestMatches({ scores, matched }: LexicalScores, count: number): number[
   return picked;
 }
 
-const POPCOUNT16 = (() => {
-  const table = new Uint8Array(1 << 16);
-  for (let i = 1; i < table.length; i++) table[i] = (i & 1) + table[i >> 1];
-  return table;
-})();
-
 export interface ToolHit {
   /** Index into the set's tools. */
   index: number;
@@ -111,9 +106,7 @@ export interface ToolHit {
 
 export class ToolIndex {
   readonly dimensions: number;
-  private readonly words: number;
-  private readonly mean: Float32Array;
-  private readonly codes?: Uint32Array;
+  private readonly index?: VectorIndex;
   private readonly lexical?: LexicalIndex;
 
   /** `vectors[i]` is the unit vector of `tools[i]`; `texts[i]`, when given, its text for lexical matching. */
@@ -124,12 +117,10 @@ export class ToolIndex {
   ) {
     if (texts) this.lexical = new LexicalIndex(texts);
     this.dimensions = vectors[0]?.length ?? 0;
-    this.words = Math.ceil(this.dimensions / 32);
-    this.mean = new Float32Array(this.dimensions);
-    if (tools.length > EXACT_LIMIT) {
-      for (const vector of vectors) for (let j = 0; j < this.dimensions; j++) this.mean[j] += vector[j] / vectors.length;
-      this.codes = new Uint32Array(vectors.length * this.words);
-      vectors.forEach((vector, i) => this.writeCode(vector, this.codes!, i * this.words));
+    if (this.dimensions > 0) {
+      const index = new VectorIndex(this.dimensions);
+      vectors.forEach((vector, i) => index.set(i, vector));
+      this.index = index;
     }
   }
 
@@ -139,77 +130,27 @@ export class ToolIndex {
 
   /**
    * The k tools nearest to `query` (and to `terms`, the query's words, where the index has texts), best first.
-   * `exact` scores every tool (what the bench compares against).
+   * `exact` scores every tool with its exact vector (what the bench compares against).
    */
   search(query: Float32Array, k: number, options: { exact?: boolean; terms?: readonly string[] } = {}): ToolHit[] {
-    if (k <= 0 || this.tools.length === 0) return [];
+    if (k <= 0 || !this.index) return [];
     const lexical = this.lexical && options.terms ? this.lexical.scores(options.terms) : undefined;
-    if (!this.codes || options.exact) return this.topByScore(query, k, undefined, lexical?.scores);
-    const count = Math.max(256, 16 * k);
-    const candidates = new Set(this.candidates(query, count));
-    if (lexical) for (const index of bestMatches(lexical, count)) candidates.add(index);
-    return this.topByScore(query, k, Int32Array.from(candidates), lexical?.scores);
-  }
-
-  private writeCode(vector: Float32Array, codes: Uint32Array, offset: number): void {
-    for (let j = 0; j < this.dimensions; j++) if (vector[j] > this.mean[j]) codes[offset + (j >>> 5)] |= 1 << (j & 31);
-  }
-
-  /** The `count` tools whose codes are nearest the query's (ties at the cut all kept), by a counting sort. */
-  private candidates(query: Float32Array, count: number): Int32Array {
-    const n = this.tools.length;
-    if (count >= n) return Int32Array.from({ length: n }, (_, i) => i);
-    const code = new Uint32Array(this.words);
-    this.writeCode(query, code, 0);
-    const codes = this.codes!;
-    const distances = new Uint16Array(n);
-    const histogram = new Uint32Array(this.dimensions + 1);
-    for (let i = 0, offset = 0; i < n; i++, offset += this.words) {
-      let distance = 0;
-      for (let w = 0; w < this.words; w++) {
-        const x = (codes[offset + w] ^ code[w]) >>> 0;
-        distance += POPCOUNT16[x & 0xffff] + POPCOUNT16[x >>> 16];
-      }
-      distances[i] = distance;
-      histogram[distance]++;
+    const score = (index: number) => dot(this.vectors[index], query) + (lexical ? LEXICAL_WEIGHT * lexical.scores[index] : 0);
+    let among: Iterable<number>;
+    if (options.exact) {
+      among = this.tools.keys();
+    } else {
+      const count = Math.max(256, 16 * k);
+      among = this.index
+        .search(query, k + RERANK_EXTRA, {
+          candidates: count,
+          include: lexical ? bestMatches(lexical, count) : undefined,
+          bonus: lexical ? (index) => LEXICAL_WEIGHT * lexical.scores[index] : undefined,
+        })
+        .map((hit) => hit.id);
     }
-    let cut = 0;
-    for (let seen = 0; cut <= this.dimensions; cut++) {
-      seen += histogram[cut];
-      if (seen >= count) break;
-    }
-    const picked: number[] = [];
-    for (let i = 0; i < n; i++) if (distances[i] <= cut) picked.push(i);
-    return Int32Array.from(picked);
-  }
-
-  private topByScore(query: Float32Array, k: number, among: Int32Array | undefined, lexical: Float32Array | undefined): ToolHit[] {
-    const best: ToolHit[] = [];
-    const count = among ? among.length : this.tools.length;
-    const d = this.dimensions;
-    for (let c = 0; c < count; c++) {
-      const index = among ? among[c] : c;
-      const vector = this.vectors[index];
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      let j = 0;
-      for (; j + 3 < d; j += 4) {
-        s0 += vector[j] * query[j];
-        s1 += vector[j + 1] * query[j + 1];
-        s2 += vector[j + 2] * query[j + 2];
-        s3 += vector[j + 3] * query[j + 3];
-      }
-      for (; j < d; j++) s0 += vector[j] * query[j];
-      const score = s0 + s1 + s2 + s3 + (lexical ? LEXICAL_WEIGHT * lexical[index] : 0);
-      if (best.length === k && score <= best[k - 1].score) continue;
-      // Insertion into a short sorted list: k is a handful.
-      let at = best.length === k ? k - 1 : best.length;
-      if (best.length < k) best.push({ index, score });
-      while (at > 0 && best[at - 1].score < score) {
-        best[at] = best[at - 1];
-        at--;
-      }
-      best[at] = { index, score };
-    }
-    return best;
+    const hits: ToolHit[] = [];
+    for (const index of among) hits.push({ index, score: score(index) });
+    return hits.sort((a, b) => b.score - a.score || a.index - b.index).slice(0, k);
   }
 }

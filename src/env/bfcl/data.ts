@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { EvolverError } from "../../core/errors.js";
 import type { ToolSchema } from "../../core/messages.js";
 import { parsePythonJson } from "./python/json.js";
-import { isPyDict, type PyDict } from "./python/value.js";
+import { isPyDict, type PyDict, type PyValue } from "./python/value.js";
 
 export const BFCL_CATEGORIES = ["base", "miss_func", "miss_param", "long_context"] as const;
 export type BfclCategoryName = (typeof BFCL_CATEGORIES)[number];
@@ -147,8 +147,17 @@ export function loadBfclLongContext(dataDir?: string): PyDict {
   return cached(`long:${path}`, () => {
     const value = parsePythonJson(readDataFile(path));
     if (!isPyDict(value)) throw new EvolverError("BFCL_BAD_JSON", `${path}: expected one JSON object`);
-    return value;
+    // Frozen: the backends hand these objects out without copying, and the JSON writer reuses the text of frozen values.
+    return deepFreeze(value);
   });
+}
+
+function deepFreeze<T extends PyValue>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const item of Array.isArray(value) ? value : isPyDict(value) ? Object.values(value) : []) deepFreeze(item);
+  }
+  return value;
 }
 
 // BFCL's parameter types → JSON Schema types; `any` accepts any value.

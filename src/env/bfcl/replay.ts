@@ -61,16 +61,19 @@ export function replayVectors(entries: BfclReplayInput[], options: BfclReplayOpt
  */
 export function replayEntryLine(setup: BfclEntrySetup, turns: string[][], options: BfclExecutionOptions = {}): { line: string; calls: number } {
   const execution = new BfclExecution(setup, options);
-  const dump = (value: PyValue) => pyJsonDumps(value, { compact: true, ensureAscii: false });
+  const dump = (value: PyValue) => pyJsonDumps(value, VECTOR_JSON);
   let calls = 0;
   const written = turns.map((turnCalls) => {
     const recorded = turnCalls.map((call) => ({ call, result: execution.executeText(call) }));
     calls += recorded.length;
-    return `{"calls":${dump(recorded as unknown as PyValue)},"state":${dump(setsAsSortedLists(execution.state() as PyDict))}}`;
+    return `{"calls":${dump(recorded as unknown as PyValue)},"state":${dump(execution.state() as PyDict)}}`;
   });
   const head = `{"id":${dump(setup.id)},"involved_classes":${dump(setup.involved_classes)},"initial_config":${dump(setup.initial_config)}`;
   return { line: `${head},"turns":[${written.join(",")}]}`, calls };
 }
+
+// The README's serialisation: compact separators, non-ASCII kept, a set (MessageAPI.generated_ids) as a sorted list.
+const VECTOR_JSON = { compact: true, ensureAscii: false, setsAsSortedLists: true } as const;
 
 /** One line of a vector file as Python wrote it: compact separators, non-ASCII kept, floats in repr. */
 export function serializeVector(vector: BfclVector): string {
@@ -78,9 +81,9 @@ export function serializeVector(vector: BfclVector): string {
     id: vector.id,
     involved_classes: vector.involved_classes,
     initial_config: vector.initial_config,
-    turns: vector.turns.map((turn) => ({ calls: turn.calls.map((c) => ({ call: c.call, result: c.result })), state: setsAsSortedLists(turn.state) })),
+    turns: vector.turns.map((turn) => ({ calls: turn.calls.map((c) => ({ call: c.call, result: c.result })), state: turn.state })),
   } as unknown as PyDict;
-  return pyJsonDumps(ordered, { compact: true, ensureAscii: false });
+  return pyJsonDumps(ordered, VECTOR_JSON);
 }
 
 export interface BfclReplayFileResult {
@@ -152,35 +155,11 @@ function checkReplayInput(row: unknown, where: () => string): BfclReplayInput {
   return entry as BfclReplayInput;
 }
 
-/** The README's state serialisation writes a set (MessageAPI.generated_ids) as a list sorted ascending. */
-function setsAsSortedLists<T extends PyValue>(value: T): T {
-  if (value instanceof Set) return [...value].sort(ascending) as T;
-  if (Array.isArray(value)) return (value.some(hasSet) ? value.map(setsAsSortedLists) : value) as T;
-  if (value instanceof Map) {
-    const entries = [...(value as Map<number | string, PyValue>)];
-    return new Map(entries.map(([k, v]): [number | string, PyValue] => [k, setsAsSortedLists(v)])) as T;
-  }
-  if (isPyDict(value)) {
-    if (!hasSet(value)) return value;
-    const copy: PyDict = {};
-    for (const [k, v] of Object.entries(value)) copy[k] = setsAsSortedLists(v);
-    return copy as T;
-  }
-  return value;
-}
-
-function hasSet(value: PyValue): boolean {
-  if (value instanceof Set) return true;
-  if (Array.isArray(value)) return value.some(hasSet);
-  if (value instanceof Map) return [...value.values()].some(hasSet);
-  return isPyDict(value) && Object.values(value).some(hasSet);
-}
+// ---- comparison ----
 
 function ascending(x: number | string, y: number | string): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
-
-// ---- comparison ----
 
 /** Where two values first differ (a dotted path), or undefined when equal as the README defines it for states:
  * objects ignore key order, arrays keep order, numbers compare by value (int 10 equals float 10.0). */

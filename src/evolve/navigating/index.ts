@@ -13,7 +13,6 @@ export {
   type ExperienceUsage,
 } from "./schema.js";
 export type { ExperiencePool, ScoredExperience, RolloutKey } from "./pool.js";
-export { BinaryCodeIndex, dot } from "./vector-index.js";
 export { EXPERIENCE_HEADER, renderExperiences, isExperienceMessage, taskText } from "./template.js";
 export { createExperienceHook, guidedShare, type RetrievalOptions } from "./retrieval.js";
 export { extractByRule, RULE_EXTRACTOR_ID } from "./rule-extractor.js";

@@ -20,3 +20,4 @@ export { questioningUnsupportedError } from "./errors.js";
 export { loadProfile, profileToYaml } from "./profile.js";
 export { draftProfile, draftProfileMessages, draftToProfile, environmentTools, DRAFT_PROFILE_JSON_SCHEMA, type DraftProfileOptions, type DraftedProfile } from "./draft-profile.js";
 export { mixTasks, sampleWeighted, type MixOptions } from "./mix.js";
+export { judgedEnvironment, specJudgeMessages, SpecJudgeOptions } from "./judged-env.js";

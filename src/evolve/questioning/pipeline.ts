@@ -146,7 +146,7 @@ export async function synthesizeTasks(options: SynthesizeOptions): Promise<Synth
         candidates.push({ ...base, status: "rejected", reason: "held_out", detail: "the same setup and solution as a held-out task" });
         continue;
       }
-      candidates.push({ ...base, status: "accepted" });
+      candidates.push({ ...base, status: "accepted", ...(verdict.detail === undefined ? {} : { detail: verdict.detail }) });
     }
   }
 

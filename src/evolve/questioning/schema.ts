@@ -24,6 +24,8 @@ export const RejectReason = z.enum([
   "replay_error",
   /** The replay ran but the task's own checks failed. */
   "checks_failed",
+  /** An LLM judge graded the replay in its undecided band: not graded, so not trusted either way. */
+  "undecided",
   /** The same setup and solution as a held-out (val/test) task: never trained on. */
   "held_out",
   /** A near-duplicate of an accepted task (lexical or embedding). */

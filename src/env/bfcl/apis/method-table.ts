@@ -5,12 +5,23 @@ import type { BfclMethod, BfclParam } from "./types.js";
 
 export type MethodArgs = Record<string, PyValue>;
 
-export function signature(spec: string): BfclParam[] {
-  return spec
-    .split(",")
-    .map((part) => part.trim())
-    .filter((part) => part.length > 0)
-    .map((part) => (part.endsWith("=") ? { name: part.slice(0, -1), required: false } : { name: part, required: true }));
+// Parsed once per spec: every instance (one per class per entry) builds its table again. The lists are shared, so
+// they are frozen.
+const signatures = new Map<string, readonly BfclParam[]>();
+
+export function signature(spec: string): readonly BfclParam[] {
+  let params = signatures.get(spec);
+  if (!params) {
+    params = Object.freeze(
+      spec
+        .split(",")
+        .map((part) => part.trim())
+        .filter((part) => part.length > 0)
+        .map((part) => Object.freeze(part.endsWith("=") ? { name: part.slice(0, -1), required: false } : { name: part, required: true })),
+    );
+    signatures.set(spec, params);
+  }
+  return params;
 }
 
 export function method(spec: string, call: (args: MethodArgs) => PyValue): BfclMethod {

@@ -11,7 +11,7 @@ export interface BfclParam {
 
 export interface BfclMethod {
   /** The Python signature without self, in order: positional arguments bind to these names. */
-  params: BfclParam[];
+  params: readonly BfclParam[];
   /** Arguments by name (positional ones already bound). Throw `BfclCallError` for what Python would raise. */
   call(args: Record<string, PyValue>): PyValue;
 }

@@ -27,7 +27,12 @@ class CallParser {
   }
 
   skip(): void {
-    while (this.i < this.text.length && /\s/.test(this.text[this.i])) this.i++;
+    for (;;) {
+      const c = this.text.charCodeAt(this.i);
+      // ASCII space, \t..\r; beyond ASCII, whatever else \s matches.
+      if (c === 32 || (c >= 9 && c <= 13) || (c > 127 && /\s/.test(this.text[this.i]))) this.i++;
+      else return;
+    }
   }
 
   peek(): string | undefined {
@@ -197,8 +202,16 @@ class CallParser {
     const triple = this.text.startsWith(quote.repeat(3), this.i);
     const delimiter = triple ? quote.repeat(3) : quote;
     this.i += delimiter.length;
+    const quoteCode = quote.charCodeAt(0);
     let out = "";
     for (;;) {
+      // The run of plain characters up to the next backslash, newline or quote, copied in one slice.
+      let end = this.i;
+      for (let c = this.text.charCodeAt(end); end < this.text.length && c !== 92 && c !== 10 && c !== quoteCode; c = this.text.charCodeAt(++end));
+      if (end > this.i) {
+        out += this.text.slice(this.i, end);
+        this.i = end;
+      }
       if (this.i >= this.text.length) this.fail("unterminated string");
       if (this.text.startsWith(delimiter, this.i)) {
         this.i += delimiter.length;

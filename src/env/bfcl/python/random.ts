@@ -8,63 +8,43 @@ const UPPER_MASK = 0x80000000;
 const LOWER_MASK = 0x7fffffff;
 const MATRIX_A = 0x9908b0df;
 
+// The seeded states by seed. Every BFCL instance seeds a generator at creation and again from its scenario, and most
+// never draw: seeding is two passes over 624 words, so the state is worked out once per seed, copied on first draw.
+const seededStates = new Map<string, Uint32Array>();
+
 export class PyRandom {
-  private readonly mt = new Uint32Array(N);
+  private mt: Uint32Array | undefined;
   private index = N + 1;
+  private readonly seed: bigint;
 
   /** `random.Random(seed)` for an int seed: init_by_array over the 32-bit words of |seed|, low word first. */
   constructor(seed: number | bigint) {
-    let magnitude = BigInt(seed);
-    if (magnitude < 0n) magnitude = -magnitude;
-    const key: number[] = [];
-    while (magnitude > 0n) {
-      key.push(Number(magnitude & 0xffffffffn));
-      magnitude >>= 32n;
-    }
-    if (key.length === 0) key.push(0);
-    this.initByArray(key);
+    this.seed = BigInt(seed);
   }
 
-  private initGenrand(seed: number): void {
-    const mt = this.mt;
-    mt[0] = seed >>> 0;
-    for (let i = 1; i < N; i++) {
-      const previous = mt[i - 1] ^ (mt[i - 1] >>> 30);
-      mt[i] = (Math.imul(1812433253, previous) + i) >>> 0;
+  /** The generator's state, seeded on first use. */
+  private state(): Uint32Array {
+    if (this.mt) return this.mt;
+    let magnitude = this.seed < 0n ? -this.seed : this.seed;
+    const cacheKey = magnitude.toString();
+    let seeded = seededStates.get(cacheKey);
+    if (!seeded) {
+      const key: number[] = [];
+      while (magnitude > 0n) {
+        key.push(Number(magnitude & 0xffffffffn));
+        magnitude >>= 32n;
+      }
+      if (key.length === 0) key.push(0);
+      seeded = new Uint32Array(N);
+      initByArray(seeded, key);
+      seededStates.set(cacheKey, seeded);
     }
+    this.mt = seeded.slice();
     this.index = N;
+    return this.mt;
   }
 
-  private initByArray(key: number[]): void {
-    const mt = this.mt;
-    this.initGenrand(19650218);
-    let i = 1;
-    let j = 0;
-    for (let k = Math.max(N, key.length); k > 0; k--) {
-      const previous = mt[i - 1] ^ (mt[i - 1] >>> 30);
-      mt[i] = ((mt[i] ^ Math.imul(previous, 1664525)) + key[j] + j) >>> 0;
-      i++;
-      j++;
-      if (i >= N) {
-        mt[0] = mt[N - 1];
-        i = 1;
-      }
-      if (j >= key.length) j = 0;
-    }
-    for (let k = N - 1; k > 0; k--) {
-      const previous = mt[i - 1] ^ (mt[i - 1] >>> 30);
-      mt[i] = ((mt[i] ^ Math.imul(previous, 1566083941)) - i) >>> 0;
-      i++;
-      if (i >= N) {
-        mt[0] = mt[N - 1];
-        i = 1;
-      }
-    }
-    mt[0] = UPPER_MASK;
-  }
-
-  private twist(): void {
-    const mt = this.mt;
+  private twist(mt: Uint32Array): void {
     for (let kk = 0; kk < N; kk++) {
       const y = (mt[kk] & UPPER_MASK) | (mt[(kk + 1) % N] & LOWER_MASK);
       mt[kk] = mt[(kk + M) % N] ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
@@ -74,8 +54,9 @@ export class PyRandom {
 
   /** genrand_uint32: the next 32-bit output. */
   next32(): number {
-    if (this.index >= N) this.twist();
-    let y = this.mt[this.index++];
+    const mt = this.state();
+    if (this.index >= N) this.twist(mt);
+    let y = mt[this.index++];
     y ^= y >>> 11;
     y ^= (y << 7) & 0x9d2c5680;
     y ^= (y << 15) & 0xefc60000;
@@ -136,4 +117,39 @@ export class PyRandom {
 
 function bitLength(n: number): number {
   return n.toString(2).length;
+}
+
+function initGenrand(mt: Uint32Array, seed: number): void {
+  mt[0] = seed >>> 0;
+  for (let i = 1; i < N; i++) {
+    const previous = mt[i - 1] ^ (mt[i - 1] >>> 30);
+    mt[i] = (Math.imul(1812433253, previous) + i) >>> 0;
+  }
+}
+
+function initByArray(mt: Uint32Array, key: number[]): void {
+  initGenrand(mt, 19650218);
+  let i = 1;
+  let j = 0;
+  for (let k = Math.max(N, key.length); k > 0; k--) {
+    const previous = mt[i - 1] ^ (mt[i - 1] >>> 30);
+    mt[i] = ((mt[i] ^ Math.imul(previous, 1664525)) + key[j] + j) >>> 0;
+    i++;
+    j++;
+    if (i >= N) {
+      mt[0] = mt[N - 1];
+      i = 1;
+    }
+    if (j >= key.length) j = 0;
+  }
+  for (let k = N - 1; k > 0; k--) {
+    const previous = mt[i - 1] ^ (mt[i - 1] >>> 30);
+    mt[i] = ((mt[i] ^ Math.imul(previous, 1566083941)) - i) >>> 0;
+    i++;
+    if (i >= N) {
+      mt[0] = mt[N - 1];
+      i = 1;
+    }
+  }
+  mt[0] = UPPER_MASK;
 }

@@ -119,6 +119,8 @@ export interface PyJsonOptions {
   ensureAscii?: boolean;
   /** separators=(",", ":") instead of the defaults (", ", ": "). */
   compact?: boolean;
+  /** Write a set as a list sorted ascending (the vector format's state serialisation) instead of refusing it. */
+  setsAsSortedLists?: boolean;
 }
 
 const JSON_ESCAPES: Record<string, string> = { '"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f" };
@@ -129,8 +131,15 @@ const ESCAPE_ASCII_ALL = new RegExp(ESCAPE_ASCII.source, "g");
 const ESCAPE_UNICODE = /["\\\u0000-\u001f]/;
 const ESCAPE_UNICODE_ALL = new RegExp(ESCAPE_UNICODE.source, "g");
 
+// Results are JSON text written again inside a vector line: full of quotes and nothing else to escape. Those go
+// through one native replace instead of a callback per quote.
+const QUOTE_OR_BACKSLASH_ALL = /["\\]/g;
+const OTHER_ESCAPE_ASCII = /[\u0000-\u001f\u007f-\uffff]/;
+const OTHER_ESCAPE_UNICODE = /[\u0000-\u001f]/;
+
 function jsonString(text: string, ensureAscii: boolean): string {
   if (!(ensureAscii ? ESCAPE_ASCII : ESCAPE_UNICODE).test(text)) return `"${text}"`;
+  if (!(ensureAscii ? OTHER_ESCAPE_ASCII : OTHER_ESCAPE_UNICODE).test(text)) return `"${text.replace(QUOTE_OR_BACKSLASH_ALL, "\\$&")}"`;
   const pattern = ensureAscii ? ESCAPE_ASCII_ALL : ESCAPE_UNICODE_ALL;
   return `"${text.replace(pattern, (ch) => JSON_ESCAPES[ch] ?? "\\u" + hex(ch.charCodeAt(0), 4))}"`;
 }
@@ -147,11 +156,26 @@ function jsonKey(key: number | string): string {
   return Number.isInteger(key) ? formatPyInt(key) : jsonFloat(key);
 }
 
+// The text of frozen lists and dicts, by options: the long-context constants are frozen, shared by every entry and
+// written again inside many results and states of a long-context replay.
+const frozenTexts = new Map<string, WeakMap<object, string>>();
+
 /** Python json.dumps(value) with the given options; throws PyJsonEncodeError where Python raises TypeError. */
 export function pyJsonDumps(value: PyValue | undefined, options: PyJsonOptions = {}): string {
   const ensureAscii = options.ensureAscii ?? true;
   const itemSeparator = options.compact ? "," : ", ";
   const keySeparator = options.compact ? ":" : ": ";
+  const setsAsLists = options.setsAsSortedLists ?? false;
+  const optionsKey = `${ensureAscii}${options.compact ?? false}${setsAsLists}`;
+  const frozen = (v: object): boolean => {
+    if (v === value || !Object.isFrozen(v)) return false;
+    let texts = frozenTexts.get(optionsKey);
+    if (!texts) frozenTexts.set(optionsKey, (texts = new WeakMap()));
+    let text = texts.get(v);
+    if (text === undefined) texts.set(v, (text = pyJsonDumps(v as PyValue, options)));
+    out += text;
+    return true;
+  };
   // One string grown by appending (no array per container): replaying a category writes some 10 MB of this.
   let out = "";
   const list = (items: readonly PyValue[]) => {
@@ -170,7 +194,9 @@ export function pyJsonDumps(value: PyValue | undefined, options: PyJsonOptions =
     else if (typeof v === "string") out += jsonString(v, ensureAscii);
     else if (v instanceof PyFloat) out += jsonFloat(v.value);
     else if (v instanceof PyTuple) list(v.items);
-    else if (Array.isArray(v)) list(v);
+    else if (Array.isArray(v)) {
+      if (!frozen(v)) list(v);
+    }
     else if (v instanceof Map) {
       out += "{";
       let first = true;
@@ -182,6 +208,7 @@ export function pyJsonDumps(value: PyValue | undefined, options: PyJsonOptions =
       }
       out += "}";
     } else if (isPyDict(v)) {
+      if (frozen(v)) return;
       out += "{";
       let first = true;
       for (const k in v) {
@@ -191,6 +218,8 @@ export function pyJsonDumps(value: PyValue | undefined, options: PyJsonOptions =
         encode(v[k]);
       }
       out += "}";
+    } else if (setsAsLists && v instanceof Set) {
+      list([...v].sort(ascending));
     } else {
       const typeName = v instanceof Set ? "set" : v instanceof PyMpf ? "mpf" : v === PY_ELLIPSIS ? "ellipsis" : typeof v;
       throw new PyJsonEncodeError(`Object of type ${typeName} is not JSON serializable`);
@@ -198,6 +227,10 @@ export function pyJsonDumps(value: PyValue | undefined, options: PyJsonOptions =
   };
   encode(value);
   return out;
+}
+
+function ascending(x: number | string, y: number | string): number {
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 /** How BFCL records a function's return value: str kept, dict through json.dumps (repr when JSON cannot encode
