@@ -1,5 +1,5 @@
 // Any OpenAI-compatible chat API (OpenAI, vLLM, SGLang, llama.cpp's server, `evolver model serve`) as an
-// LlmProvider, through the official SDK. The SDK's own retries are off: this file retries 429/5xx/connection errors
+// LlmProvider, through the official SDK (over node:http, see http-fetch.ts). The SDK's own retries are off: this file retries 429/5xx/connection errors
 // with exponential backoff and jitter, bounds each call by a timeout, limits calls in flight with a semaphore, and
 // maps failures to stable codes (LLM_AUTH, LLM_MODEL_NOT_FOUND, LLM_BAD_JSON, ...).
 // Token ids: `prompt_token_ids` and `choices[0].token_ids` are read when the server sends them (vLLM with
@@ -9,6 +9,7 @@ import OpenAI from "openai";
 import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import type { ChatMessage } from "../core/messages.js";
 import { llmError } from "./errors.js";
+import { createHttpFetch, type HttpFetch } from "./http-fetch.js";
 import { Semaphore } from "./semaphore.js";
 import { FinishReason, type ChatCompletion, type ChatRequest, type LlmProvider } from "./types.js";
 
@@ -56,6 +57,7 @@ export class OpenAIProvider implements LlmProvider {
   private readonly maxRetries: number;
   private readonly retryBaseDelayMs: number;
   private readonly timeoutMs: number;
+  private readonly http: HttpFetch;
 
   constructor(private readonly options: OpenAIProviderOptions) {
     this.id = `openai:${options.model}`;
@@ -63,12 +65,18 @@ export class OpenAIProvider implements LlmProvider {
     this.retryBaseDelayMs = options.retryBaseDelayMs ?? 500;
     this.timeoutMs = options.timeoutMs ?? 120_000;
     this.semaphore = new Semaphore(options.maxConcurrency ?? 8);
+    this.http = createHttpFetch();
     this.client = new OpenAI({
       baseURL: options.baseURL ?? process.env.OPENAI_BASE_URL ?? undefined,
       apiKey: options.apiKey ?? process.env.OPENAI_API_KEY ?? "none",
       maxRetries: 0,
       timeout: this.timeoutMs,
+      fetch: this.http.fetch,
     });
+  }
+
+  async close(): Promise<void> {
+    this.http.close();
   }
 
   chat(request: ChatRequest): Promise<ChatCompletion> {

@@ -14,7 +14,9 @@ export {
   type ForwardBackwardResult,
   type SampleManyRequest,
   type SampleManyResult,
+  type WireChoice,
 } from "./tinker-client.js";
+export { loadTinkerProto, TinkerProto, PROTO_CONTENT_TYPE } from "./tinker-proto.js";
 export { TinkerHttp, type TinkerHttpOptions } from "./tinker-http.js";
 export { LocalTrainer, resolvePython, type LocalTrainerOptions } from "./local-trainer.js";
 export { buildDatum, trajectorySequences, type TrainingSequence } from "./datums.js";

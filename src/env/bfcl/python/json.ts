@@ -4,92 +4,115 @@ import { EvolverError } from "../../../core/errors.js";
 import { PY_ELLIPSIS, PyFloat, type PyDict, type PyValue } from "./value.js";
 
 export function parsePythonJson(text: string): PyValue {
-  let i = 0;
-  const fail = (what: string): never => {
-    throw new EvolverError("BFCL_BAD_JSON", `invalid JSON at offset ${i}: ${what}`);
-  };
-  const skip = () => {
+  const parser = new PythonJsonParser(text);
+  const value = parser.value();
+  parser.skip();
+  if (parser.i !== text.length) parser.fail("trailing characters");
+  return value;
+}
+
+// A class rather than closures: every tool call's arguments come through here, so a parse should allocate little.
+class PythonJsonParser {
+  i = 0;
+  /** The next backslash at or after the current string, found once and reused: positions only grow. */
+  private backslash = -1;
+
+  constructor(private readonly text: string) {}
+
+  fail(what: string): never {
+    throw new EvolverError("BFCL_BAD_JSON", `invalid JSON at offset ${this.i}: ${what}`);
+  }
+
+  skip(): void {
+    const text = this.text;
+    let i = this.i;
     for (let c = text.charCodeAt(i); c === 32 || c === 10 || c === 13 || c === 9; c = text.charCodeAt(++i));
-  };
-  // The next backslash at or after the current string, found once and reused: positions only grow.
-  let backslash = -1;
-  const parseString = (): string => {
+    this.i = i;
+  }
+
+  private string(): string {
     // Find the closing quote by jumping from backslash to backslash; let JSON.parse decode the escapes of this one
     // string. (Question entries are mostly long prose: a search per character would dominate parsing them.)
-    let j = i + 1;
+    const text = this.text;
+    let j = this.i + 1;
     let escaped = false;
     for (;;) {
       const quote = text.indexOf('"', j);
-      if (quote < 0) return fail("unterminated string");
-      if (backslash < j) {
+      if (quote < 0) return this.fail("unterminated string");
+      if (this.backslash < j) {
         const found = text.indexOf("\\", j);
-        backslash = found < 0 ? Infinity : found;
+        this.backslash = found < 0 ? Infinity : found;
       }
-      if (backslash > quote) {
+      if (this.backslash > quote) {
         j = quote;
         break;
       }
       escaped = true;
-      j = backslash + 2;
+      j = this.backslash + 2;
     }
-    const start = i;
-    i = j + 1;
-    return escaped ? (JSON.parse(text.slice(start, i)) as string) : text.slice(start + 1, j);
-  };
-  const parseValue = (): PyValue => {
-    skip();
-    const c = text[i];
+    const start = this.i;
+    this.i = j + 1;
+    return escaped ? (JSON.parse(text.slice(start, j + 1)) as string) : text.slice(start + 1, j);
+  }
+
+  value(): PyValue {
+    this.skip();
+    const text = this.text;
+    const c = text[this.i];
     if (c === "{") {
-      i++;
+      this.i++;
       const object: PyDict = {};
-      skip();
-      if (text[i] === "}") return i++, object;
+      this.skip();
+      if (text[this.i] === "}") return this.i++, object;
       for (;;) {
-        skip();
-        if (text[i] !== '"') fail("expected a key");
-        const key = parseString();
-        skip();
-        if (text[i] !== ":") fail("expected ':'");
-        i++;
-        const value = parseValue();
-        // The long-context constants mark Python's Ellipsis this way.
+        this.skip();
+        if (text[this.i] !== '"') this.fail("expected a key");
+        const key = this.string();
+        this.skip();
+        if (text[this.i] !== ":") this.fail("expected ':'");
+        this.i++;
+        const value = this.value();
         object[key] = value;
-        skip();
-        if (text[i] === ",") i++;
-        else if (text[i] === "}") {
-          i++;
+        this.skip();
+        if (text[this.i] === ",") this.i++;
+        else if (text[this.i] === "}") {
+          this.i++;
+          // The long-context constants mark Python's Ellipsis this way.
           if (key === "__python__" && value === "Ellipsis" && Object.keys(object).length === 1) return PY_ELLIPSIS;
           return object;
-        } else fail("expected ',' or '}'");
+        } else this.fail("expected ',' or '}'");
       }
     }
     if (c === "[") {
-      i++;
+      this.i++;
       const list: PyValue[] = [];
-      skip();
-      if (text[i] === "]") return i++, list;
+      this.skip();
+      if (text[this.i] === "]") return this.i++, list;
       for (;;) {
-        list.push(parseValue());
-        skip();
-        if (text[i] === ",") i++;
-        else if (text[i] === "]") return i++, list;
-        else fail("expected ',' or ']'");
+        list.push(this.value());
+        this.skip();
+        if (text[this.i] === ",") this.i++;
+        else if (text[this.i] === "]") return this.i++, list;
+        else this.fail("expected ',' or ']'");
       }
     }
-    if (c === '"') return parseString();
-    if (text.startsWith("true", i)) return (i += 4), true;
-    if (text.startsWith("false", i)) return (i += 5), false;
-    if (text.startsWith("null", i)) return (i += 4), null;
-    // -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, scanned by hand; a fraction or an exponent makes a float.
-    const start = i;
+    if (c === '"') return this.string();
+    if (text.startsWith("true", this.i)) return (this.i += 4), true;
+    if (text.startsWith("false", this.i)) return (this.i += 5), false;
+    if (text.startsWith("null", this.i)) return (this.i += 4), null;
+    return this.number(c);
+  }
+
+  /** -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, scanned by hand; a fraction or an exponent makes a float. */
+  private number(c: string | undefined): PyValue {
+    const text = this.text;
+    const start = this.i;
+    let i = start;
     if (c === "-") i++;
     const first = text.charCodeAt(i);
     if (first === 48) i++;
     else if (isDigit(first)) while (isDigit(text.charCodeAt(++i)));
-    else {
-      i = start;
-      return fail(`unexpected character '${c ?? "end of input"}'`);
-    }
+    else return this.fail(`unexpected character '${c ?? "end of input"}'`);
     let float = false;
     if (text.charCodeAt(i) === 46 && isDigit(text.charCodeAt(i + 1))) {
       float = true;
@@ -105,13 +128,10 @@ export function parsePythonJson(text: string): PyValue {
         for (i = k + 1; isDigit(text.charCodeAt(i)); i++);
       }
     }
+    this.i = i;
     const value = Number(text.slice(start, i));
     return float ? new PyFloat(value) : value;
-  };
-  const value = parseValue();
-  skip();
-  if (i !== text.length) fail("trailing characters");
-  return value;
+  }
 }
 
 function isDigit(code: number): boolean {
