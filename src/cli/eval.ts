@@ -4,6 +4,7 @@ import { writeFileSync } from "node:fs";
 import { checkContextFits, createContextStrategy, createPolicyModel, createProgressReporter, createToolFormat, evaluateAgent, everyRolloutErrored, formatEvalTable, JsonlWriter, type EvalReport } from "../agent/index.js";
 import { EvolverError } from "../core/errors.js";
 import { openEnvironment, registerBuiltinEnvironments, Split } from "../env/index.js";
+import { DEFAULT_EMBEDDER, EmbedderSpec } from "../llm/index.js";
 import { evaluateRun } from "../recipe/index.js";
 import type { Command } from "./command.js";
 import { numberOption, parseOptions } from "./command.js";
@@ -11,7 +12,7 @@ import { numberOption, parseOptions } from "./command.js";
 const usage =
   "evolver eval --env NAME|module [--env-path FILE.mjs] --model SPEC [--split test] [--k 8] [--tasks N] [--seed S] [--out results.json] " +
   "[--concurrency 16] [--max-steps 30] [--max-tokens 1024] [--temperature T] [--timeout MS] [--format native|hermes|bfcl] " +
-  "[--context linear|linear-no-thinking|sliding-window:N|self-context-clip|tool-retrieval:K] [--base-url URL] [--mode chat|tokens] [--context-size N] " +
+  "[--context linear|linear-no-thinking|sliding-window:N|self-context-clip|tool-retrieval:K] [--tool-embedder use-lite|openai:<model>] [--base-url URL] [--mode chat|tokens] [--context-size N] " +
   "[--env-options JSON] [--trajectories FILE.jsonl]\n" +
   "   or: evolver eval --run RUN [--iteration=N] [--store .evolver/runs.db] [--out results.json] [--trajectories FILE.jsonl]\n" +
   "       (a run's weights after iteration N, default its last, evaluated as the run's own evaluation does)\n" +
@@ -24,7 +25,7 @@ const flags = {
   "max-steps": { type: "string" }, "max-tokens": { type: "string" }, temperature: { type: "string" }, timeout: { type: "string" },
   format: { type: "string", default: "native" }, context: { type: "string", default: "linear" }, "base-url": { type: "string" },
   mode: { type: "string", default: "chat" }, "context-size": { type: "string" }, "env-options": { type: "string" }, trajectories: { type: "string" },
-  run: { type: "string" }, iteration: { type: "string" }, store: { type: "string" },
+  run: { type: "string" }, iteration: { type: "string" }, store: { type: "string" }, "tool-embedder": { type: "string" },
 } as const;
 
 export const evalCommand: Command = {
@@ -57,7 +58,13 @@ export const evalCommand: Command = {
       const concurrency = numberOption("concurrency", values.concurrency, 16);
       if (values.mode !== "chat" && values.mode !== "tokens") throw new EvolverError("CLI_USAGE", `--mode must be chat or tokens, got '${values.mode}'`);
       const toolFormat = createToolFormat(values.format!);
-      const context = createContextStrategy(values.context!);
+      const toolEmbedder = values["tool-embedder"];
+      if (toolEmbedder !== undefined) {
+        const spec = EmbedderSpec.safeParse(toolEmbedder);
+        if (!spec.success) throw new EvolverError("CLI_USAGE", `--tool-embedder: ${spec.error.issues[0].message}, got '${toolEmbedder}'`);
+        if (!values.context!.startsWith("tool-retrieval")) throw new EvolverError("CLI_USAGE", `--tool-embedder is read only by --context tool-retrieval:K, not ${values.context}`);
+      }
+      const context = createContextStrategy(values.context!, { toolRetrieval: { embedderSpec: { spec: toolEmbedder ?? DEFAULT_EMBEDDER } } });
       registerBuiltinEnvironments();
       const env = await openEnvironment({ type: values.env, path: values["env-path"], options: envOptions });
       try {

@@ -91,6 +91,18 @@ test("config: rollout.context tool-retrieval:K takes a whole K >= 1 and the nati
   );
 });
 
+test("config: rollout.tool_retrieval.embedder takes navigating's embedder specs, and only with context tool-retrieval", () => {
+  const base = { env: { type: "bfcl-v3", options: { toolCount: 1000 } }, policy: { base_model: "m" } };
+  assert.equal(parseConfig({ ...base, rollout: { context: "tool-retrieval:8" } }).rollout.tool_retrieval.embedder, "use-lite");
+  const remote = parseConfig({ ...base, rollout: { context: "tool-retrieval:8", tool_retrieval: { embedder: "openai:text-embedding-3-small", embedder_base_url: "http://127.0.0.1:8080/v1" } } });
+  assert.deepEqual(remote.rollout.tool_retrieval, { embedder: "openai:text-embedding-3-small", embedder_base_url: "http://127.0.0.1:8080/v1" });
+  assert.throws(() => parseConfig({ ...base, rollout: { context: "tool-retrieval:8", tool_retrieval: { embedder: "word2vec" } } }), /rollout\.tool_retrieval\.embedder: an embedder is 'use-lite' \(offline\) or 'openai:<model>'/);
+  assert.throws(
+    () => parseConfig({ ...base, rollout: { tool_retrieval: { embedder: "openai:e" } } }),
+    /rollout\.tool_retrieval: rollout\.tool_retrieval is read only by context tool-retrieval:K; this run's context is linear/,
+  );
+});
+
 test("config: the environment's type and its options are checked with every other problem, against the type's own schema", () => {
   assert.throws(
     () =>

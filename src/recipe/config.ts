@@ -122,10 +122,24 @@ export const EvolveConfig = z
          * but offers each call only the K tools nearest the current request, those used or found so far, and a
          * search_tools meta-tool: for environments with more tools than a prompt holds (needs tool_format native). */
         context: z.string().default("linear").superRefine(checkContextStrategy),
+        /** What tool-retrieval embeds tool schemas and requests with: the same specs as navigating.embedder. */
+        tool_retrieval: z
+          .object({
+            /** use-lite (offline, shipped in an npm package) or openai:<model> (/v1/embeddings). */
+            embedder: EmbedderSpec.default(DEFAULT_EMBEDDER),
+            /** Base URL of that OpenAI-compatible server (else OPENAI_BASE_URL). */
+            embedder_base_url: z.string().url().optional(),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({})
       .superRefine((rollout, context) => {
+        const { embedder, embedder_base_url } = rollout.tool_retrieval;
+        if (!rollout.context.startsWith("tool-retrieval") && (embedder !== DEFAULT_EMBEDDER || embedder_base_url !== undefined)) {
+          context.addIssue({ code: "custom", path: ["tool_retrieval"], message: `rollout.tool_retrieval is read only by context tool-retrieval:K; this run's context is ${rollout.context}` });
+        }
         if (rollout.context.startsWith("tool-retrieval") && rollout.tool_format !== "native") {
           context.addIssue({ code: "custom", path: ["tool_format"], message: `context ${rollout.context} offers the tools it retrieves natively and needs tool_format native, not ${rollout.tool_format}` });
         }

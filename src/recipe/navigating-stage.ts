@@ -123,7 +123,19 @@ export async function openNavigation(options: {
     const result = await semanticAdvantage({ provider, group, shown, signal });
     const texts = result.edits.flatMap((edit) => (edit.op === "add" ? [edit.when_to_use] : edit.op === "modify" && edit.when_to_use ? [edit.when_to_use] : []));
     const vectors = texts.length > 0 ? await embedder.embed(texts, { signal }) : [];
-    const counts = { compared: result.compared ? 1 : 0, invalid: result.invalid, added: 0, modified: 0, deleted: 0 };
+    // What the run reports when nothing was learned: a group whose rollouts all scored the same (and whether they all
+    // failed) gives the critic nothing to compare.
+    const uniform = result.compared ? 0 : 1;
+    const counts = {
+      groups: 1,
+      uniform,
+      uniform_failed: uniform && group.every((t) => !t.success) ? 1 : 0,
+      compared: result.compared ? 1 : 0,
+      invalid: result.invalid,
+      added: 0,
+      modified: 0,
+      deleted: 0,
+    };
     pool.transaction(() => {
       if (!pool.claim(workKey)) return;
       let next = 0;

@@ -36,7 +36,9 @@ function rolloutSettings(config: EvolveConfig, env: Environment, model: PolicyMo
     env,
     model,
     toolFormat: createToolFormat(config.rollout.tool_format),
-    context: createContextStrategy(config.rollout.context),
+    context: createContextStrategy(config.rollout.context, {
+      toolRetrieval: { embedderSpec: { spec: config.rollout.tool_retrieval.embedder, baseUrl: config.rollout.tool_retrieval.embedder_base_url } },
+    }),
     maxSteps: config.rollout.max_steps,
     maxTokensPerCall: config.rollout.max_tokens_per_step,
     contextLimitTokens: contextTokens,

@@ -13,6 +13,7 @@ import { parseConfig } from "./config.js";
 import { runEvolve } from "./evolve.js";
 import { poolPath } from "./navigating-stage.js";
 import { prepareRun } from "./prepare.js";
+import { nothingLearned } from "./training-free.js";
 
 const dir = mkdtempSync(join(tmpdir(), "evolver-training-free-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -47,6 +48,11 @@ test("training-free with the embedded tiny model: held-out success before and af
   assert.equal(store.latestCheckpoint(result.runId, "training"), undefined, "nothing is trained");
   store.close();
   assert.ok(lines.some((l) => /^iteration 2\/2 .* pool \d+ \(\+\d+ ~\d+ -\d+, \d+ groups compared, \d+ invalid\)/.test(l)), lines.join("\n"));
+  // Every training group is counted, and a run whose pool got no edit says why.
+  const groups = metrics.filter((m) => m.name === "navigating/groups").reduce((sum, m) => sum + m.value, 0);
+  assert.equal(groups, 4);
+  const edits = metrics.filter((m) => ["navigating/added", "navigating/modified", "navigating/deleted"].includes(m.name)).reduce((sum, m) => sum + m.value, 0);
+  assert.equal(lines.some((l) => l.startsWith("nothing was learned")), edits === 0, lines.join("\n"));
   // Every experience the critic added is the semantic advantage's, with its training tasks as provenance.
   const pool = SqliteExperiencePool.open(poolPath(parseConfig(raw()), result.runId), { mustExist: true });
   for (const e of pool.list({ status: "all" })) {
@@ -69,4 +75,20 @@ test("validation: trainer.kind none needs navigating on, no SFT, and a model it 
   // The step-reward judge check is for training; a training-free run on an environment without step rewards is fine.
   const { env } = await prepareRun(parseConfig(raw({ policy: { base_model: "openai:some-model" } })));
   await env.close?.();
+});
+
+test("a run whose pool got no edit says why: groups that all scored the same, comparisons without an edit", () => {
+  const store = new RunStore(join(dir, "reasons.db"));
+  const run = store.createRun("reasons", {});
+  store.saveMetrics(run.id, 0, { "navigating/groups": 8, "navigating/uniform": 7, "navigating/uniform_failed": 6, "navigating/compared": 1, "navigating/invalid": 0, "navigating/added": 0 });
+  store.saveMetrics(run.id, 1, { "navigating/groups": 8, "navigating/uniform": 6, "navigating/uniform_failed": 6, "navigating/compared": 2, "navigating/invalid": 1, "navigating/added": 0 });
+  assert.equal(
+    nothingLearned(store, run.id),
+    "nothing was learned: the experience pool got no edit in this run. Of its 16 training groups, 13 had rollouts that all scored the same, " +
+      "so no better and worse attempt to compare (12 of them all failed); 3 were compared and the critic proposed no usable edit " +
+      "(1 of its answers did not fit the schema or failed).",
+  );
+  store.saveMetrics(run.id, 2, { "navigating/groups": 8, "navigating/compared": 1, "navigating/deleted": 1 });
+  assert.equal(nothingLearned(store, run.id), undefined);
+  store.close();
 });

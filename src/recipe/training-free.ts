@@ -75,6 +75,8 @@ export async function trainingFreeLoop(options: {
             `${metrics["navigating/compared"] ?? 0} groups compared, ${metrics["navigating/invalid"]} invalid)`,
         );
       }
+      const reason = nothingLearned(store, id);
+      if (reason) log(reason);
       return { runId: id, iterations: config.schedule.iterations, evaluations };
     } finally {
       await navigation.close();
@@ -86,4 +88,22 @@ export async function trainingFreeLoop(options: {
 
 function mean(values: number[]): number {
   return values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+/**
+ * Why the pool got no edit in this run, from its metrics (undefined when it got some): a run that learned nothing says
+ * so instead of showing an unexplained "0 -> 0".
+ */
+export function nothingLearned(store: RunStore, runId: string): string | undefined {
+  const total = (name: string) => store.listMetrics(runId).filter((m) => m.name === `navigating/${name}`).reduce((sum, m) => sum + m.value, 0);
+  if (total("added") + total("modified") + total("deleted") > 0) return undefined;
+  const groups = total("groups");
+  const uniform = total("uniform");
+  const compared = total("compared");
+  const invalid = total("invalid");
+  const parts = [
+    `${uniform} had rollouts that all scored the same, so no better and worse attempt to compare (${total("uniform_failed")} of them all failed)`,
+    `${compared} were compared and the critic proposed no usable edit${invalid > 0 ? ` (${invalid} of its answers did not fit the schema or failed)` : ""}`,
+  ];
+  return `nothing was learned: the experience pool got no edit in this run. Of its ${groups} training groups, ${parts.join("; ")}.`;
 }

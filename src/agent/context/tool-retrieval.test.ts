@@ -11,6 +11,7 @@ import type { Embedder } from "../../llm/embedding-types.js";
 import { createContextStrategy } from "./index.js";
 import { ToolEmbeddings, toolText } from "./tool-embeddings.js";
 import { SEARCH_TOOLS_NAME } from "./tool-retrieval.js";
+import { startEmbeddingServer } from "../../llm/test-support/embedding-server.js";
 
 function trigramEmbedder(): Embedder & { texts: string[] } {
   const texts: string[] = [];
@@ -117,4 +118,19 @@ test("search_tools: names and descriptions of the best matches, a tool named exa
   assert.equal(named[0].name, "mv");
   assert.match(await selection.answer(call('{"q": 1}'), tools), /^Error: search_tools takes \{"query"/);
   assert.match(await selection.answer(call("not json"), tools), /^Error: search_tools takes/);
+});
+
+test("an embedder spec (rollout.tool_retrieval.embedder): tools and requests are embedded by that server", async () => {
+  const embedder = trigramEmbedder();
+  const server = await startEmbeddingServer(embedder, { model: "trigram" });
+  try {
+    const strategy = createContextStrategy("tool-retrieval:1", { toolRetrieval: { embedderSpec: { spec: "openai:trigram", baseUrl: server.url }, cacheDir: null } });
+    const history: ChatMessage[] = [{ role: "user", content: "Fill the fuel tank of my car." }];
+    const selected = await strategy.toolSelection!.select({ history, pinned: 1, available: tools });
+    assert.deepEqual(selected.tools.map((t) => t.function.name), ["fill_fuel_tank"]);
+    assert.ok(server.requests >= 2, "the tool texts and the request went to the server");
+    assert.ok(embedder.texts.includes(toolText(tools[0])) && embedder.texts.includes("Fill the fuel tank of my car."));
+  } finally {
+    await server.close();
+  }
 });

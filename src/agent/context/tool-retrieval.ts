@@ -42,8 +42,10 @@ export interface ToolRetrievalOptions {
   k?: number;
   /** Matches a search_tools call answers. Default 5. */
   searchResults?: number;
-  /** Default: the offline default embedder (use-lite), loaded on first use and shared by the process. */
+  /** An embedder already open; else the one `embedderSpec` names, loaded on first use and shared by the process. */
   embedder?: Embedder;
+  /** An embedder spec (use-lite | openai:<model>, config rollout.tool_retrieval.embedder); default use-lite. */
+  embedderSpec?: { spec: string; baseUrl?: string };
   /** Disk cache of tool vectors; default .evolver/cache under the working directory; null keeps them in memory. */
   cacheDir?: string | null;
 }
@@ -55,7 +57,7 @@ export function toolRetrievalContext(options: ToolRetrievalOptions = {}): Contex
   if (!Number.isInteger(k) || k < 1) throw new EvolverError("AGENT_CONTEXT", `tool-retrieval needs k >= 1, got ${k}`);
   const searchResults = options.searchResults ?? 5;
   const cacheDir = options.cacheDir === null ? undefined : resolve(options.cacheDir ?? ".evolver/cache");
-  const retriever = new ToolRetriever(options.embedder, cacheDir);
+  const retriever = new ToolRetriever(options.embedder ?? options.embedderSpec ?? { spec: DEFAULT_EMBEDDER }, cacheDir);
 
   const selection: ToolSelection = {
     metaTools: [searchToolsSchema],
@@ -123,7 +125,8 @@ function searchQuery(call: ToolCall): string | undefined {
   }
 }
 
-let defaultEmbedder: Promise<Embedder> | undefined;
+/** Embedders opened by spec, one per spec and base URL for the process (loading the offline model takes seconds). */
+const sharedEmbedders = new Map<string, Promise<Embedder>>();
 const sharedEmbeddings = new Map<string, ToolEmbeddings>();
 
 /** Indexes per tool set and query vectors, over one embedder and one shared vector cache. */
@@ -134,13 +137,13 @@ class ToolRetriever {
   private readonly queries = new Map<string, Promise<Float32Array>>();
 
   constructor(
-    private readonly embedder: Embedder | undefined,
+    private readonly embedder: Embedder | { spec: string; baseUrl?: string },
     private readonly cacheDir: string | undefined,
   ) {}
 
   private toolEmbeddings(): Promise<ToolEmbeddings> {
     this.embeddings ??= (async () => {
-      const embedder = this.embedder ?? (await (defaultEmbedder ??= createEmbedder(DEFAULT_EMBEDDER)));
+      const embedder = "embed" in this.embedder ? this.embedder : await sharedEmbedder(this.embedder);
       const key = `${embedder.id}\u0000${this.cacheDir ?? ""}`;
       let shared = sharedEmbeddings.get(key);
       if (!shared || shared.embedder !== embedder) {
@@ -181,4 +184,15 @@ class ToolRetriever {
     }
     return vector;
   }
+}
+
+function sharedEmbedder({ spec, baseUrl }: { spec: string; baseUrl?: string }): Promise<Embedder> {
+  const key = `${spec}\u0000${baseUrl ?? ""}`;
+  let embedder = sharedEmbedders.get(key);
+  if (!embedder) {
+    embedder = createEmbedder(spec, { baseUrl });
+    embedder.catch(() => sharedEmbedders.delete(key));
+    sharedEmbedders.set(key, embedder);
+  }
+  return embedder;
 }
