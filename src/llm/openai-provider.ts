@@ -9,7 +9,7 @@ import OpenAI from "openai";
 import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import type { ChatMessage } from "../core/messages.js";
 import { llmError } from "./errors.js";
-import { createHttpFetch, type HttpFetch } from "./http-fetch.js";
+import { createHttpFetch, type HttpFetch } from "../core/http-fetch.js";
 import { Semaphore } from "./semaphore.js";
 import { FinishReason, type ChatCompletion, type ChatRequest, type LlmProvider } from "./types.js";
 

@@ -1,35 +1,23 @@
 // The SFT warm start on key-chain with the tiny model and the real local trainer, and the token layout of reference
 // sequences against the template and against real token rollouts.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { createToolFormat, runRollout, trainingSequences, type Trajectory } from "../agent/index.js";
 import { BfclEnvironment, KeyChainEnvironment, type Environment } from "../env/index.js";
-import { Qwen2ChatTemplate, Tokenizer, writeTinyModel } from "../llm/index.js";
-import { LocalTrainer, type TinkerClient, type TrainingClient } from "../train/index.js";
+import { Qwen2ChatTemplate, Tokenizer } from "../llm/index.js";
+import type { TrainingClient } from "../train/index.js";
+import { useLocalTrainer } from "../train/test-support/local-trainer.js";
 import { parseConfig } from "./config.js";
 import { referenceSequence, sftStage } from "./sft-stage.js";
 
-const dir = mkdtempSync(join(tmpdir(), "evolver-sft-"));
 const hermes = createToolFormat("hermes");
 const env = new KeyChainEnvironment({ length: 3, symbols: 8, seed: 7 });
 let template: Qwen2ChatTemplate;
-let trainer: LocalTrainer;
-let client: TinkerClient;
-
-before(async () => {
-  writeTinyModel(join(dir, "tiny"), { formats: ["hf"], seed: 3 });
-  template = new Qwen2ChatTemplate({ tokenizer: Tokenizer.fromFile(join(dir, "tiny", "tokenizer.json")) });
-  trainer = await LocalTrainer.start({ baseModel: join(dir, "tiny"), checkpointDir: join(dir, "checkpoints"), threads: 1 });
-  client = await trainer.connect({ heartbeatMs: 0 });
-});
-
-after(async () => {
-  client?.close();
-  await trainer?.stop();
-  rmSync(dir, { recursive: true, force: true });
+const localTrainer = useLocalTrainer({
+  seed: 3,
+  name: "sft",
+  ready: ({ modelDir }) => (template = new Qwen2ChatTemplate({ tokenizer: Tokenizer.fromFile(join(modelDir, "tokenizer.json")) })),
 });
 
 /** The runs of a sequence's tokens with mask 1, decoded. */
@@ -82,13 +70,13 @@ test("BFCL reference sequence: calls written as the rollouts parse them, results
 });
 
 test("SFT on key-chain references lifts held-out greedy success far above chance, in the token layout rollouts sample in", async () => {
-  const training = await client.createTrainingClient({ baseModel: "tiny", loraRank: 0, seed: 0 });
+  const training = await localTrainer().client.createTrainingClient({ baseModel: "tiny", loraRank: 0, seed: 0 });
   const heldOut = (await env.listTasks("test")).slice(0, 24);
   const before = successRate(await greedyRollouts(training, "before-sft", heldOut));
 
   const config = parseConfig({
     env: { type: "key-chain" },
-    policy: { base_model: join(dir, "tiny") },
+    policy: { base_model: localTrainer().modelDir },
     sft: { enabled: true, epochs: 6, tasks: 64, batch_size: 8, learning_rate: 3e-3 },
   });
   const lines: string[] = [];
@@ -116,7 +104,7 @@ test("SFT on key-chain references lifts held-out greedy success far above chance
 });
 
 test("SFT needs an environment with reference solutions", async () => {
-  const training = await client.createTrainingClient({ baseModel: "tiny", loraRank: 0 });
+  const training = await localTrainer().client.createTrainingClient({ baseModel: "tiny", loraRank: 0 });
   const config = parseConfig({ env: { type: "key-chain" }, policy: { base_model: "tiny" }, sft: { enabled: true } });
   const plain: Environment = { name: "plain", listTasks: (split) => env.listTasks(split), profile: () => env.profile(), create: (taskId) => env.create(taskId) };
   await assert.rejects(sftStage({ config, env: plain, training, template, tasks: ["kc-000"] }), /sft\.enabled needs reference solutions, and environment plain has none/);

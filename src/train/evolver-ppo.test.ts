@@ -1,32 +1,16 @@
 // evolver_ppo on a trainer without it: the linearised route (forward, the reference maths' gradient, cross_entropy
 // weighted by its negative) gives the same parameter update as the trainer's own evolver_ppo, on the local trainer.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { PolicyLossConfig } from "../evolve/attributing/index.js";
-import { readSafetensors, writeTinyModel } from "../llm/index.js";
+import { readSafetensors } from "../llm/index.js";
 import { buildDatum } from "./datums.js";
 import { evolverPpoForwardBackward, evolverPpoProblems, evolverPpoRoute, trainerFeatures } from "./evolver-ppo.js";
-import { LocalTrainer } from "./local-trainer.js";
-import type { TinkerClient, TrainingClient } from "./tinker-client.js";
+import type { TrainingClient } from "./tinker-client.js";
+import { useLocalTrainer } from "./test-support/local-trainer.js";
 
-const dir = mkdtempSync(join(tmpdir(), "evolver-evolver-ppo-"));
-let trainer: LocalTrainer;
-let client: TinkerClient;
-
-before(async () => {
-  writeTinyModel(join(dir, "tiny"), { formats: ["hf"], seed: 4 });
-  trainer = await LocalTrainer.start({ baseModel: join(dir, "tiny"), checkpointDir: join(dir, "checkpoints"), threads: 1 });
-  client = await trainer.connect({ heartbeatMs: 0 });
-});
-
-after(async () => {
-  client?.close();
-  await trainer?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const localTrainer = useLocalTrainer({ seed: 4, name: "evolver-ppo" });
 
 /** Off-policy datums (sampler logprobs shifted from the learner's) so that clipping, dual-clip and the boost all bind. */
 function datums() {
@@ -49,16 +33,16 @@ const linearStep = { learning_rate: 1, beta1: 0, beta2: 0, eps: 1, weight_decay:
 async function updatedWeights(training: TrainingClient, name: string): Promise<Map<string, Float32Array>> {
   const path = await training.saveWeights(name);
   const [, modelId, kind, checkpoint] = /^tinker:\/\/([^/]+)\/([^/]+)\/(.+)$/.exec(path)!;
-  const tensors = readSafetensors(join(trainer.checkpointDir, modelId, kind, checkpoint, "weights.safetensors"));
+  const tensors = readSafetensors(join(localTrainer().trainer.checkpointDir, modelId, kind, checkpoint, "weights.safetensors"));
   return new Map([...tensors].map(([key, tensor]) => [key, tensor.values]));
 }
 
 test("both routes give the same parameter update (1e-5), full fine-tuning and LoRA", { timeout: 600_000 }, async () => {
   const loss = PolicyLossConfig.parse({ clip_high_boost: 0.4, aggregation: "seq-mean-token-mean" });
   for (const loraRank of [0, 4]) {
-    const base = await client.createTrainingClient({ baseModel: "tiny", loraRank, seed: 7 });
-    const native = await client.createTrainingClient({ baseModel: "tiny", loraRank, seed: 7 });
-    const linearised = await client.createTrainingClient({ baseModel: "tiny", loraRank, seed: 7 });
+    const base = await localTrainer().client.createTrainingClient({ baseModel: "tiny", loraRank, seed: 7 });
+    const native = await localTrainer().client.createTrainingClient({ baseModel: "tiny", loraRank, seed: 7 });
+    const linearised = await localTrainer().client.createTrainingClient({ baseModel: "tiny", loraRank, seed: 7 });
     const a = await evolverPpoForwardBackward(native, datums(), loss, "native");
     const b = await evolverPpoForwardBackward(linearised, datums(), loss, "linearised");
     assert.ok(Math.abs(a.metrics["loss:sum"] - b.metrics["loss:sum"]) < 1e-5, `loss ${a.metrics["loss:sum"]} vs ${b.metrics["loss:sum"]}`);
@@ -83,7 +67,7 @@ test("both routes give the same parameter update (1e-5), full fine-tuning and Lo
 });
 
 test("a trainer's features decide the route, and what cannot run there is named", async () => {
-  const local = trainerFeatures(await client.capabilities());
+  const local = trainerFeatures(await localTrainer().client.capabilities());
   assert.equal(evolverPpoRoute(local), "native");
   assert.deepEqual(evolverPpoProblems(PolicyLossConfig.parse({ kl_beta: 0.1, entropy_coeff: 0.01 }), local), []);
   const skyrl = trainerFeatures({ supported_models: [{ model_name: "Qwen/Qwen3-8B" }] });

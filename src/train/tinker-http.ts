@@ -13,7 +13,7 @@
 import type { z } from "zod";
 import { EvolverError } from "../core/errors.js";
 import { trainerError } from "./errors.js";
-import { nodeHttpFetch } from "./http-transport.js";
+import { sharedHttpFetch } from "../core/http-fetch.js";
 import { loadTinkerProto, PROTO_CONTENT_TYPE, type ProtoResult } from "./tinker-proto.js";
 import { ErrorDetail, FailedFuture, FutureHandle, TryAgain } from "./tinker-schema.js";
 
@@ -29,7 +29,7 @@ export interface TinkerHttpOptions {
   futureTimeoutMs?: number;
   /** Attempts after the first for a submit that met a connection error, 408, 429 or 5xx. Default 5. */
   retries?: number;
-  /** Default: node:http with keep-alive (http-transport.ts). */
+  /** Default: node:http with keep-alive (core/http-fetch.ts). */
   fetch?: typeof fetch;
 }
 
@@ -66,7 +66,7 @@ export class TinkerHttp {
   constructor(options: TinkerHttpOptions) {
     this.root = `${options.baseUrl.replace(/\/+$/, "")}/api/v1/`;
     this.apiKey = options.apiKey;
-    this.fetchImpl = options.fetch ?? nodeHttpFetch;
+    this.fetchImpl = options.fetch ?? sharedHttpFetch.fetch;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
     this.pollTimeoutMs = options.pollTimeoutMs ?? 60_000;
     this.futureTimeoutMs = options.futureTimeoutMs ?? 30 * 60_000;

@@ -11,7 +11,7 @@ import { after, before, test } from "node:test";
 import { writeTinyModel } from "../llm/index.js";
 import { buildDatum } from "./datums.js";
 import { evolverPpoLossFnConfig } from "./loss-request.js";
-import { nodeHttpFetch } from "./http-transport.js";
+import { sharedHttpFetch } from "../core/http-fetch.js";
 import { LocalTrainer } from "./local-trainer.js";
 import { TinkerClient, type TrainingClient } from "./tinker-client.js";
 import { loadTinkerProto } from "./tinker-proto.js";
@@ -24,7 +24,7 @@ const traffic: Record<"auto" | "json", { path: string; sent: string; got: string
 
 function recording(log: { path: string; sent: string; got: string }[]): typeof fetch {
   return async (input, init) => {
-    const response = await nodeHttpFetch(input, init); // the client's own transport, bytes bodies included
+    const response = await sharedHttpFetch.fetch(input, init); // the client's own transport, bytes bodies included
     const headers = new Headers(init?.headers);
     log.push({ path: String(input).split("/api/v1/")[1], sent: headers.get("content-type") ?? "", got: response.headers.get("content-type") ?? "" });
     return response;

@@ -1,0 +1,122 @@
+// One fetch over node:http(s) with keep-alive agents, for the two clients that make hundreds of calls per iteration:
+// the Tinker client (two requests per sampled step: asample, then retrieve_future) and the OpenAI SDK (64 rollouts
+// whose answers arrive together). Node's built-in fetch (undici) spends several times the CPU of node:http per call
+// (web streams, request cloning, a timer per request): in profiles that was most of the evolve loop's own CPU and
+// the longest event-loop block of a rollout batch. Bodies sent as text or bytes go this way; anything else (streams,
+// form data, a Request object) goes to the global fetch. Answers are read whole and decoded as fetch would, except
+// event streams, which are passed on as they arrive.
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { Readable } from "node:stream";
+import { brotliDecompressSync, gunzipSync, inflateSync } from "node:zlib";
+
+export interface HttpFetch {
+  fetch: typeof globalThis.fetch;
+  /** Closes the idle keep-alive connections. */
+  close(): void;
+}
+
+/** Statuses whose Response may not carry a body. */
+const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
+
+/** What fetch would decode (no Accept-Encoding is sent, so a server should not compress; some do anyway). */
+const DECODERS: Record<string, (data: Buffer) => Buffer> = { gzip: gunzipSync, "x-gzip": gunzipSync, deflate: inflateSync, br: brotliDecompressSync };
+
+export function createHttpFetch(): HttpFetch {
+  // No socket limit: every Tinker sample in flight holds one connection in its long-poll (retrieve_future), and a
+  // limit below the number in flight would queue the very requests that complete those futures. Idle sockets are
+  // dropped after 4 s, before a server's keep-alive timeout (uvicorn: 5 s) could race a reuse; the agent's timeout
+  // destroys only free sockets, never one a long-poll is waiting on.
+  const httpAgent = new HttpAgent({ keepAlive: true, timeout: 4_000 });
+  const httpsAgent = new HttpsAgent({ keepAlive: true, timeout: 4_000 });
+
+  const send = (url: URL, init: RequestInit, body: string | Uint8Array | undefined, retryReset: boolean): Promise<Response> =>
+    new Promise((resolve, reject) => {
+      const signal = init.signal ?? undefined;
+      // Like fetch: an abort rejects with the signal's reason (an AbortError DOMException unless the caller gave one).
+      if (signal?.aborted) return reject(signal.reason);
+      const https = url.protocol === "https:";
+      const headers: OutgoingHttpHeaders = {};
+      new Headers(init.headers).forEach((value, name) => (headers[name] = value));
+      if (body !== undefined) headers["content-length"] = typeof body === "string" ? Buffer.byteLength(body) : body.byteLength;
+      const request = (https ? httpsRequest : httpRequest)(
+        {
+          protocol: url.protocol,
+          hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"),
+          port: url.port,
+          path: url.pathname + url.search,
+          method: init.method ?? "GET",
+          headers,
+          agent: https ? httpsAgent : httpAgent,
+        },
+        (response: IncomingMessage) => {
+          const status = response.statusCode ?? 0;
+          const responseHeaders = new Headers();
+          for (let i = 0; i < response.rawHeaders.length; i += 2) responseHeaders.append(response.rawHeaders[i], response.rawHeaders[i + 1]);
+          const head = { status, statusText: response.statusMessage ?? "", headers: responseHeaders };
+          if (NULL_BODY_STATUS.has(status)) {
+            signal?.removeEventListener("abort", abort);
+            response.resume();
+            return resolve(new Response(null, head));
+          }
+          if (/^text\/event-stream/i.test(response.headers["content-type"] ?? "")) {
+            response.on("close", () => signal?.removeEventListener("abort", abort));
+            return resolve(new Response(Readable.toWeb(response) as ReadableStream<Uint8Array>, head));
+          }
+          const chunks: Buffer[] = [];
+          response.on("data", (chunk: Buffer) => chunks.push(chunk));
+          response.on("error", reject);
+          response.on("end", () => {
+            signal?.removeEventListener("abort", abort);
+            let data = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+            const decode = DECODERS[(response.headers["content-encoding"] ?? "").trim().toLowerCase()];
+            if (decode) {
+              try {
+                data = decode(data);
+              } catch (error) {
+                return reject(error);
+              }
+              responseHeaders.delete("content-encoding");
+              responseHeaders.delete("content-length");
+            }
+            resolve(new Response(data, head));
+          });
+        },
+      );
+      const abort = () => {
+        request.destroy();
+        reject(signal!.reason);
+      };
+      signal?.addEventListener("abort", abort, { once: true });
+      request.on("error", (error: NodeJS.ErrnoException) => {
+        signal?.removeEventListener("abort", abort);
+        // A reused keep-alive socket the server had closed fails before anything was sent (Node's documented case):
+        // once, the call goes again on a fresh connection.
+        if (retryReset && request.reusedSocket && error.code === "ECONNRESET" && !signal?.aborted) {
+          resolve(send(url, init, body, false));
+        } else reject(error);
+      });
+      request.end(body);
+    });
+
+  const fetch = (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
+    const body = init.body;
+    const plain = body === undefined || body === null || typeof body === "string" || body instanceof Uint8Array;
+    if (input instanceof Request || !plain) return globalThis.fetch(input, init);
+    const url = input instanceof URL ? input : new URL(input);
+    if (url.protocol !== "http:" && url.protocol !== "https:") return globalThis.fetch(input, init);
+    return send(url, init, body ?? undefined, true);
+  };
+
+  return {
+    fetch: fetch as typeof globalThis.fetch,
+    close() {
+      httpAgent.destroy();
+      httpsAgent.destroy();
+    },
+  };
+}
+
+/** One process-wide instance for clients that are not closed explicitly (the Tinker client); its idle sockets do
+ *  not keep the process alive. */
+export const sharedHttpFetch: HttpFetch = createHttpFetch();
