@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KeyChainEnvironment } from "../env/index.js";
-import { replaySolution } from "../evolve/questioning/index.js";
+import { replaySolution, type Exploration } from "../evolve/questioning/index.js";
 import { writeTinyModel } from "../llm/index.js";
 import { RunStore, TaskPool } from "../store/index.js";
 import { resolvePython } from "../train/index.js";
@@ -69,6 +69,37 @@ test("evolve with questioning: a round per refresh in the run's pool, never redo
   const again: string[] = [];
   await runEvolve({ resume: result.runId, storePath: join(dir, "runs.db"), log: (line) => again.push(line) });
   assert.equal(again.filter((l) => l.startsWith("questioning:")).length, 0, again.join("\n"));
+});
+
+test("two runs with questioning from one seed explore, synthesize and roll out the same (no run id in what seeds them)", { timeout: 600_000 }, async () => {
+  const model = writeTinyModel(join(dir, "model-repeat"), { formats: ["hf"] }).hfDir!;
+  const runs = [];
+  for (const name of ["first", "second"]) {
+    const store = join(dir, `repeat-${name}.db`);
+    const base = config(model);
+    runs.push({ store, runId: (await runEvolve({ config: { ...base, run: { ...base.run, store } }, log: () => undefined })).runId });
+  }
+  const seen = runs.map(({ store: path, runId }) => {
+    const store = new RunStore(path);
+    try {
+      const pool = new TaskPool(store.db);
+      const tasks = pool.list(runId).map((t) => ({ id: t.id.slice(t.id.indexOf("it-")), status: t.status, spec: t.spec }));
+      // What each exploration did, by round, entity and index (the ids' tail), whatever prefix the ids carry.
+      const explored = (store.db.prepare("SELECT id, body_json FROM explorations WHERE pool = ?").all(runId) as { id: string; body_json: string }[])
+        .map(({ id, body_json }) => `${id.slice(id.indexOf("it-"))}: ${(JSON.parse(body_json) as Exploration).steps.map((step) => String(step.action.content)).join("|")}`)
+        .sort();
+      const rollouts = [0, 1].flatMap((iteration) =>
+        store.listTrajectories(runId, iteration, "train").map((t) => `${t.taskId}#${t.sampleIndex}: ${t.steps.map((step) => step.action.content).join("|")}`),
+      );
+      return { explored, tasks, rollouts: rollouts.sort() };
+    } finally {
+      store.close();
+    }
+  });
+  assert.equal(seen[0].explored.length, 24, "12 explorations per round, two rounds");
+  assert.deepEqual(seen[1].explored, seen[0].explored);
+  assert.deepEqual(seen[1].tasks, seen[0].tasks);
+  assert.deepEqual(seen[1].rollouts, seen[0].rollouts);
 });
 
 test("validate refuses questioning an environment cannot do, naming the key", async () => {

@@ -79,7 +79,10 @@ export async function openQuestioning(options: { config: EvolveConfig; env: Envi
         toolFormat: createToolFormat(config.rollout.tool_format),
         concurrency: config.rollout.concurrency,
         seed: deriveSeed(config.run.seed, "questioning", iteration),
-        round: `${runId}/${round}`,
+        // Not prefixed with the run id: exploration and synthetic task ids feed the rollouts' group keys, which seed
+        // their sampling and order the update, so a prefix that differs per run made every run with questioning
+        // sample differently from the same seed. The store keys them by (pool = run, id) already.
+        round,
         existing: pool.list(runId, { status: "accepted" }).map((t) => t.spec),
         heldOut,
         embedder,

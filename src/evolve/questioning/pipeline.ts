@@ -48,7 +48,8 @@ export interface SynthesizeOptions
   extends Pick<ExploreOptions, "env" | "profile" | "perEntity" | "entities" | "maxSteps" | "temperature" | "maxTokensPerCall" | "toolFormat" | "concurrency" | "seed" | "signal"> {
   explorer: PolicyModel;
   synthesizer: Synthesizer;
-  /** Names this round's explorations (a run: `<run>/<iteration>`). */
+  /** Names this round's explorations and tasks (a run: `it-<iteration>`, unique within its pool; keep run ids out
+   *  of it, or rollouts seeded from the same seed differ between runs). */
   round: string;
   /** Accepted tasks already in the pool: new ones must differ from them too. */
   existing?: TaskSpec[];
