@@ -25,7 +25,7 @@ function toolsText(tools: readonly object[]): string {
 }
 
 /** `{"success":true,"data":data}`, where `data.tools` (if present) comes last, from the cache. */
-export function successText(data: { tools?: readonly object[] }): JsonText {
+export function successText(data: Record<string, unknown> & { tools?: readonly object[] }): JsonText {
   const { tools, ...rest } = data;
   let text = JSON.stringify(rest);
   if (tools) text = `${text.slice(0, -1)}${text.length > 2 ? "," : ""}"tools":${toolsText(tools)}}`;
