@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { tinyModelShapes, writeTinyModel } from "../src/llm/index.js";
 import { LocalTrainer, resolvePython, type TinkerDatum } from "../src/train/index.js";
 import type { BenchResult } from "./result.js";
+import { updateSharing } from "./trainer-update.js";
 import { wireDecoding } from "./trainer-wire.js";
 
 interface Workload {
@@ -257,5 +258,6 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchResult[]>
   // the client's reading of the tiny workload's results, JSON against protobuf (the wire format the client asks for)
   const [tiny] = workloads;
   results.push(...(await wireDecoding({ quick, datums: tiny.datums, length: tiny.length, samples: tiny.numSamples, sampleTokens: tiny.sampleTokens })));
+  results.push(...updateSharing({ quick }));
   return results;
 }
