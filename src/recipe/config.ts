@@ -187,6 +187,10 @@ export const EvolveConfig = z
         /** Sequences per optimizer step. */
         batch_size: z.number().int().min(1).default(16),
         learning_rate: z.number().positive().default(1e-4),
+        /** One-turn drills in following an experience in the prompt (src/recipe/sft-stage.ts), added to the
+         * references: a policy trained from scratch does not read the experiences self-navigating gives it, an
+         * instruction-tuned one does. Their answers are random, so they teach reading, not which answer is right. */
+        experience_drills: z.number().int().min(0).default(0),
       })
       .strict()
       .prefault({}),

@@ -169,3 +169,25 @@ test("training-free: a group's semantic advantage adds, modifies and deletes exp
   assert.equal(navigation.pool.list({ status: "all" }).length, all.length);
   await navigation.close();
 });
+
+test("maintenance: what worked supersedes an older note of what failed in the same place; not the other way round", async () => {
+  const path = join(dir, "supersede.db");
+  const navigation = (await openNavigation({ config: config(path), runId: "run-e", embedder: wordEmbedder(), log: () => undefined }))!;
+  // Iteration 0: every attempt at lock 0 is wrong (a failure experience), lock 1 is opened by one of them.
+  const failing = await Promise.all([0, 1, 2, 3].map((i) => rollout(i, [wrong(right0), i === 0 ? right1 : wrong(right1)])));
+  await navigation.learn(0, failing);
+  const [failure] = navigation.pool.list().filter((e) => e.whenToUse === "you are told: 0");
+  assert.equal(failure.origin, "failure");
+  // Iteration 1: a sibling opens lock 0. The success becomes the active experience of "you are told: 0".
+  await navigation.learn(1, await group());
+  const active = navigation.pool.list().filter((e) => e.whenToUse === "you are told: 0");
+  assert.equal(active.length, 1);
+  assert.equal(active[0].origin, "success");
+  assert.match(active[0].content, new RegExp(`^answer "${right0}"`));
+  assert.equal(active[0].merges, 1);
+  assert.match(navigation.pool.get(failure.id).note!, new RegExp(`superseded by #${active[0].id}`));
+  // Iteration 2: failing again at lock 0 adds a failure note that is merged into the success, which stays.
+  await navigation.learn(2, failing);
+  assert.deepEqual(navigation.pool.list().filter((e) => e.whenToUse === "you are told: 0").map((e) => e.id), [active[0].id]);
+  await navigation.close();
+});

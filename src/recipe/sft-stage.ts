@@ -7,14 +7,24 @@
 // rendered with the generation prompt, each assistant completion (in the loss), then the continuation of what the
 // environment answered (out of the loss), tool descriptions and tools added mid-episode included. Training and
 // sampling see the same tokens, and a reference the environment does not score as a success is never learnt from.
+//
+// Experience drills (sft.experience_drills). Self-navigating puts retrieved experiences in front of a task, and
+// assumes a policy that does what they say: a pretrained instruction-following model does, a model trained from
+// scratch does not (to it a guided prompt is only a longer, stranger prompt). A drill is the first turn of a train
+// task with experiences in front of it, rendered and placed as retrieval puts them (the rule extractor's wording,
+// navigating.k of them). In half the drills the first experience names the task's own prompt with an answer drawn at
+// random from the references' first turns, and the drill's completion is that answer; in the other half none names
+// it and the completion is the reference's own. So a drill teaches reading the prompt's experience and nothing about
+// which answer is right: its answer is random.
 import { EvolverError, describeError } from "../core/errors.js";
 import type { ChatMessage } from "../core/messages.js";
 import type { Environment } from "../env/index.js";
 import type { ChatTemplate, SampleResult, TokenSampler } from "../llm/index.js";
 import { createToolFormat, runRollout, trainingSequences, type ToolCallFormat } from "../agent/index.js";
+import { renderExperiences, ruleSuccessContent, ruleWhenToUse, taskText } from "../evolve/navigating/index.js";
 import { adamParamsOf, buildDatum, type TrainingClient, type TrainingSequence } from "../train/index.js";
 import type { EvolveConfig } from "./config.js";
-import { deriveSeed, sampleSeeded } from "../core/random.js";
+import { deriveSeed, mulberry32, sampleSeeded } from "../core/random.js";
 
 /** The run store's iteration for the warm start (iteration -1 holds the evaluation before the first update). */
 export const SFT_ITERATION = -2;
@@ -51,23 +61,32 @@ export async function sftStage(options: SftStageOptions): Promise<Record<string,
   const started = performance.now();
 
   const sequences: TrainingSequence[] = [];
+  const learnt: string[] = [];
   let skipped = 0;
   for (const taskId of sampleSeeded(options.tasks, options.tasks.length, deriveSeed(config.run.seed, "sft"))) {
     if (sequences.length === sft.tasks) break;
     if (signal?.aborted) throw new EvolverError("RUN_ABORTED", "stopped");
     try {
       const sequence = await referenceSequence({ env, taskId, template: options.template, toolFormat: format });
-      if (sequence) sequences.push(sequence);
-      else skipped += 1;
+      if (sequence) {
+        sequences.push(sequence);
+        learnt.push(taskId);
+      } else skipped += 1;
     } catch (error) {
       skipped += 1;
       log(`sft: no sequence for ${taskId}: ${describeError(error)}`);
     }
   }
   if (sequences.length === 0) throw new EvolverError("SFT_NO_REFERENCES", `sft: none of ${env.name}'s ${options.tasks.length} train tasks has a reference solution that succeeds`);
+  const referenceCount = sequences.length;
+  if (sft.experience_drills > 0) {
+    const drills = await experienceDrills({ config, env, template: options.template, toolFormat: format, tasks: learnt, signal });
+    sequences.push(...drills);
+    log(`sft: ${drills.length} experience drills`);
+  }
   const datums = sequences.map((sequence) => buildDatum(sequence));
   const trainedTokens = sequences.map((sequence) => sequence.lossMask.reduce((n, m) => n + m, 0));
-  log(`sft: ${sequences.length} reference sequences (${sum(trainedTokens)} trained tokens), ${sft.epochs} epoch(s)`);
+  log(`sft: ${referenceCount} reference sequences, ${sequences.length - referenceCount} drills (${sum(trainedTokens)} trained tokens), ${sft.epochs} epoch(s)`);
 
   const adam = { ...adamParamsOf(config.optimizer), learning_rate: sft.learning_rate };
   const metrics: Record<string, number> = {};
@@ -87,7 +106,8 @@ export async function sftStage(options: SftStageOptions): Promise<Record<string,
     log(`sft: epoch ${epoch}/${sft.epochs} loss ${metrics[`sft/loss_epoch_${epoch}`].toFixed(4)} per token`);
   }
   metrics["sft/loss"] = metrics[`sft/loss_epoch_${sft.epochs}`];
-  metrics["sft/sequences"] = sequences.length;
+  metrics["sft/sequences"] = referenceCount;
+  metrics["sft/drills"] = sequences.length - referenceCount;
   metrics["sft/tokens"] = sum(trainedTokens);
   metrics["sft/skipped"] = skipped;
   metrics["sft/seconds"] = (performance.now() - started) / 1000;
@@ -126,6 +146,69 @@ export async function referenceSequence(options: {
   }
   const [segments] = trainingSequences(trajectory); // a linear context: the whole episode is one sequence
   return { tokens: segments.flatMap((s) => s.tokens), lossMask: segments.flatMap((s) => s.lossMask) };
+}
+
+/**
+ * `sft.experience_drills` one-turn sequences over `tasks` (train tasks whose references succeed), the experience in
+ * the prompt and out of the loss, the answer in it (see the head of this file). Seeded by run.seed.
+ */
+export async function experienceDrills(options: {
+  config: EvolveConfig;
+  env: Environment;
+  template: ChatTemplate;
+  tasks: string[];
+  toolFormat?: ToolCallFormat;
+  signal?: AbortSignal;
+}): Promise<TrainingSequence[]> {
+  const { config, env, template, signal } = options;
+  const format = options.toolFormat ?? createToolFormat(ROLLOUT_TOOL_FORMAT);
+  const firsts: { taskId: string; prompt: string; answer: string }[] = [];
+  for (const taskId of options.tasks) {
+    const reference = (await env.referenceSolution?.(taskId)) ?? [];
+    const answer = reference.find((m) => m.role === "assistant");
+    const prompt = taskText(reference);
+    if (answer && prompt !== "") firsts.push({ taskId, prompt, answer: format.format(answer.tool_calls ?? [], answer.content) });
+  }
+  const answers = [...new Set(firsts.map((f) => f.answer))];
+  const prompts = [...new Set(firsts.map((f) => f.prompt))];
+  if (answers.length < 2) {
+    throw new EvolverError("CONFIG_INVALID", `sft.experience_drills: the references of ${env.name}'s train tasks have ${answers.length} distinct first answer(s); a drill needs two to draw from`);
+  }
+  const k = config.navigating.k;
+  const drills: TrainingSequence[] = [];
+  for (let i = 0; i < config.sft.experience_drills; i++) {
+    if (signal?.aborted) throw new EvolverError("RUN_ABORTED", "stopped");
+    const random = mulberry32(deriveSeed(config.run.seed, "sft-drill", i));
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
+    const task = firsts[i % firsts.length];
+    // What the rule extractor writes where `worked` worked and a sibling's other answer did not.
+    const said = (worked: string) => ruleSuccessContent(worked, [pick(answers.filter((a) => a !== worked))]);
+    const named = random() < 0.5;
+    const answer = named ? pick(answers) : task.answer;
+    const others = sampleSeeded(prompts.filter((p) => p !== task.prompt), named ? k - 1 : k, deriveSeed(config.run.seed, "sft-drill-others", i));
+    const lines = [
+      ...(named ? [{ whenToUse: ruleWhenToUse(task.prompt), content: said(answer) }] : []),
+      ...others.map((prompt) => ({ whenToUse: ruleWhenToUse(prompt), content: said(pick(answers)) })),
+    ];
+    if (lines.length === 0) continue;
+    const completion = assistantCompletion(template, answer);
+    const trajectory = await runRollout({
+      env,
+      taskId: task.taskId,
+      model: { kind: "tokens", sampler: new ReferencePlayer([completion]), template },
+      toolFormat: format,
+      maxSteps: 1,
+      maxTokensPerCall: completion.length,
+      temperature: 0,
+      experience: () => ({ role: config.navigating.placement, content: renderExperiences(lines) }),
+    });
+    if (trajectory.termination === "error" || trajectory.termination === "timeout") {
+      throw new EvolverError("SFT_REFERENCE_FAILED", `the experience drill on ${task.taskId} did not run: ${trajectory.error ?? trajectory.termination}`);
+    }
+    const [segments] = trainingSequences(trajectory);
+    drills.push({ tokens: segments.flatMap((s) => s.tokens), lossMask: segments.flatMap((s) => s.lossMask) });
+  }
+  return drills;
 }
 
 /** "Samples" the reference's assistant turns in order. */

@@ -97,3 +97,21 @@ test("key chain: with fewer letters than digits, the first digits take every let
   assert.deepEqual(new KeyChainEnvironment({ symbols: 5 }).secret, new KeyChainEnvironment({ symbols: 5, letters: 5 }).secret);
   assert.throws(() => new KeyChainEnvironment({ symbols: 4, letters: 5 }), /letters/);
 });
+
+test("key chain: rare_train keeps a share of the training chains with unseen digits, the same ones every time", async () => {
+  const options = { length: 3, symbols: 6, letters: 3, train_digits: 3 };
+  const absent = await new KeyChainEnvironment(options).listTasks("train");
+  const rare = await new KeyChainEnvironment({ ...options, rare_train: 0.15 }).listTasks("train");
+  const withUnseen = (id: string) => [...id.slice(3)].some((d) => Number(d) >= 3);
+  // Every seed chain of digits 0-2 is still there; of the ~127 training chains with a digit 3-5, ~15% are added.
+  assert.deepEqual(rare.filter((id) => !withUnseen(id)), absent);
+  const added = rare.filter(withUnseen);
+  assert.ok(added.length >= 10 && added.length <= 30, `${added.length} rare chains`);
+  assert.deepEqual(await new KeyChainEnvironment({ ...options, rare_train: 0.15 }).listTasks("train"), rare);
+  // The held-out splits do not move.
+  assert.deepEqual(await new KeyChainEnvironment({ ...options, rare_train: 0.15 }).listTasks("test"), await new KeyChainEnvironment(options).listTasks("test"));
+  // All of them: the training split of the same chains without train_digits.
+  const full = await new KeyChainEnvironment({ length: 3, symbols: 6, letters: 3 }).listTasks("train");
+  assert.deepEqual(await new KeyChainEnvironment({ ...options, rare_train: 1 }).listTasks("train"), full);
+  assert.throws(() => new KeyChainEnvironment({ symbols: 6, rare_train: 0.1 }), /rare_train needs train_digits/);
+});

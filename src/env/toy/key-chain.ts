@@ -25,6 +25,11 @@ export const KeyChainOptions = z
     /** Data scarcity: training chains use only digits below this number, while held-out chains (val, test) use every
      * digit, so the seed tasks cover only part of what held-out tasks need. Unset: every chain in every split. */
     train_digits: z.number().int().min(1).max(10).optional(),
+    /** With train_digits: the share of training chains that need a digit at or above train_digits that are kept
+     * (picked by a stable hash of the chain's id), so those digits are rare in the seed tasks instead of absent. A
+     * rare digit is met now and then in training: enough for a success to be remembered (an experience) or explored
+     * again (a synthetic task), too seldom for plain training to learn it soon. */
+    rare_train: z.number().min(0).max(1).default(0),
     /** How many distinct letters the map uses; unset: one per digit. With fewer letters than digits, several digits
      * share a letter: digits below `letters` take every letter once, each digit above a seeded one of them. So chains
      * of the first digits show every answer there is, but not which one an unseen digit takes (with train_digits:
@@ -35,6 +40,10 @@ export const KeyChainOptions = z
   .refine((o) => o.train_digits === undefined || o.train_digits <= o.symbols, {
     path: ["train_digits"],
     error: "train_digits must be at most symbols",
+  })
+  .refine((o) => o.rare_train === 0 || o.train_digits !== undefined, {
+    path: ["rare_train"],
+    error: "rare_train needs train_digits (the digits that are not rare)",
   })
   .refine((o) => o.letters === undefined || o.letters <= o.symbols, {
     path: ["letters"],
@@ -49,12 +58,22 @@ const KeyChainSetup = z.object({ digits: z.array(z.number().int().min(0)).min(1)
 const KeyChainParams = z.object({ task: TaskSpec.optional() }).strict();
 
 
+/** FNV-1a: a stable hash of a task id. */
+function hashOf(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619) >>> 0;
+  return h;
+}
+
 /** Held-out chains: a stable hash of the task id puts ~20% in test and ~10% in val. */
 function splitOf(taskId: string): Split {
-  let h = 2166136261;
-  for (let i = 0; i < taskId.length; i++) h = Math.imul(h ^ taskId.charCodeAt(i), 16777619) >>> 0;
-  const bucket = h % 10;
+  const bucket = hashOf(taskId) % 10;
   return bucket < 2 ? "test" : bucket < 3 ? "val" : "train";
+}
+
+/** Whether a training chain with a rare digit is kept: a hash independent of the split's picks it with probability `share`. */
+function keptRare(taskId: string, share: number): boolean {
+  return hashOf(`rare:${taskId}`) / 2 ** 32 < share;
 }
 
 export class KeyChainEnvironment implements Environment {
@@ -87,8 +106,10 @@ export class KeyChainEnvironment implements Environment {
       const id = `kc-${digits}`;
       const split = splitOf(id);
       const scarce = this.options.train_digits;
-      // A training chain that needs a digit outside the seed set is withheld from every split, not moved elsewhere.
-      if (split === "train" && scarce !== undefined && [...digits].some((d) => Number(d) >= scarce)) continue;
+      // A training chain that needs a digit outside the seed set is withheld from every split, not moved elsewhere
+      // (all of them, or all but a rare_train share).
+      const rare = scarce !== undefined && [...digits].some((d) => Number(d) >= scarce);
+      if (split === "train" && rare && !keptRare(id, this.options.rare_train)) continue;
       this.tasks.get(split)!.push(id);
     }
   }

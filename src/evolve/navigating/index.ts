@@ -15,7 +15,7 @@ export {
 export type { ExperiencePool, ScoredExperience, RolloutKey } from "./pool.js";
 export { EXPERIENCE_HEADER, renderExperiences, isExperienceMessage, taskText } from "./template.js";
 export { createExperienceHook, guidedShare, type RetrievalOptions } from "./retrieval.js";
-export { extractByRule, RULE_EXTRACTOR_ID } from "./rule-extractor.js";
+export { extractByRule, ruleSuccessContent, ruleWhenToUse, RULE_EXTRACTOR_ID } from "./rule-extractor.js";
 export { mergeNearDuplicates, retireHarmful, usageLift, type MaintenanceReport } from "./maintenance.js";
 export type { ExperienceExtractor, ExtractionResult } from "./extractor.js";
 export { createLlmExtractor, buildExtractorMessages, EXTRACTOR_PROMPT_VERSION, type LlmExtractorOptions } from "./llm-extractor.js";

@@ -1,5 +1,7 @@
 // Keeping the pool useful: a new experience whose when_to_use says what an active one already says (vectors at
-// least merge_threshold similar) is merged into the older one, and an experience whose guided rollouts succeed less
+// least merge_threshold similar) is merged into the older one, except that what worked (origin success) replaces an
+// older note of what failed there (origin failure): retrieval gives a context one experience, and the answer that
+// worked is worth more than a list of those that did not. And an experience whose guided rollouts succeed less
 // often than the unguided rollouts of the same groups, by more than a margin over enough uses, is retired. Neither
 // deletes anything: a merged or retired experience stays in the pool, out of retrieval, with a note saying why.
 import type { ExperiencePool } from "./pool.js";
@@ -10,7 +12,8 @@ export interface MaintenanceReport {
   retired: number;
 }
 
-/** Merges each of `added` into the most similar older active experience, where one is similar enough. */
+/** Merges each of `added` into the most similar older active experience, where one is similar enough; a success
+ * supersedes an older failure instead (the failure is merged into it). */
 export function mergeNearDuplicates(pool: ExperiencePool, added: readonly Experience[], mergeThreshold: number): number {
   let merged = 0;
   for (const experience of added) {
@@ -20,6 +23,12 @@ export function mergeNearDuplicates(pool: ExperiencePool, added: readonly Experi
       .search(vector, { k: 4, threshold: mergeThreshold })
       .find((s) => s.experience.id !== experience.id && s.experience.id < experience.id);
     if (!older) continue;
+    if (experience.origin === "success" && older.experience.origin === "failure") {
+      pool.setStatus(older.experience.id, "merged", `superseded by #${experience.id}, what worked there (similarity ${older.similarity.toFixed(3)})`);
+      pool.countMerge(experience.id);
+      merged += 1;
+      continue;
+    }
     pool.setStatus(experience.id, "merged", `merged into #${older.experience.id} (similarity ${older.similarity.toFixed(3)})`);
     pool.countMerge(older.experience.id);
     merged += 1;

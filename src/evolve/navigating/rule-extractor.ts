@@ -71,13 +71,13 @@ export function extractByRule(group: readonly Trajectory[], limit = 4): NewExper
       sourceTasks: [...new Set(sources.map((t) => t.taskId))],
       extractor: RULE_EXTRACTOR_ID,
     };
-    const whenToUse = `you are told: ${context}`;
+    const whenToUse = ruleWhenToUse(context);
     if (worked.length > 0 && failed.length > 0) {
       const errors = bad.map((o) => o.error).filter(Boolean);
       const why = errors.length > 0 ? ` (it failed with: ${errors[0]})` : "";
       experiences.push({
         whenToUse,
-        content: `answer ${quote(worked[0])}; ${failed.map(quote).join(", ")} did not work${why}.`,
+        content: ruleSuccessContent(worked[0], failed, why),
         origin: "success",
         ...provenance,
       });
@@ -96,6 +96,16 @@ export function extractByRule(group: readonly Trajectory[], limit = 4): NewExper
     if (experiences.length >= limit) break;
   }
   return experiences;
+}
+
+/** How the rule extractor says where an experience applies: after the agent was told `context`. */
+export function ruleWhenToUse(context: string): string {
+  return `you are told: ${context}`;
+}
+
+/** How the rule extractor says what worked where siblings failed (`why`: the failure's error, if any). */
+export function ruleSuccessContent(worked: string, failed: readonly string[], why = ""): string {
+  return `answer ${quote(worked)}; ${failed.map(quote).join(", ")} did not work${why}.`;
 }
 
 function quote(text: string): string {

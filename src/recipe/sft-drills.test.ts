@@ -1,0 +1,85 @@
+// The SFT warm start's experience drills (sft.experience_drills): one-turn key-chain sequences with experiences in
+// front of the task, rendered and placed as self-navigating's retrieval puts them, the experiences out of the loss and
+// the answer in it; half of them name the task's prompt with a random answer, which is the completion.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { KeyChainEnvironment } from "../env/index.js";
+import { EXPERIENCE_HEADER } from "../evolve/navigating/index.js";
+import { Qwen2ChatTemplate, Tokenizer, writeTinyModel } from "../llm/index.js";
+import { parseConfig } from "./config.js";
+import { experienceDrills } from "./sft-stage.js";
+
+const dir = mkdtempSync(join(tmpdir(), "evolver-sft-drills-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const model = writeTinyModel(join(dir, "tiny"), { formats: ["hf"], seed: 0 }).hfDir!;
+const template = new Qwen2ChatTemplate({ tokenizer: Tokenizer.fromFile(join(model, "tokenizer.json")) });
+const options = { length: 3, symbols: 6, letters: 3, train_digits: 3 };
+const env = new KeyChainEnvironment(options);
+
+function config(seed: number, placement: "user" | "system" = "user") {
+  return parseConfig({
+    run: { seed },
+    env: { type: "key-chain", options },
+    policy: { base_model: model },
+    navigating: { k: 3, placement },
+    sft: { enabled: true, experience_drills: 90 },
+  });
+}
+
+/** A drill decoded: the experience lines, the prompt the task opens with, and the trained answer. */
+function read(drill: { tokens: number[]; lossMask: number[] }) {
+  const text = template.decode(drill.tokens);
+  const trained = template.decode(drill.tokens.filter((_, i) => drill.lossMask[i] === 1));
+  const lines = text.split("\n").filter((line) => /^\d+\. When you are told: /.test(line));
+  const prompt = /<\|im_start\|>user\n(\d( \d)*)<\|im_end\|>/.exec(text.slice(text.lastIndexOf(EXPERIENCE_HEADER)))![1];
+  return { text, trained, lines, prompt };
+}
+
+test("experience drills: the prompt carries k experiences as retrieval renders them, the answer alone is trained", async () => {
+  const tasks = await env.listTasks("train");
+  const drills = await experienceDrills({ config: config(0), env, template, tasks });
+  assert.equal(drills.length, 90);
+  let named = 0;
+  let namedRight = 0;
+  for (const drill of drills) {
+    const { text, trained, lines, prompt } = read(drill);
+    assert.equal(lines.length, 3, text);
+    assert.match(trained, /^[abc]<\|im_end\|>$/);
+    // The experience is a user turn before the task's first user turn, after the task's system prompt.
+    assert.ok(text.indexOf("Open each lock with one letter.") < text.indexOf(EXPERIENCE_HEADER));
+    assert.ok(text.indexOf(EXPERIENCE_HEADER) < text.lastIndexOf(`<|im_start|>user\n${prompt}<|im_end|>`));
+    const digit = Number(prompt.charAt(0));
+    const own = /^1\. When you are told: (\d( \d)*): answer "(\w)"/.exec(lines[0])!;
+    if (own[1] === prompt) {
+      // Named: the answer is what the experience says, right or not.
+      named += 1;
+      assert.equal(trained.charAt(0), own[3]);
+      if (own[3] === env.secret[digit]) namedRight += 1;
+    } else {
+      // Not named (no line names the prompt): the reference's own answer.
+      assert.ok(lines.every((line) => !line.startsWith(`When you are told: ${prompt}:`)));
+      assert.equal(trained.charAt(0), env.secret[digit]);
+    }
+  }
+  // About half are named, and a named answer is the right letter only about one time in three: the drills teach
+  // reading the experience, not the map.
+  assert.ok(named > 30 && named < 60, `${named} named`);
+  assert.ok(namedRight > named / 6 && namedRight < named / 2, `${namedRight} of ${named} named answers right`);
+});
+
+test("experience drills: system placement puts them in a system turn; the same seed gives the same drills", async () => {
+  const tasks = await env.listTasks("train");
+  const drills = await experienceDrills({ config: config(1, "system"), env, template, tasks });
+  assert.match(template.decode(drills[0].tokens), new RegExp(`<\\|im_start\\|>system\\n${EXPERIENCE_HEADER.replace(/[()]/g, "\\$&")}`));
+  assert.deepEqual(await experienceDrills({ config: config(1, "system"), env, template, tasks }), drills);
+  assert.notDeepEqual(await experienceDrills({ config: config(2, "system"), env, template, tasks }), drills);
+});
+
+test("experience drills: train tasks whose references all start with one answer cannot make one, and say so", async () => {
+  const single = new KeyChainEnvironment({ length: 2, symbols: 4 });
+  const zeros = (await single.listTasks("train")).filter((id) => id.startsWith("kc-0"));
+  await assert.rejects(experienceDrills({ config: config(0), env: single, template, tasks: zeros }), /1 distinct first answer\(s\); a drill needs two/);
+});
