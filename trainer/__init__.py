@@ -10,6 +10,7 @@ Files, model first, protocol last:
   batching.py       continuous batching: every sequence in flight shares each forward step; a prefix cache
   device.py         where the trainer runs (auto: CUDA when torch sees it, bfloat16 where supported) and its dtype
   train_step.py     forward-backward over Tinker datums, micro-batches, AdamW, state tensors
+  shared_prefix.py  a micro-batch's shared prompts and repeated sequences computed once in forward-backward
   checkpoints.py    checkpoints on disk addressed by tinker:// paths
   service.py        models of one base checkpoint, their steps, checkpoints and sampling (no HTTP)
   protocol.py, futures.py, state.py, endpoints.py, server.py   the Tinker protocol over HTTP (server -> endpoints -> state)

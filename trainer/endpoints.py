@@ -274,6 +274,11 @@ def retrieve_future(state: ServerState, body: dict, accept_proto: bool = False):
     # long-poll: the SDK re-polls at once after try_again, so holding the request here is what paces it
     if not future.done.wait(state.long_poll_seconds):
         return {"type": "try_again", "request_id": request_id, "queue_state": "active"}
+    return future_answer(future, accept_proto)
+
+
+def future_answer(future, accept_proto: bool):
+    """A finished future as retrieve_future answers it: the failure, or the result (protobuf bytes where asked)."""
     if future.error is not None:
         return future.error
     if accept_proto and future.kind in wire.WRITERS:

@@ -197,18 +197,20 @@ class Attention(nn.Module):
         if cache is not None:
             k, v = cache.store(self.layer_index, k, v, positions)  # (B, nkv, S, hd), S = the cache's extent
         S = k.shape[2]
-        # grouped-query attention: each kv head is shared by n_head / n_kv_head consecutive query heads
+        # grouped-query attention: each kv head serves `group` consecutive query heads. The group is folded into the
+        # query rows, (B, nkv, group*T, hd), so one product per kv head reads the keys and values where they lie; a
+        # repeat_interleave of k and v would copy the whole cache every decode step (most of a small model's step).
         group = self.n_head // self.n_kv_head
-        k = k.repeat_interleave(group, dim=1)  # (B, nh, S, hd)
-        v = v.repeat_interleave(group, dim=1)  # (B, nh, S, hd)
-        # q is scaled before the product: (B, nh, T, S) is the largest tensor here, and scaling it costs T/hd times more
-        scores = (q * (1.0 / math.sqrt(self.head_dim))) @ k.transpose(-2, -1)  # (B, nh, T, S)
+        q = q.reshape(B, self.n_kv_head, group * T, self.head_dim)
+        # q is scaled before the product: the scores are the largest tensor here, and scaling them costs T/hd times more
+        scores = (q * (1.0 / math.sqrt(self.head_dim))) @ k.transpose(-2, -1)  # (B, nkv, group*T, S)
         # a query at absolute position p may look at keys 0..p of its own row (later ones are the future, or padding);
         # in place: the product's backward needs q and k, not its output
         key_positions = torch.arange(S, device=x.device)
-        scores.masked_fill_(key_positions > positions[:, None, :, None], float("-inf"))  # mask (B, 1, T, S)
+        future = key_positions > positions[:, None, None, :, None]  # (B or 1, 1, 1, T, S)
+        scores.view(B, self.n_kv_head, group, T, S).masked_fill_(future, float("-inf"))
         weights = F.softmax(scores.to(torch.promote_types(scores.dtype, torch.float32)), dim=-1).to(q.dtype)
-        y = weights @ v  # (B, nh, T, hd)
+        y = (weights @ v).view(B, self.n_head, T, self.head_dim)
         y = y.transpose(1, 2).reshape(B, T, self.n_head * self.head_dim)
         return self.o_proj(y)
 

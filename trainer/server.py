@@ -13,6 +13,9 @@ Protocol reference: shared/specs/tinker-api.md. What this server does, in its te
   one request at a time instead).
 - retrieve_future long-polls, then answers {"type": "try_again"}; a failed request answers {error, category}
   (category "user" for a bad request the checks could not see up front, "server" otherwise).
+- Evolver's client sends `Prefer: wait=N` (RFC 7240) with a slow call: if the work is done within N seconds (at most
+  the long-poll time), the answer is what retrieve_future would answer, with `Preference-Applied: wait`; otherwise the
+  usual {request_id}. One round trip per sample instead of two; a client that does not ask sees no change.
 - A malformed or invalid request gets a 4xx at once with {"detail": "..."}: 400 bad JSON or Content-Length, 404 an
   unknown path or id, 405 a method the path does not take (with Allow), 409 a seq_id reused with another body or an
   existing checkpoint name, 413 a body over 1 GiB, 415 a protobuf
@@ -48,6 +51,15 @@ from .state import ServerState
 MAX_BODY_BYTES = 1 << 30
 
 
+def prefer_wait(header):
+    """Seconds of a `Prefer: wait=N` header (RFC 7240), or None."""
+    for preference in (header or "").split(","):
+        name, _, value = preference.strip().partition("=")
+        if name.strip().lower() == "wait" and value.strip().isdigit():
+            return int(value.strip())
+    return None
+
+
 class TinkerServer(ThreadingHTTPServer):
     """HTTP only; the protocol's state is `state` (state.py)."""
 
@@ -59,7 +71,18 @@ class TinkerServer(ThreadingHTTPServer):
     def __init__(self, address, state: ServerState, verbose: bool = False):
         self.state = state
         self.verbose = verbose
+        self.clients_gone = 0  # connections the client closed before its answer was written (an aborted call)
         super().__init__(address, Handler)
+
+    def handle_error(self, request, client_address):
+        # a client that aborts a call (a timeout, a cancelled rollout) closes its connection; writing the answer then
+        # fails, which is the client's choice, not a fault here: no traceback
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            self.clients_gone += 1
+            if self.verbose:
+                print(f"client {client_address[0]}:{client_address[1]} closed its connection before its answer", file=sys.stderr)
+            return
+        super().handle_error(request, client_address)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -85,11 +108,11 @@ class Handler(BaseHTTPRequestHandler):
             if (self.headers.get("Content-Type") or "").split(";")[0].strip() == wire.CONTENT_TYPE:
                 if path != "forward_backward":
                     raise HttpError(415, f"/api/v1/{path} takes JSON; only forward_backward also takes {wire.CONTENT_TYPE}")
-                return endpoints.forward_backward_proto(state, self.proto_body())
+                return self.maybe_wait(endpoints.forward_backward_proto(state, self.proto_body()))
             body = self.json_body()
             if path == "retrieve_future":
-                return endpoints.retrieve_future(state, body, accept_proto=wire.CONTENT_TYPE in (self.headers.get("Accept") or ""))
-            return endpoints.POST[path](state, body)
+                return endpoints.retrieve_future(state, body, accept_proto=self.accepts_proto())
+            return self.maybe_wait(endpoints.POST[path](state, body))
 
         self.respond(handle)
 
@@ -105,6 +128,23 @@ class Handler(BaseHTTPRequestHandler):
             raise self.unknown(path, self.command)
 
         self.respond(refuse)
+
+    def accepts_proto(self) -> bool:
+        return wire.CONTENT_TYPE in (self.headers.get("Accept") or "")
+
+    def maybe_wait(self, answer):
+        """A slow call's {request_id} answer, or, when the client sent `Prefer: wait=N` (RFC 7240) and the work is done
+        within N seconds (at most the long-poll time), what retrieve_future would answer, marked Preference-Applied:
+        one round trip instead of two for a short call (a rollout's sample), while a client that does not ask (the SDK)
+        sees the protocol unchanged."""
+        seconds = prefer_wait(self.headers.get("Prefer"))
+        if seconds is None or not isinstance(answer, dict) or answer.get("status") != "pending":
+            return answer
+        future = self.server.state.futures.get(answer["request_id"])
+        if future is None or not future.done.wait(min(seconds, self.server.state.long_poll_seconds)):
+            return answer
+        self.applied = {"Preference-Applied": "wait"}
+        return endpoints.future_answer(future, self.accepts_proto())
 
     @staticmethod
     def unknown(path: str, method: str) -> HttpError:
@@ -140,6 +180,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def respond(self, handle):
         status, payload, headers = 200, None, {}
+        self.applied = {}
         path = self.path.split("?", 1)[0]
         try:
             if not path.startswith("/api/v1/"):
@@ -156,7 +197,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", wire.CONTENT_TYPE if binary else "application/json")
         self.send_header("Content-Length", str(len(data)))
-        for name, value in headers.items():
+        for name, value in {**headers, **self.applied}.items():
             self.send_header(name, value)
         if status >= 400:
             # a refused request's body may be unread: the connection cannot carry another request

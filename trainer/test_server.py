@@ -1,8 +1,13 @@
 """The Tinker protocol end to end: a real server on a free port in a thread, a tiny checkpoint, urllib as the client."""
+import contextlib
 import http.client
+import io
 import json
 import os
 import random
+import socket
+import struct
+import time
 import tempfile
 import threading
 import unittest
@@ -288,6 +293,62 @@ class ServerTest(TinyServerCase):
             state.long_poll_seconds = saved
         release.set()
         self.assertEqual(self.client.result(submitted), {"done": True})
+
+    def test_prefer_wait_answers_with_the_result_when_it_is_ready_in_time(self):
+        request = {"prompt": {"chunks": [{"type": "encoded_text", "tokens": [5, 6, 7]}]}, "num_samples": 2, "base_model": "tiny",
+                   "sampling_params": {"max_tokens": 4, "temperature": 1.0, "seed": 21}}
+        connection = http.client.HTTPConnection("127.0.0.1", self.server.server_address[1], timeout=30)
+        try:
+            connection.request("POST", "/api/v1/asample", body=json.dumps(request), headers={"Content-Type": "application/json", "Prefer": "wait=10"})
+            response = connection.getresponse()
+            waited = json.loads(response.read())
+            self.assertEqual((response.status, response.getheader("Preference-Applied")), (200, "wait"))
+        finally:
+            connection.close()
+        self.assertEqual(waited, self.client.run("asample", request))  # what retrieve_future gives (seeded: the same)
+        # work that is not done in time (queued behind a blocked job) answers with its future, as without the header
+        model_id = self.client.create_model(rank=4)
+        release = threading.Event()
+        self.server.state.submit(model_id, lambda: release.wait(10) and {})
+        body = {"model_id": model_id, "seq_id": 1, "forward_backward_input": {"data": [datum(SEQUENCE)], "loss_fn": "cross_entropy"}}
+        saved, self.server.state.long_poll_seconds = self.server.state.long_poll_seconds, 0.05
+        connection = http.client.HTTPConnection("127.0.0.1", self.server.server_address[1], timeout=30)
+        try:
+            connection.request("POST", "/api/v1/forward_backward", body=json.dumps(body), headers={"Content-Type": "application/json", "Prefer": "wait=10"})
+            response = connection.getresponse()
+            handle = json.loads(response.read())
+            self.assertEqual((response.status, response.getheader("Preference-Applied")), (200, None))
+        finally:
+            connection.close()
+            self.server.state.long_poll_seconds = saved
+            release.set()
+        self.assertIn("loss:sum", self.client.result(handle)["metrics"])
+
+    def test_a_client_that_goes_away_before_its_answer_leaves_no_traceback(self):
+        state = self.server.state
+        release = threading.Event()
+        submitted = state.submit("gone", lambda: release.wait(10) and {})
+        saved, state.long_poll_seconds = state.long_poll_seconds, 0.3
+        gone_before = self.server.clients_gone
+        log = io.StringIO()
+        try:
+            with contextlib.redirect_stderr(log):
+                client = socket.create_connection(("127.0.0.1", self.server.server_address[1]))
+                body = json.dumps({"request_id": submitted["request_id"]}).encode()
+                client.sendall(b"POST /api/v1/retrieve_future HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                               b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+                # gone during the long-poll, with a reset (linger 0): the server's answer then cannot be written
+                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                client.close()
+                deadline = time.monotonic() + 10
+                while self.server.clients_gone == gone_before and time.monotonic() < deadline:
+                    time.sleep(0.05)
+        finally:
+            state.long_poll_seconds = saved
+            release.set()
+        self.assertEqual(self.server.clients_gone, gone_before + 1)
+        self.assertNotIn("Traceback", log.getvalue())
+        self.assertEqual(self.client.ok("healthz"), {"status": "ok"})  # and the server goes on
 
     def test_training_state_survives_a_restart(self):
         c = self.client

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from . import loss as losses
+from . import shared_prefix
 from .lora import LoraConfig, trainable_parameters
 from .model import CausalLM
 
@@ -113,8 +114,10 @@ class TrainingModel:
     """`reference`: the frozen base model (for LoRA the same weights with the adapters off, for full fine-tuning an
     untouched copy); evolver_ppo's KL term reads its logprobs where a request brings none."""
 
-    def __init__(self, model: CausalLM, lora: LoraConfig, micro_batch_tokens: int = 2048, reference: Optional[CausalLM] = None):
+    def __init__(self, model: CausalLM, lora: LoraConfig, micro_batch_tokens: int = 2048, reference: Optional[CausalLM] = None,
+                 share_prompts: bool = True):
         self.model = model
+        self.share_prompts = share_prompts  # shared_prefix.py; False runs every datum whole (the reference it is tested on)
         self.reference = reference
         self.lora = lora
         self.micro_batch_tokens = micro_batch_tokens
@@ -142,14 +145,13 @@ class TrainingModel:
         for batch in micro_batches([len(d.tokens) for d in datums], self.micro_batch_tokens):
             with torch.set_grad_enabled(backward):
                 tokens, targets = self._padded(datums, batch)
-                logits = self.model(tokens)
-                logprobs = target_logprobs(logits, targets)  # (B, T)
+                logprobs, logits_at = self._forward(datums, batch, tokens, targets, weights)  # (B, T)
                 if loss_fn == "evolver_ppo":
                     reference = None
                     if ppo_config.kl_beta > 0 and "ref_logprobs" not in datums[0].inputs:
                         with torch.no_grad():
                             reference = target_logprobs(self.reference(tokens), targets)  # (B, T)
-                    batch_loss, token_losses = self._evolver_ppo(datums, batch, logprobs, logits, weights, coefficients, ppo_config, totals, reference)
+                    batch_loss, token_losses = self._evolver_ppo(datums, batch, logprobs, logits_at, weights, coefficients, ppo_config, totals, reference)
                 else:
                     token_losses = [self._tinker_loss(loss_fn, config, datums[i], logprobs[row, : len(datums[i].tokens)], weights[i])
                                     for row, i in enumerate(batch)]
@@ -175,6 +177,20 @@ class TrainingModel:
             values = [default] * len(datum.tokens)
         return torch.tensor(values, dtype=self.dtype, device=self.device)
 
+    def _forward(self, datums: List[Datum], batch: List[int], tokens, targets, weights):
+        """Logprobs (B, T) of the targets of the right-padded batch, and logits_at(rows, positions) -> (N, V) at trained
+        positions. Each shared prompt and repeated sequence is computed once where that saves work (shared_prefix.py)."""
+        if self.share_prompts:
+            first = []
+            for i in batch:
+                trained = (weights[i] != 0).nonzero()
+                first.append(int(trained[0]) if len(trained) else len(datums[i].tokens))
+            plan = shared_prefix.plan([datums[i].tokens for i in batch], first)
+            if plan.saves_work:
+                return shared_prefix.forward(self.model, plan, targets)
+        logits = self.model(tokens)  # (B, T, V)
+        return target_logprobs(logits, targets), lambda rows, positions: logits[rows, positions]
+
     def _padded(self, datums: List[Datum], batch: List[int]):
         longest = max(len(datums[i].tokens) for i in batch)
         # right padding needs no attention mask: under the causal mask no real position sees a pad position
@@ -194,7 +210,7 @@ class TrainingModel:
             return losses.importance_sampling_token_losses(lp, q, advantages, weights)
         return losses.tinker_ppo_token_losses(lp, q, advantages, weights, config.get("clip_low_threshold", 0.8), config.get("clip_high_threshold", 1.2))
 
-    def _evolver_ppo(self, datums, batch, logprobs, logits, weights, coefficients, config: "losses.EvolverPpoConfig", totals, reference=None):
+    def _evolver_ppo(self, datums, batch, logprobs, logits_at, weights, coefficients, config: "losses.EvolverPpoConfig", totals, reference=None):
         """One micro-batch of evolver_ppo through losses.evolver_ppo_loss, with the aggregation weights of the whole
         request (so the split changes nothing); adds its parts to `totals`. `reference` (B, T): the reference model's
         logprobs of this micro-batch, used when the datums bring none."""
@@ -213,7 +229,7 @@ class TrainingModel:
             for row, i in enumerate(batch):
                 trained[row, : lengths[row]] = weights[i] != 0
             at = trained.nonzero(as_tuple=True)
-            entropy = logprobs.new_zeros(logprobs.shape).index_put(at, losses.token_entropy(logits[at]))  # (B, T)
+            entropy = logprobs.new_zeros(logprobs.shape).index_put(at, losses.token_entropy(logits_at(*at)))  # (B, T)
             entropies = [entropy[row, :n] for row, n in enumerate(lengths)]
         result = losses.evolver_ppo_loss(
             [logprobs[row, :n] for row, n in enumerate(lengths)],

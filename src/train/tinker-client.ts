@@ -342,7 +342,8 @@ export class SamplingClient implements TokenSampler {
       topk_prompt_logprobs: 0,
       type: "sample",
     };
-    const result = await this.http.run("asample", body, SampleResultSchema, request.signal, this.protoResults ? { accept: "SampleResponse" } : {});
+    const wire = { wait: true, ...(this.protoResults ? { accept: "SampleResponse" as const } : {}) };
+    const result = await this.http.run("asample", body, SampleResultSchema, request.signal, wire);
     return {
       sequences: result.sequences.map((s) => ({ tokens: s.tokens, logprobs: s.logprobs ?? [], stopReason: s.stop_reason })),
       ...(result.prompt_logprobs ? { promptLogprobs: result.prompt_logprobs } : {}),

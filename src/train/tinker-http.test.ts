@@ -8,11 +8,12 @@ import { z } from "zod";
 import { EvolverError } from "../core/errors.js";
 import { TinkerHttp } from "./tinker-http.js";
 
-type Reply = { status: number; body: unknown };
+type Reply = { status: number; body: unknown; headers?: Record<string, string> };
 interface Seen {
   path: string;
   body: unknown;
   apiKey: string | undefined;
+  prefer: string | undefined;
 }
 
 /** A server answering each request with the next scripted reply for its path. */
@@ -23,9 +24,10 @@ async function scripted(replies: Record<string, Reply[]>): Promise<{ url: string
     request.on("data", (chunk) => (raw += chunk));
     request.on("end", () => {
       const path = request.url!.replace("/api/v1/", "");
-      seen.push({ path, body: raw ? JSON.parse(raw) : undefined, apiKey: request.headers["x-api-key"] as string | undefined });
-      const reply = replies[path]?.shift() ?? { status: 404, body: { detail: `no script for ${path}` } };
-      response.writeHead(reply.status, { "Content-Type": "application/json" }).end(JSON.stringify(reply.body));
+      seen.push({ path, body: raw ? JSON.parse(raw) : undefined, apiKey: request.headers["x-api-key"] as string | undefined,
+        prefer: request.headers.prefer as string | undefined });
+      const reply: Reply = replies[path]?.shift() ?? { status: 404, body: { detail: `no script for ${path}` } };
+      response.writeHead(reply.status, { "Content-Type": "application/json", ...reply.headers }).end(JSON.stringify(reply.body));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -53,6 +55,34 @@ test("a future is polled through try_again and 408 until its result; the API key
     assert.equal(server.seen.length, 5);
     assert.ok(server.seen.every((s) => s.apiKey === "tml-secret"));
     assert.deepEqual(server.seen[1].body, { request_id: "7", allow_metadata_only: false });
+  } finally {
+    await server.close();
+  }
+});
+
+test("a sample asks Prefer: wait; a server that applied it answered with the result, or the failure, in one round trip", async () => {
+  const applied = { "Preference-Applied": "wait" };
+  const server = await scripted({
+    asample: [
+      { status: 200, body: { value: 5 }, headers: applied },
+      { status: 200, body: { error: "prompt too long", category: "user" }, headers: applied },
+      // not applied (the work took longer, or another server): the answer is the future's handle, polled as before
+      future,
+    ],
+    retrieve_future: [{ status: 200, body: { value: 6 } }],
+  });
+  try {
+    const http = new TinkerHttp({ baseUrl: server.url, requestTimeoutMs: 10_000 });
+    const wait = { wait: true };
+    assert.deepEqual(await http.run("asample", { seq_id: 1 }, Result, undefined, wait), { value: 5 });
+    await assert.rejects(http.run("asample", { seq_id: 2 }, Result, undefined, wait), (e) => code(e) === "TRAINER_REQUEST_FAILED" && /too long/.test((e as Error).message));
+    assert.deepEqual(await http.run("asample", { seq_id: 3 }, Result, undefined, wait), { value: 6 });
+    assert.deepEqual(server.seen.map((s) => [s.path, s.prefer]), [
+      ["asample", "wait=5"],
+      ["asample", "wait=5"],
+      ["asample", "wait=5"],
+      ["retrieve_future", undefined],
+    ]);
   } finally {
     await server.close();
   }

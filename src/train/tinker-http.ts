@@ -7,6 +7,11 @@
 // held the request (it long-polls), and with a growing pause when it answered quickly or failed to answer.
 // The API key is sent as X-API-Key and appears in no error, detail or log.
 //
+// Waiting. A sample's submit says `Prefer: wait=N` (RFC 7240). The local trainer then answers with the result itself,
+// marked `Preference-Applied: wait`, when the work is done within N seconds: a rollout's sample costs one round trip,
+// not two. Any other answer is a future's handle and is polled as above. The submit asks for JSON, as the SDK's do
+// (a server may not expect protobuf there); a sample result reads faster from JSON anyway (bench/trainer-wire.ts).
+//
 // Wire. Bodies are JSON, except where a call's `Wire` says otherwise, as the SDK does it: a request already encoded
 // (protobuf forward_backward), and results asked for as protobuf (Accept: application/x-protobuf) and decoded into
 // their JSON shape (tinker-proto.ts); a server that answers JSON anyway is read as before.
@@ -14,7 +19,7 @@ import type { z } from "zod";
 import { EvolverError } from "../core/errors.js";
 import { trainerError } from "./errors.js";
 import { sharedHttpFetch } from "../core/http-fetch.js";
-import { loadTinkerProto, PROTO_CONTENT_TYPE, type ProtoResult } from "./tinker-proto.js";
+import { loadTinkerProto, PROTO_CONTENT_TYPE, type ProtoResult, type TinkerProto } from "./tinker-proto.js";
 import { ErrorDetail, FailedFuture, FutureHandle, TryAgain } from "./tinker-schema.js";
 
 export interface TinkerHttpOptions {
@@ -39,6 +44,8 @@ export interface Wire {
   raw?: { bytes: Uint8Array; contentType: string; contentEncoding?: string };
   /** Ask for the future's result as protobuf, to be read as this message. */
   accept?: ProtoResult;
+  /** Send `Prefer: wait` with the submit (a short call: a sample). The submit's answer stays JSON, as the SDK's is. */
+  wait?: boolean;
 }
 
 /** A body that came as protobuf: bytes until the caller, who knows the message, decodes them. */
@@ -49,6 +56,8 @@ class ProtoBody {
 interface Answer {
   status: number;
   body: unknown;
+  /** The server applied `Prefer: wait`: the body is the future's answer, not its handle. */
+  waited?: boolean;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -79,16 +88,36 @@ export class TinkerHttp {
     return this.parse(path, this.expectOk(path, answer), schema);
   }
 
-  /** A slow call: submit it, then wait for its future. */
+  /**
+   * A slow call: submit it, then wait for its future. With `wire.wait` the submit says `Prefer: wait=N`: the local
+   * trainer then answers with the result itself (as JSON, the submit's Accept) when the work is done within N seconds,
+   * one round trip instead of two; other servers ignore the header and answer with the future, which is then polled.
+   */
   async run<S extends z.ZodType>(path: string, body: unknown, schema: S, signal?: AbortSignal, wire: Wire = {}): Promise<z.infer<S>> {
-    const answer = await this.withRetries(path, wire.raw ?? body, signal);
+    // loaded before the call: a result asked for as protobuf must be readable when it comes
+    const proto = wire.accept ? await loadTinkerProto() : undefined;
+    const answer = await this.withRetries(path, wire.raw ?? body, signal, wire.wait);
+    if (answer.waited && answer.status === 200) return this.parse(path, this.finished(path, answer.body, wire.accept, proto), schema);
     const handle = this.parse(path, this.expectOk(path, answer), FutureHandle);
-    return this.parse(path, await this.awaitFuture(path, handle.request_id, signal, wire.accept), schema);
+    return this.parse(path, await this.awaitFuture(path, handle.request_id, signal, wire.accept, proto), schema);
   }
 
-  private async awaitFuture(path: string, requestId: string, signal?: AbortSignal, accept?: ProtoResult): Promise<unknown> {
-    // loaded before the first poll: a result asked for as protobuf must be readable when it comes
-    const proto = accept ? await loadTinkerProto() : undefined;
+  /** A future's answer once it is not try_again: the result (decoded from protobuf where asked), or its failure thrown. */
+  private finished(path: string, body: unknown, accept: ProtoResult | undefined, proto: TinkerProto | undefined, requestId?: string): unknown {
+    if (body instanceof ProtoBody) {
+      if (!proto || !accept) throw trainerError("TRAINER_BAD_RESPONSE", `${path}: a protobuf answer that was not asked for`, { details: { requestId } });
+      return accept === "SampleResponse" ? proto.decodeSampleResponse(body.bytes) : proto.decodeForwardBackwardOutput(body.bytes);
+    }
+    const failed = FailedFuture.safeParse(body);
+    if (failed.success) {
+      throw trainerError("TRAINER_REQUEST_FAILED", `${path} failed on the trainer: ${failed.data.error}`, {
+        details: { requestId, category: failed.data.category ?? "unknown" },
+      });
+    }
+    return body;
+  }
+
+  private async awaitFuture(path: string, requestId: string, signal?: AbortSignal, accept?: ProtoResult, proto?: TinkerProto): Promise<unknown> {
     const deadline = Date.now() + this.futureTimeoutMs;
     let pause = 50;
     let failures = 0;
@@ -105,20 +134,8 @@ export class TinkerHttp {
         if (EvolverError.isInstance(error) && error.code === "TRAINER_ABORTED") throw error;
         if (++failures > this.retries) throw error;
       }
-      if (answer?.status === 200 && answer.body instanceof ProtoBody) {
-        if (!proto || !accept) throw trainerError("TRAINER_BAD_RESPONSE", `${path}: a protobuf answer that was not asked for`, { details: { requestId } });
-        return accept === "SampleResponse" ? proto.decodeSampleResponse(answer.body.bytes) : proto.decodeForwardBackwardOutput(answer.body.bytes);
-      }
       const tryAgain = answer?.status === 200 && TryAgain.safeParse(answer.body).success;
-      if (answer?.status === 200 && !tryAgain) {
-        const failed = FailedFuture.safeParse(answer.body);
-        if (failed.success) {
-          throw trainerError("TRAINER_REQUEST_FAILED", `${path} failed on the trainer: ${failed.data.error}`, {
-            details: { requestId, category: failed.data.category ?? "unknown" },
-          });
-        }
-        return answer.body;
-      }
+      if (answer?.status === 200 && !tryAgain) return this.finished(path, answer.body, accept, proto, requestId);
       if (answer && answer.status !== 200 && !retryable(answer.status)) {
         // SkyRL reports a failed request as 400 {detail} on retrieve_future; 404 means the future is unknown
         const detail = describeDetail(answer.body);
@@ -137,12 +154,12 @@ export class TinkerHttp {
     }
   }
 
-  private async withRetries(path: string, body: unknown, signal?: AbortSignal): Promise<Answer> {
+  private async withRetries(path: string, body: unknown, signal?: AbortSignal, wait = false): Promise<Answer> {
     let lastError: unknown;
     for (let attempt = 0; attempt <= this.retries; attempt++) {
       if (attempt > 0) await sleep(Math.min(100 * 2 ** (attempt - 1), 5000));
       try {
-        const answer = await this.send(path, body, this.requestTimeoutMs, signal);
+        const answer = await this.send(path, body, this.requestTimeoutMs, signal, undefined, wait);
         if (!retryable(answer.status)) return answer;
         lastError = this.statusError(path, answer);
       } catch (error) {
@@ -153,9 +170,14 @@ export class TinkerHttp {
     throw lastError;
   }
 
-  /** One HTTP exchange. body === undefined means GET; a `Wire["raw"]` body goes as it is. */
-  private async send(path: string, body: unknown, timeoutMs: number, signal?: AbortSignal, accept?: ProtoResult): Promise<Answer> {
+  /**
+   * One HTTP exchange. body === undefined means GET; a `Wire["raw"]` body goes as it is. `wait`: ask the server to
+   * answer with the result if it is ready within half this call's time limit (at most 25 s, a long-poll's length).
+   */
+  private async send(path: string, body: unknown, timeoutMs: number, signal?: AbortSignal, accept?: ProtoResult, wait = false): Promise<Answer> {
     const headers: Record<string, string> = { Accept: accept ? PROTO_CONTENT_TYPE : "application/json" };
+    const waitSeconds = Math.floor(Math.min(timeoutMs / 2, 25_000) / 1000);
+    if (wait && waitSeconds > 0) headers.Prefer = `wait=${waitSeconds}`;
     const raw = isRaw(body) ? body : undefined;
     if (raw) {
       headers["Content-Type"] = raw.contentType;
@@ -179,8 +201,9 @@ export class TinkerHttp {
       const reason = timeout.aborted ? `no answer within ${timeoutMs} ms` : (error as Error).message;
       throw trainerError("TRAINER_UNREACHABLE", `${path}: cannot reach the trainer at ${this.root} (${reason})`, { cause: error });
     }
+    const waited = headers.Prefer !== undefined && /\bwait\b/i.test(response.headers.get("preference-applied") ?? "");
     if ((response.headers.get("content-type") ?? "").includes(PROTO_CONTENT_TYPE)) {
-      return { status: response.status, body: new ProtoBody(new Uint8Array(await response.arrayBuffer())) };
+      return { status: response.status, body: new ProtoBody(new Uint8Array(await response.arrayBuffer())), waited };
     }
     const text = await response.text();
     let parsed: unknown = text;
@@ -189,7 +212,7 @@ export class TinkerHttp {
     } catch {
       // not JSON: keep the text for the error message
     }
-    return { status: response.status, body: parsed };
+    return { status: response.status, body: parsed, waited };
   }
 
   async get<S extends z.ZodType>(path: string, schema: S, signal?: AbortSignal): Promise<z.infer<S>> {

@@ -22,10 +22,13 @@ let trainer: LocalTrainer;
 const clients: Record<"auto" | "json", TinkerClient> = {} as never;
 const traffic: Record<"auto" | "json", { path: string; sent: string; got: string }[]> = { auto: [], json: [] };
 
-function recording(log: { path: string; sent: string; got: string }[]): typeof fetch {
+/** The client's own transport (bytes bodies included), recording each exchange's formats. `noWait` drops the samples'
+ *  Prefer: wait, so that their results come from retrieve_future, where "auto" asks for protobuf. */
+function recording(log: { path: string; sent: string; got: string }[], noWait = false): typeof fetch {
   return async (input, init) => {
-    const response = await sharedHttpFetch.fetch(input, init); // the client's own transport, bytes bodies included
     const headers = new Headers(init?.headers);
+    if (noWait) headers.delete("prefer");
+    const response = await sharedHttpFetch.fetch(input, { ...init, headers });
     log.push({ path: String(input).split("/api/v1/")[1], sent: headers.get("content-type") ?? "", got: response.headers.get("content-type") ?? "" });
     return response;
   };
@@ -41,7 +44,7 @@ before(async () => {
   writeTinyModel(join(dir, "tiny"), { formats: ["hf"], seed: 2 });
   trainer = await LocalTrainer.start({ baseModel: join(dir, "tiny"), checkpointDir: join(dir, "checkpoints"), threads: 1 });
   for (const wire of ["auto", "json"] as const) {
-    clients[wire] = await trainer.connect({ heartbeatMs: 0, wire, fetch: recording(traffic[wire]) });
+    clients[wire] = await trainer.connect({ heartbeatMs: 0, wire, fetch: recording(traffic[wire], wire === "auto") });
   }
 });
 
@@ -64,8 +67,10 @@ test("seeded samples with prompt logprobs: the same tokens and logprobs as proto
     const sampler = await clients[wire].createSamplingClient({ baseModel: "tiny" });
     const before = traffic[wire].length;
     results.push(await sampler.sampleMany({ promptTokens: [1, 2, 3, 4], maxTokens: 6, seed: 5, numSamples: 3, promptLogprobs: true }));
-    const answers = traffic[wire].slice(before).filter((t) => t.path === "retrieve_future").map((t) => t.got);
-    assert.ok(answers.at(-1)!.includes(wire === "auto" ? PROTO : "application/json"), `${wire}: ${answers}`);
+    // "auto" (Prefer: wait dropped): the result comes from retrieve_future as protobuf; "json": with the asample
+    // itself (the trainer applied Prefer: wait), in one round trip
+    const exchanges = traffic[wire].slice(before).map((t) => `${t.path} ${t.got}`);
+    assert.deepEqual(exchanges, wire === "auto" ? [`asample application/json`, `retrieve_future ${PROTO}`] : ["asample application/json"]);
   }
   assert.deepEqual(results[0], results[1]);
   assert.equal(results[0].sequences.length, 3);

@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import type { z } from "zod";
 import { EvolverError } from "../../core/errors.js";
 import { environmentCapabilities, type Environment } from "../types.js";
+import { successText, successToolsText } from "./answer-text.js";
 import { errorResponse } from "./errors.js";
 import { runExclusive, type InstanceTable } from "./instances.js";
 import {
@@ -27,6 +28,7 @@ export interface ServiceContext {
   readonly closing: boolean;
 }
 
+/** Resolves with the answer body: an object to stringify, or a JsonText (answers that carry tools). */
 export type Endpoint = (body: unknown, context: ServiceContext) => Promise<unknown>;
 
 async function create(body: unknown, context: ServiceContext) {
@@ -49,7 +51,7 @@ async function create(body: unknown, context: ServiceContext) {
   context.table.add(instanceId, request.env_type, instance, Date.now());
   const { messages, tools, info } = instance.initial;
   const data: z.input<typeof CreateData> = { state: messages, info: { ...info, instance_id: instanceId, task_id: request.task_id }, tools };
-  return { success: true, data };
+  return successText(data);
 }
 
 async function step(body: unknown, context: ServiceContext) {
@@ -66,7 +68,7 @@ async function step(body: unknown, context: ServiceContext) {
     entry.tools = result.tools;
     data.tools = result.tools;
   }
-  return { success: true, data };
+  return successText(data);
 }
 
 async function evaluate(body: unknown, context: ServiceContext) {
@@ -82,7 +84,7 @@ async function getInfo(body: unknown, context: ServiceContext) {
   const request = parseRequest(InstanceRequest, body, "/get_info");
   const entry = context.table.get(request.instance_id);
   entry.lastUsedMs = Date.now();
-  return { success: true, data: entry.tools };
+  return successToolsText(entry.tools);
 }
 
 /** Releasing an unknown instance is not an error, as in AgentEvolver: `success` is false and `error` says why. */

@@ -164,6 +164,14 @@ describe("environment service over HTTP", () => {
     await Promise.all(ids.map((id) => post(service, "/release", { instance_id: id })));
   });
 
+  test("every JSON answer says the server's own time in a Server-Timing header", async () => {
+    for (const reply of [await post(service, "/get_env_profile", { env_type: "counter" }), await post(service, "/step", { instance_id: "nobody" })]) {
+      const timing = /^app;dur=(\d+\.\d{3})$/.exec(reply.headers.get("server-timing") ?? "");
+      assert.ok(timing, `server-timing: ${reply.headers.get("server-timing")}`);
+      assert.ok(Number(timing[1]) >= 0 && Number(timing[1]) < 10_000);
+    }
+  });
+
   test("keeps connections alive", async () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     const reused: boolean[] = [];

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { EvolverError } from "../../core/errors.js";
 import { createEnvironment, knownEnvironments } from "../registry.js";
 import type { Environment } from "../types.js";
+import { JsonText } from "./answer-text.js";
 import { postEndpoints, type ServiceContext } from "./endpoints.js";
 import { errorResponse } from "./errors.js";
 import { InstanceTable } from "./instances.js";
@@ -126,12 +127,15 @@ export async function startEnvService(options: EnvServiceOptions = {}): Promise<
 }
 
 function handleRequest(request: IncomingMessage, response: ServerResponse, context: ServiceContext, maxBodyBytes: number): void {
+  // Every JSON answer says in a Server-Timing header how long the server took from the request's arrival (headers
+  // parsed) to the answer: a client can tell the service's own time from the network's and its own queueing.
+  const arrived = performance.now();
   const url = request.url ?? "/";
   const queryAt = url.indexOf("?");
   const path = queryAt < 0 ? url : url.slice(0, queryAt);
 
   if (path === "/healthz") {
-    if (request.method !== "GET" && request.method !== "HEAD") return sendError(response, methodNotAllowed(path, "GET"), "GET, HEAD");
+    if (request.method !== "GET" && request.method !== "HEAD") return sendError(response, arrived, methodNotAllowed(path, "GET"), "GET, HEAD");
     response.writeHead(200, { "content-type": "text/plain", "content-length": 2 });
     response.end("OK");
     return;
@@ -139,16 +143,16 @@ function handleRequest(request: IncomingMessage, response: ServerResponse, conte
   const endpoint = postEndpoints.get(path);
   if (!endpoint) {
     const known = ["/healthz", ...postEndpoints.keys()].join(", ");
-    return sendError(response, new EvolverError("ENV_SERVICE_NOT_FOUND", `no endpoint ${path}; the service has ${known}`, { details: { path } }));
+    return sendError(response, arrived, new EvolverError("ENV_SERVICE_NOT_FOUND", `no endpoint ${path}; the service has ${known}`, { details: { path } }));
   }
-  if (request.method !== "POST") return sendError(response, methodNotAllowed(path, "POST"), "POST");
+  if (request.method !== "POST") return sendError(response, arrived, methodNotAllowed(path, "POST"), "POST");
   if (context.closing) {
     response.setHeader("connection", "close");
-    return sendError(response, new EvolverError("ENV_SERVICE_CLOSING", "the service is shutting down"));
+    return sendError(response, arrived, new EvolverError("ENV_SERVICE_CLOSING", "the service is shutting down"));
   }
 
   const declared = Number(request.headers["content-length"]);
-  if (declared > maxBodyBytes) return sendTooLarge(request, response, maxBodyBytes);
+  if (declared > maxBodyBytes) return sendTooLarge(request, response, arrived, maxBodyBytes);
   const chunks: Buffer[] = [];
   let size = 0;
   let tooLarge = false;
@@ -157,7 +161,7 @@ function handleRequest(request: IncomingMessage, response: ServerResponse, conte
     size += chunk.length;
     if (size > maxBodyBytes) {
       tooLarge = true;
-      sendTooLarge(request, response, maxBodyBytes);
+      sendTooLarge(request, response, arrived, maxBodyBytes);
       return;
     }
     chunks.push(chunk);
@@ -169,11 +173,11 @@ function handleRequest(request: IncomingMessage, response: ServerResponse, conte
       body = JSON.parse((chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).toString("utf8"));
     } catch (error) {
       const problem = size === 0 ? "the body is empty" : (error as Error).message;
-      return sendError(response, new EvolverError("ENV_SERVICE_BAD_JSON", `${path}: the body is not JSON: ${problem}`));
+      return sendError(response, arrived, new EvolverError("ENV_SERVICE_BAD_JSON", `${path}: the body is not JSON: ${problem}`));
     }
     endpoint(body, context).then(
-      (result) => sendJson(response, 200, result),
-      (error: unknown) => sendError(response, error),
+      (result) => sendJson(response, arrived, 200, result),
+      (error: unknown) => sendError(response, arrived, error),
     );
   });
   // A client that hangs up mid-body leaves nothing to answer.
@@ -184,28 +188,32 @@ function methodNotAllowed(path: string, allowed: string): EvolverError {
   return new EvolverError("ENV_SERVICE_METHOD_NOT_ALLOWED", `${path} takes ${allowed}`, { details: { path, allowed } });
 }
 
-function sendTooLarge(request: IncomingMessage, response: ServerResponse, maxBodyBytes: number): void {
+function sendTooLarge(request: IncomingMessage, response: ServerResponse, arrived: number, maxBodyBytes: number): void {
   // The rest of the body is not read, so this connection cannot carry another request.
   response.setHeader("connection", "close");
-  sendError(response, new EvolverError("ENV_SERVICE_BODY_TOO_LARGE", `the body is larger than the limit of ${maxBodyBytes} bytes`, { details: { maxBodyBytes } }));
+  sendError(response, arrived, new EvolverError("ENV_SERVICE_BODY_TOO_LARGE", `the body is larger than the limit of ${maxBodyBytes} bytes`, { details: { maxBodyBytes } }));
   response.on("finish", () => request.destroy());
 }
 
-function sendError(response: ServerResponse, error: unknown, allow?: string): void {
+function sendError(response: ServerResponse, arrived: number, error: unknown, allow?: string): void {
   const { status, body } = errorResponse(error);
   if (allow) response.setHeader("allow", allow);
-  sendJson(response, status, body);
+  sendJson(response, arrived, status, body);
 }
 
-function sendJson(response: ServerResponse, status: number, body: unknown): void {
+function sendJson(response: ServerResponse, arrived: number, status: number, body: unknown): void {
   if (response.headersSent) return;
   let text: string;
   try {
-    text = JSON.stringify(body);
+    text = body instanceof JsonText ? body.text : JSON.stringify(body);
   } catch (error) {
     ({ status, body } = errorResponse(new EvolverError("ENV_SERVICE_INTERNAL", `the answer is not JSON: ${(error as Error).message}`)));
     text = JSON.stringify(body);
   }
-  response.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  response.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(text),
+    "server-timing": `app;dur=${(performance.now() - arrived).toFixed(3)}`,
+  });
   response.end(text);
 }

@@ -1,0 +1,78 @@
+import unittest
+
+import numpy as np
+import torch
+
+from trainer.shared_prefix import plan
+from trainer.test_train_step import LOSSES, grads, make_trainer, only
+from trainer.train_step import Datum
+
+
+def group_datums(seed=0):
+    """Three prompts of different lengths, each with several completions of different lengths, some of them
+    repeated, as GRPO groups are: weight 0 on the prompt, 1 on the sampled tokens, 0 on the observations between."""
+    g = torch.Generator().manual_seed(seed)
+    out = []
+    for prompt_length, completions in ((5, 4), (9, 3), (2, 5)):
+        prompt = torch.randint(0, 96, (prompt_length,), generator=g).tolist()
+        for c in range(completions):
+            tail = torch.randint(0, 96, (3 + c % 3 * 2,), generator=g).tolist() if c != 1 else None
+            rest = out[-1][1] if tail is None else tail  # the second completion repeats the first
+            out.append((prompt, rest))
+    datums = []
+    for i, (prompt, rest) in enumerate(out):
+        s = prompt + rest
+        n = len(s) - 1
+        datums.append(Datum(s[:-1], {
+            "target_tokens": s[1:],
+            "weights": [float(t >= len(prompt) - 1 and t % 2 == (len(prompt) - 1) % 2) for t in range(n)],
+            "logprobs": (-4.6 + 0.3 * torch.randn(n, generator=g)).tolist(),
+            "advantages": [(-1.0) ** i * (0.5 + 0.1 * t) for t in range(n)],
+            "ref_logprobs": (-4.6 + 0.3 * torch.randn(n, generator=g)).tolist(),
+            "experience_guided": [float(i % 2)],
+        }))
+    # one datum with no trained token: its logprobs are still an output
+    datums.append(Datum(datums[0].tokens, {**datums[0].inputs, "weights": [0.0] * len(datums[0].tokens)}))
+    return datums
+
+
+class SharedPrefixTest(unittest.TestCase):
+    def test_plan_runs_each_prompt_and_each_repeated_sequence_once(self):
+        p = plan([[1, 2, 3, 4], [1, 2, 3, 5], [1, 2, 3, 4], [7, 8, 9]], [2, 2, 2, 3])
+        self.assertEqual(p.prompts, [[1, 2], [7, 8]])  # the last datum's prompt stops a token short: a suffix needs one
+        self.assertEqual(p.suffixes, [[3, 4], [3, 5], [9]])
+        self.assertEqual(p.datum_suffix, [0, 1, 0, 2])
+        self.assertEqual(p.starts, [2, 2, 2, 2])
+        self.assertTrue(p.saves_work)
+        self.assertFalse(plan([[1, 2], [3, 4]], [1, 1]).saves_work)
+
+    def test_shared_prompts_give_the_update_of_whole_datums(self):
+        # float64, so that "the same" can mean 1e-10 rather than float32 summation noise
+        datums = group_datums()
+        for loss_fn, config, keys in LOSSES:
+            data = datums if keys is None else only(datums, keys)
+            whole = make_trainer(dtype=torch.float64)
+            whole.share_prompts = False
+            shared = make_trainer(dtype=torch.float64)
+            out_whole = whole.forward_backward(data, loss_fn, config)
+            out_shared = shared.forward_backward(data, loss_fn, config)
+            self.assertAlmostEqual(out_whole["metrics"]["loss:sum"], out_shared["metrics"]["loss:sum"], places=10)
+            for name, g in grads(whole).items():
+                torch.testing.assert_close(grads(shared)[name], g, rtol=1e-9, atol=1e-12, msg=f"{loss_fn} {name}")
+            for a, b in zip(out_whole["loss_fn_outputs"], out_shared["loss_fn_outputs"]):
+                np.testing.assert_allclose(b["logprobs"], a["logprobs"], rtol=1e-10)
+                np.testing.assert_allclose(b["elementwise_loss"], a["elementwise_loss"], rtol=1e-10, atol=1e-14)
+
+    def test_full_fine_tuning_and_micro_batches_too(self):
+        datums = only(group_datums(seed=3), ["target_tokens", "weights"])
+        whole = make_trainer(rank=0, micro_batch_tokens=30, dtype=torch.float64)
+        whole.share_prompts = False
+        shared = make_trainer(rank=0, micro_batch_tokens=30, dtype=torch.float64)
+        whole.forward_backward(datums, "cross_entropy", {})
+        shared.forward_backward(datums, "cross_entropy", {})
+        for name, g in grads(whole).items():
+            torch.testing.assert_close(grads(shared)[name], g, rtol=1e-9, atol=1e-12, msg=name)
+
+
+if __name__ == "__main__":
+    unittest.main()
