@@ -1,5 +1,5 @@
 // One fetch over node:http(s) with keep-alive agents, for the two clients that make hundreds of calls per iteration:
-// the Tinker client (two requests per sampled step: asample, then retrieve_future) and the OpenAI SDK (64 rollouts
+// the Tinker client (a request per sampled step, two where the server answers with a future to poll) and the OpenAI SDK (64 rollouts
 // whose answers arrive together). Node's built-in fetch (undici) spends several times the CPU of node:http per call
 // (web streams, request cloning, a timer per request): in profiles that was most of the evolve loop's own CPU and
 // the longest event-loop block of a rollout batch. Bodies sent as text or bytes go this way; anything else (streams,
