@@ -1,8 +1,9 @@
 // `evolver env replay`: re-executes BFCL entries' calls with our backends and writes BFCL's vector format.
 import { EvolverError } from "../core/errors.js";
-// The replay module itself, not the env barrel: one process per category replays in well under a second, so start-up
-// (the registry, the service, zod) would be most of it.
-import { replayVectorFile } from "../env/bfcl/replay.js";
+// The replay code alone, not the env barrel, and from its built bundle where there is one: one process per category
+// replays in well under a second, so loading (the registry, the service, zod; compiling every function) would be
+// much of it.
+import { loadReplay } from "../env/bfcl/replay-bundle.js";
 import type { Command } from "./command.js";
 import { parseOptions } from "./command.js";
 
@@ -25,6 +26,7 @@ export const envReplayCommand: Command = {
     if (values.env !== "bfcl-v3") throw new EvolverError("CLI_USAGE", `env replay supports --env bfcl-v3 only, got '${values.env}'`);
     if (!values.vectors || !values.out) throw new EvolverError("CLI_USAGE", `--vectors and --out are required\nusage: ${usage}`);
     const started = performance.now();
+    const { replayVectorFile } = await loadReplay();
     const result = replayVectorFile(values.vectors, values.out, { dataDir: values.data });
     const seconds = (performance.now() - started) / 1000;
     console.log(`replayed ${result.entries} entries (${result.calls} calls) in ${seconds.toFixed(2)} s -> ${values.out}`);

@@ -1,13 +1,14 @@
 // The npm package carries what it needs: the files `npm pack` would publish are copied into a fresh temporary folder
-// (where no ../shared exists), the CLI is compiled into its dist/ as `npm run build` lays it out, and
-// `evolver env replay` of BFCL's base questions runs from that copy alone, reproducing BFCL's own vectors.
+// (where no ../shared exists), the CLI is compiled into its dist/ as `npm run build` lays it out (the replay's bundle
+// and code cache included), and `evolver env replay` of BFCL's base questions runs from that copy alone, reproducing
+// BFCL's own vectors.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import ts from "typescript";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
@@ -53,6 +54,22 @@ test("the packed package runs a BFCL replay on its own, with no ../shared beside
       cpSync(join(repoRoot, file), join(pkg, file));
     }
     buildDist(pkg);
+    // The build's last step: `env replay` as one file with V8's code cache (src/env/bfcl/replay-bundle.ts).
+    execFileSync(process.execPath, [join(repoRoot, "scripts/bundle-replay.mjs"), join(pkg, "dist")], { stdio: "pipe" });
+    const bundle = join(pkg, "dist/env/bfcl/replay.bundle.cjs");
+    const accepted = spawnSync(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `import { readFileSync } from "node:fs";
+         import { REPLAY_BUNDLE, REPLAY_CODE_CACHE, runReplayBundle } from ${JSON.stringify(pathToFileURL(join(pkg, "dist/env/bfcl/replay-bundle.js")).href)};
+         const { script } = runReplayBundle(REPLAY_BUNDLE, readFileSync(REPLAY_BUNDLE, "utf8"), readFileSync(REPLAY_CODE_CACHE));
+         console.log(script.cachedDataRejected ? "rejected" : "accepted");`,
+      ],
+      { encoding: "utf8" },
+    );
+    assert.equal(accepted.stdout.trim(), "accepted", `the code cache of ${bundle} is accepted by a plain node: ${accepted.stderr}`);
     // The runtime dependencies, as an install would put them beside the package.
     symlinkSync(join(repoRoot, "node_modules"), join(pkg, "node_modules"), "dir");
     assert.equal(existsSync(join(pkg, "..", "shared")), false);

@@ -159,11 +159,61 @@ class ContentJoiner {
   }
 }
 
-/** A call attempt → events: the call, or (unreadable) its text as content or an invalid event. */
-function emitAttempt(read: ReadCall, text: string, options: ToolCallParserOptions, joiner: ContentJoiner, events: ToolCallEvent[]): void {
-  if ("call" in read) joiner.call({ type: "tool_call", call: read.call, ...(read.problem ? { problem: read.problem } : {}) }, events);
-  else if (options.invalid === "report") events.push({ type: "invalid", text, message: read.message });
-  else joiner.add(text, events);
+/**
+ * What every syntax's stream parser shares: text collects in `buffer` until the syntax can read it; content goes out
+ * through the joiner, call attempts through `attempt`. A syntax says how it reads (`read`, after each push) and what
+ * the rest of the text is once it has all arrived (`readRest`).
+ */
+abstract class SyntaxParser implements ToolCallStreamParser {
+  protected buffer = "";
+  protected readonly joiner = new ContentJoiner();
+  private attempts = 0;
+
+  constructor(protected readonly options: ToolCallParserOptions) {}
+
+  push(text: string): ToolCallEvent[] {
+    this.buffer += text;
+    const events: ToolCallEvent[] = [];
+    this.read(events);
+    return events;
+  }
+
+  end(): ToolCallEvent[] {
+    const events: ToolCallEvent[] = [];
+    this.readRest(events);
+    this.buffer = "";
+    this.joiner.end(events);
+    return events;
+  }
+
+  /** Reads what it can of `buffer`, leaving in it what has to wait for more text. */
+  protected abstract read(events: ToolCallEvent[]): void;
+
+  /** Reads what is left in `buffer` when the text has ended. */
+  protected abstract readRest(events: ToolCallEvent[]): void;
+
+  /**
+   * Passes on the content before `marker` and leaves the buffer starting at it; true when it was found. Without it,
+   * a partial marker at the end stays in the buffer, and the rest is content.
+   */
+  protected contentUntil(marker: string, events: ToolCallEvent[]): boolean {
+    const at = this.buffer.indexOf(marker);
+    const cut = at >= 0 ? at : this.buffer.length - partialMarkerAtEnd(this.buffer, marker);
+    this.joiner.add(this.buffer.slice(0, cut), events);
+    this.buffer = this.buffer.slice(cut);
+    return at >= 0;
+  }
+
+  /**
+   * One attempt at a call (`body`: its JSON object; `written`: all the text it came from) → the call, or, unreadable,
+   * its text as content or an invalid event. Every attempt takes the next id, an unreadable one too.
+   */
+  protected attempt(body: string, where: string, written: string, events: ToolCallEvent[]): void {
+    const read = readCall(body, this.options.makeId(this.attempts++), where);
+    if ("call" in read) this.joiner.call({ type: "tool_call", call: read.call, ...(read.problem ? { problem: read.problem } : {}) }, events);
+    else if (this.options.invalid === "report") events.push({ type: "invalid", text: written, message: read.message });
+    else this.joiner.add(written, events);
+  }
 }
 
 // ---- Hermes ---------------------------------------------------------------------------------------------------
@@ -171,52 +221,31 @@ function emitAttempt(read: ReadCall, text: string, options: ToolCallParserOption
 const OPEN = "<tool_call>";
 const CLOSE = "</tool_call>";
 
-class HermesParser implements ToolCallStreamParser {
-  private buffer = "";
+class HermesParser extends SyntaxParser {
   private inBlock = false;
-  private attempts = 0;
-  private readonly joiner = new ContentJoiner();
 
-  constructor(private readonly options: ToolCallParserOptions) {}
-
-  push(text: string): ToolCallEvent[] {
-    this.buffer += text;
-    const events: ToolCallEvent[] = [];
+  protected read(events: ToolCallEvent[]): void {
     for (;;) {
-      if (this.inBlock) {
-        const close = this.buffer.indexOf(CLOSE);
-        if (close < 0) return events;
-        const block = this.buffer.slice(0, close + CLOSE.length);
-        this.buffer = this.buffer.slice(block.length);
-        this.inBlock = false;
-        const read = readCall(block.slice(OPEN.length, -CLOSE.length).trim(), this.options.makeId(this.attempts++), OPEN);
-        emitAttempt(read, block, this.options, this.joiner, events);
-      } else {
-        const open = this.buffer.indexOf(OPEN);
-        if (open < 0) {
-          const keep = partialMarkerAtEnd(this.buffer, OPEN);
-          this.joiner.add(this.buffer.slice(0, this.buffer.length - keep), events);
-          this.buffer = this.buffer.slice(this.buffer.length - keep);
-          return events;
-        }
-        this.joiner.add(this.buffer.slice(0, open), events);
-        this.buffer = this.buffer.slice(open);
+      if (!this.inBlock) {
+        if (!this.contentUntil(OPEN, events)) return;
         this.inBlock = true;
       }
+      const close = this.buffer.indexOf(CLOSE);
+      if (close < 0) return;
+      const block = this.buffer.slice(0, close + CLOSE.length);
+      this.buffer = this.buffer.slice(block.length);
+      this.inBlock = false;
+      this.attempt(block.slice(OPEN.length, -CLOSE.length).trim(), OPEN, block, events);
     }
   }
 
-  /** The rest: an unterminated block is content (or reported). */
-  end(): ToolCallEvent[] {
-    const events: ToolCallEvent[] = [];
+  /** An unterminated block is content (or reported). */
+  protected readRest(events: ToolCallEvent[]): void {
     if (this.inBlock && this.options.invalid === "report") {
       events.push({ type: "invalid", text: this.buffer, message: `unterminated ${OPEN} block: ${abbreviate(this.buffer)}` });
     } else {
       this.joiner.add(this.buffer, events);
     }
-    this.buffer = "";
-    this.joiner.end(events);
-    return events;
   }
 }
 
@@ -232,20 +261,13 @@ function formatHermes(toolCalls: ToolCall[], content = ""): string {
 
 const PYTHON_TAG = "<|python_tag|>";
 
-class Llama3JsonParser implements ToolCallStreamParser {
-  private buffer = "";
+class Llama3JsonParser extends SyntaxParser {
   private mode: "start" | "content" | "calls" = "start";
-  private attempts = 0;
-  private readonly joiner = new ContentJoiner();
 
-  constructor(private readonly options: ToolCallParserOptions) {}
-
-  push(text: string): ToolCallEvent[] {
-    this.buffer += text;
-    const events: ToolCallEvent[] = [];
+  protected read(events: ToolCallEvent[]): void {
     if (this.mode === "start") {
       const lead = this.buffer.trimStart();
-      if (lead === "" || (PYTHON_TAG.startsWith(lead) && lead !== PYTHON_TAG)) return events; // not decided yet
+      if (lead === "" || (PYTHON_TAG.startsWith(lead) && lead !== PYTHON_TAG)) return; // not decided yet
       if (lead.startsWith(PYTHON_TAG) || lead.startsWith("{")) {
         this.mode = "calls";
         this.buffer = lead.startsWith(PYTHON_TAG) ? lead.slice(PYTHON_TAG.length) : lead;
@@ -256,30 +278,21 @@ class Llama3JsonParser implements ToolCallStreamParser {
     if (this.mode === "content") {
       this.joiner.add(this.buffer, events);
       this.buffer = "";
-      return events;
+      return;
     }
     // Each call is read as soon as the ';' after it arrives; the last one at the end.
     const parts = topLevelParts(this.buffer, ";");
-    for (const [start, end] of parts.slice(0, -1)) this.emitPart(this.buffer.slice(start, end), this.buffer.slice(start, end + 1), events);
+    for (const [start, end] of parts.slice(0, -1)) this.readPart(this.buffer.slice(start, end), this.buffer.slice(start, end + 1), events);
     this.buffer = this.buffer.slice(parts[parts.length - 1][0]);
-    return events;
   }
 
-  end(): ToolCallEvent[] {
-    const events: ToolCallEvent[] = [];
-    if (this.mode === "calls") {
-      if (this.buffer.trim() !== "") this.emitPart(this.buffer, this.buffer, events);
-    } else {
-      this.joiner.add(this.buffer, events);
-    }
-    this.buffer = "";
-    this.joiner.end(events);
-    return events;
+  protected readRest(events: ToolCallEvent[]): void {
+    if (this.mode === "calls") this.readPart(this.buffer, this.buffer, events);
+    else this.joiner.add(this.buffer, events);
   }
 
-  private emitPart(part: string, written: string, events: ToolCallEvent[]): void {
-    if (part.trim() === "") return;
-    emitAttempt(readCall(part.trim(), this.options.makeId(this.attempts++), "a tool call"), written, this.options, this.joiner, events);
+  private readPart(part: string, written: string, events: ToolCallEvent[]): void {
+    if (part.trim() !== "") this.attempt(part.trim(), "a tool call", written, events);
   }
 }
 
@@ -292,53 +305,28 @@ function formatLlama3Json(toolCalls: ToolCall[], content = ""): string {
 
 const TOOL_CALLS = "[TOOL_CALLS]";
 
-class MistralParser implements ToolCallStreamParser {
-  private buffer = "";
+class MistralParser extends SyntaxParser {
   private inCalls = false;
-  private readonly joiner = new ContentJoiner();
 
-  constructor(private readonly options: ToolCallParserOptions) {}
-
-  push(text: string): ToolCallEvent[] {
-    this.buffer += text;
-    const events: ToolCallEvent[] = [];
-    if (this.inCalls) return events; // the list is read whole, at the end
-    const at = this.buffer.indexOf(TOOL_CALLS);
-    if (at < 0) {
-      const keep = partialMarkerAtEnd(this.buffer, TOOL_CALLS);
-      this.joiner.add(this.buffer.slice(0, this.buffer.length - keep), events);
-      this.buffer = this.buffer.slice(this.buffer.length - keep);
-      return events;
-    }
-    this.joiner.add(this.buffer.slice(0, at), events);
-    this.buffer = this.buffer.slice(at + TOOL_CALLS.length);
+  protected read(events: ToolCallEvent[]): void {
+    if (this.inCalls || !this.contentUntil(TOOL_CALLS, events)) return; // the list is read whole, at the end
+    this.buffer = this.buffer.slice(TOOL_CALLS.length);
     this.inCalls = true;
-    return events;
   }
 
-  end(): ToolCallEvent[] {
-    const events: ToolCallEvent[] = [];
-    if (this.inCalls) this.readList(this.buffer, events);
-    else this.joiner.add(this.buffer, events);
-    this.buffer = "";
-    this.joiner.end(events);
-    return events;
-  }
-
-  private readList(text: string, events: ToolCallEvent[]): void {
-    const body = text.trim();
+  protected readRest(events: ToolCallEvent[]): void {
+    if (!this.inCalls) return this.joiner.add(this.buffer, events);
+    const body = this.buffer.trim();
     try {
       JSON.parse(body);
     } catch (error) {
       const message = `invalid JSON after ${TOOL_CALLS} (${(error as Error).message}): ${abbreviate(body)}`;
-      if (this.options.invalid === "report") events.push({ type: "invalid", text, message });
-      else this.joiner.add(TOOL_CALLS + text, events);
+      if (this.options.invalid === "report") events.push({ type: "invalid", text: this.buffer, message });
+      else this.joiner.add(TOOL_CALLS + this.buffer, events);
       return;
     }
     const items = body.startsWith("[") ? topLevelParts(body.slice(1, -1), ",").map(([s, e]) => body.slice(1 + s, 1 + e).trim()) : [body];
-    items
-      .filter((item) => item !== "")
-      .forEach((item, index) => emitAttempt(readCall(item, this.options.makeId(index), `a ${TOOL_CALLS} item`), item, this.options, this.joiner, events));
+    for (const item of items) if (item !== "") this.attempt(item, `a ${TOOL_CALLS} item`, item, events);
   }
 }
 

@@ -88,14 +88,18 @@ export function parseJsonLines(text: string, path: string): unknown[] {
   const rows: unknown[] = [];
   const lines = text.split("\n");
   for (let n = 0; n < lines.length; n++) {
-    if (lines[n].trim() === "") continue;
-    try {
-      rows.push(parsePythonJson(lines[n]));
-    } catch (error) {
-      throw new EvolverError("BFCL_BAD_JSON", `${path}:${n + 1}: ${(error as Error).message}`, { details: { path, line: n + 1 }, cause: error });
-    }
+    if (lines[n].trim() !== "") rows.push(parseJsonLine(lines[n], path, n + 1));
   }
   return rows;
+}
+
+/** One line of a JSON Lines file (`lineNumber` from 1), naming the file and line when it is bad. */
+export function parseJsonLine(line: string, path: string, lineNumber: number): unknown {
+  try {
+    return parsePythonJson(line);
+  } catch (error) {
+    throw new EvolverError("BFCL_BAD_JSON", `${path}:${lineNumber}: ${(error as Error).message}`, { details: { path, line: lineNumber }, cause: error });
+  }
 }
 
 const cache = new Map<string, unknown>();

@@ -2,7 +2,7 @@
 // checked against the vectors BFCL's own Python executor produced: result strings byte for byte, states by value.
 import { readFileSync, writeFileSync } from "node:fs";
 import { EvolverError } from "../../core/errors.js";
-import { loadBfclGroundTruth, parseJsonLines, BFCL_CATEGORIES, type BfclCategoryName } from "./data.js";
+import { loadBfclGroundTruth, parseJsonLine, BFCL_CATEGORIES, type BfclCategoryName } from "./data.js";
 import { BfclExecution, bfclCategory, type BfclEntrySetup, type BfclExecutionOptions } from "./executor.js";
 import { pyJsonDumps } from "./python/repr.js";
 import { PyFloat, PyMpf, PyTuple, deepCopy, isPyDict, type PyDict, type PyValue } from "./python/value.js";
@@ -101,47 +101,45 @@ export function replayVectorFile(inPath: string, outPath: string, options: BfclR
   } catch (error) {
     throw new EvolverError("BFCL_DATA_MISSING", `cannot read ${inPath}: ${(error as Error).message}`, { cause: error });
   }
-  const rows = parseJsonLines(text, inPath);
-  const lines: string[] = [];
+  // Each line is parsed when its turn comes, and its vector line is encoded as soon as it is written: a line's text is
+  // a rope of many small strings, and neither it nor the parsed entry lives on to be copied by every young-generation
+  // collection until the end (they were a large part of a one-category process's time). The file is still written
+  // once, at the end, so a failing entry leaves no partial output.
+  const written: Buffer[] = [];
   const mismatches: BfclVectorMismatch[] = [];
+  let entries = 0;
   let calls = 0;
-  rows.forEach((row, index) => {
-    // The line number is looked up only for a message: finding it scans the text.
-    const where = () => `${inPath}:${lineOf(text, index)}`;
-    const entry = checkReplayInput(row, where);
+  const lines = text.split("\n");
+  for (let n = 0; n < lines.length; n++) {
+    if (lines[n].trim() === "") continue;
+    const where = `${inPath}:${n + 1}`;
+    const entry = checkReplayInput(parseJsonLine(lines[n], inPath, n + 1), where);
+    entries += 1;
     const compare = entry.turns?.every((turn) => turn.calls.every((c) => typeof (c as { result?: unknown }).result === "string")) ?? false;
+    let line: string;
     try {
       if (compare) {
         const vector = replayEntry(entry, replayCalls(entry, options.dataDir), options);
-        calls += vector.turns.reduce((n, turn) => n + turn.calls.length, 0);
+        calls += vector.turns.reduce((count, turn) => count + turn.calls.length, 0);
         const mismatch = compareVector(entry as BfclVector, vector);
         if (mismatch) mismatches.push(mismatch);
-        lines.push(serializeVector(vector));
+        line = serializeVector(vector);
       } else {
         const replayed = replayEntryLine(entry, replayCalls(entry, options.dataDir), options);
         calls += replayed.calls;
-        lines.push(replayed.line);
+        line = replayed.line;
       }
     } catch (error) {
       const message = (error as Error).message;
-      throw new EvolverError("BFCL_REPLAY_FAILED", `${where()}: entry ${entry.id}: ${message}`, { cause: error });
+      throw new EvolverError("BFCL_REPLAY_FAILED", `${where}: entry ${entry.id}: ${message}`, { cause: error });
     }
-  });
-  writeFileSync(outPath, lines.length > 0 ? `${lines.join("\n")}\n` : "");
-  return { entries: rows.length, calls, mismatches };
-}
-
-/** The 1-based line number of the index-th non-blank line. */
-function lineOf(text: string, index: number): number {
-  const lines = text.split("\n");
-  for (let n = 0, seen = 0; n < lines.length; n++) {
-    if (lines[n].trim() === "") continue;
-    if (seen++ === index) return n + 1;
+    written.push(Buffer.from(`${line}\n`));
   }
-  return lines.length;
+  writeFileSync(outPath, Buffer.concat(written));
+  return { entries, calls, mismatches };
 }
 
-function checkReplayInput(row: unknown, where: () => string): BfclReplayInput {
+function checkReplayInput(row: unknown, where: string): BfclReplayInput {
   const entry = row as Partial<BfclReplayInput>;
   const problem =
     !isPyDict(row as PyValue) ? "expected a JSON object"
@@ -151,7 +149,7 @@ function checkReplayInput(row: unknown, where: () => string): BfclReplayInput {
     : entry.turns !== undefined && !(Array.isArray(entry.turns) && entry.turns.every((t) => Array.isArray(t?.calls) && t.calls.every((c) => typeof c?.call === "string")))
       ? "'turns' must be a list of {calls: [{call: string}]}"
       : undefined;
-  if (problem) throw new EvolverError("BFCL_BAD_INPUT", `${where()}: ${problem}`);
+  if (problem) throw new EvolverError("BFCL_BAD_INPUT", `${where}: ${problem}`);
   return entry as BfclReplayInput;
 }
 

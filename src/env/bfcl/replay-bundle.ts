@@ -1,0 +1,48 @@
+// How `evolver env replay` loads the replay code. It runs one process per category, each replaying in a fraction of a
+// second, so loading is a large part of it: resolving, reading and compiling some forty ES modules, then compiling
+// each function the first time it runs. `npm run build` (scripts/bundle-replay.mjs) therefore also writes the replay
+// code as one CommonJS file beside this module, with V8's code cache of it taken after a replay of the packaged
+// questions: the bytecode of every function the replay ran, so a process reads it instead of compiling.
+// Without the bundle (running from src/, or a dist/ built by tsc alone) the ES modules load as usual. A cache that
+// this Node does not accept (another V8 version or other V8 flags) is ignored by V8, and the bundle compiles as usual.
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { Script } from "node:vm";
+import type { replayVectorFile } from "./replay.js";
+
+export type ReplayModule = { replayVectorFile: typeof replayVectorFile };
+
+/** Where the build writes the bundle and its code cache (beside this module's built file). */
+export const REPLAY_BUNDLE = new URL("./replay.bundle.cjs", import.meta.url);
+export const REPLAY_CODE_CACHE = new URL("./replay.bundle.cjs.cache", import.meta.url);
+
+/** The bundle's module scope, as Node's CommonJS wrapper gives it, plus the URL its `import.meta.url` became. */
+const WRAPPER_PARAMS = "exports, require, module, __filename, __dirname, __bundleUrl";
+
+/** Compiles and runs a bundle (with a code cache when given); the script is returned for taking a cache of it. */
+export function runReplayBundle(file: URL, source: string, cachedData?: Buffer): { exports: ReplayModule; script: Script } {
+  const path = fileURLToPath(file);
+  const script = new Script(`(function (${WRAPPER_PARAMS}) {${source}\n})`, { filename: path, cachedData });
+  const module = { exports: {} as ReplayModule };
+  const scope = script.runInThisContext() as (...args: unknown[]) => void;
+  scope(module.exports, createRequire(file), module, path, fileURLToPath(new URL(".", file)), file.href);
+  return { exports: module.exports, script };
+}
+
+/** The replay code: the built bundle with its code cache when the build wrote them, else the ES modules. */
+export async function loadReplay(): Promise<ReplayModule> {
+  let source: string;
+  try {
+    source = readFileSync(REPLAY_BUNDLE, "utf8");
+  } catch {
+    return import("./replay.js");
+  }
+  let cachedData: Buffer | undefined;
+  try {
+    cachedData = readFileSync(REPLAY_CODE_CACHE);
+  } catch {
+    cachedData = undefined;
+  }
+  return runReplayBundle(REPLAY_BUNDLE, source, cachedData).exports;
+}
