@@ -2,7 +2,8 @@
 forward step of its model, so 64 rollouts waiting on one token each cost about one forward, not 64.
 
 One thread runs the loop. Each turn it
-  1. admits the requests that arrived: prompts of one model are prefilled together (right-padded, at most
+  1. admits the requests that arrived (an idle loop first gathers those that keep coming, a few ms apart at most:
+     a rollout batch's requests reach it one by one): prompts of one model are prefilled together (right-padded, at most
      `prefill_tokens` padded tokens per forward), each prompt's KV rows copied once per sample. Identical prompts (a
      rollout group's first step) share one row, and a prompt that extends a finished sequence (an agent's next step:
      its last prompt, the reply, an observation) starts from that sequence's KV rows (PrefixCache) and prefills only
@@ -20,6 +21,7 @@ import os
 import queue
 import sys
 import threading
+import time
 import traceback
 import weakref
 from collections import OrderedDict
@@ -123,11 +125,15 @@ class PrefixCache:
 
 
 class ContinuousBatcher(threading.Thread):
-    def __init__(self, max_sequences: int = 256, prefill_tokens: int = 8192, threads: int = 0, prefix_cache_bytes: int = 256 << 20):
+    def __init__(self, max_sequences: int = 256, prefill_tokens: int = 8192, threads: int = 0, prefix_cache_bytes: int = 256 << 20,
+                 gather_seconds: float = 0.05, gather_gap_seconds: float = 0.005):
         super().__init__(name="sampler-batcher", daemon=True)
         self.incoming: "queue.Queue[SampleRequest]" = queue.Queue()
         self.max_sequences = max_sequences
         self.prefill_tokens = prefill_tokens
+        # an idle loop waits for more requests while the next comes within gather_gap_seconds, at most gather_seconds
+        self.gather_seconds = gather_seconds
+        self.gather_gap_seconds = gather_gap_seconds
         self.threads = threads
         self.batches: Dict[int, _Batch] = {}  # by id(model)
         self.waiting: List[SampleRequest] = []
@@ -171,6 +177,15 @@ class ContinuousBatcher(threading.Thread):
         arrived = []
         if not self.batches and not self.waiting:
             arrived.append(self.incoming.get())  # idle: block until a request comes
+            # requests sent together (a rollout batch's) come one by one, as the HTTP threads read them: gather them
+            # while they keep coming, so that they share one prefill and every decode step. Started on the first,
+            # they would trail it by a step or more each, and a step of a few rows costs nearly what one of 64 does.
+            deadline = time.monotonic() + self.gather_seconds
+            while (left := deadline - time.monotonic()) > 0:
+                try:
+                    arrived.append(self.incoming.get(timeout=min(left, self.gather_gap_seconds)))
+                except queue.Empty:
+                    break
         while True:
             try:
                 arrived.append(self.incoming.get_nowait())

@@ -1,6 +1,7 @@
 """Continuous batching gives what the unbatched sampler gives: the same tokens for the same seeds, the same logprobs
 (to float32 summation noise), whatever else shares the batch; and it runs many sequences in one forward step."""
 import threading
+import time
 import unittest
 
 import torch
@@ -78,6 +79,18 @@ class BatchingTest(unittest.TestCase):
         for waiter in [first] + waiters:
             self.assertTrue(waiter.done.wait(120))
         self.assertLessEqual(batcher.steps, 2 * 7)
+
+    def test_requests_that_trail_each_other_are_gathered_into_one_batch(self):
+        # a rollout batch's requests reach the loop one by one; while the next comes within the gap, an idle loop
+        # waits for it, so all 8 start together: 7 decode steps for 8 tokens each, not one per request's offset
+        batcher = start(self, gather_seconds=5.0, gather_gap_seconds=0.5)
+        waiters = []
+        for i in range(8):
+            waiters.append(submit(batcher, self.model, [1, 2, 3 + i], SamplingParams(max_tokens=8, seed=i)))
+            time.sleep(0.01)
+        for waiter in waiters:
+            self.assertTrue(waiter.done.wait(120))
+        self.assertEqual(batcher.steps, 7)
 
     def test_a_bad_request_fails_alone_and_prompt_logprobs_come_back(self):
         batcher = start(self)

@@ -181,3 +181,25 @@ test("an abort ends the request with the signal's reason; a refused connection r
   }
   await assert.rejects(sharedHttpFetch.fetch(server.url), (error: NodeJS.ErrnoException) => error.code === "ECONNREFUSED");
 });
+
+test("request: the answer read whole with lower-case headers, gzip decoded; a byte body goes out; an abort rejects", async () => {
+  const server = await echoServer();
+  const url = server.url;
+  const http = createHttpFetch();
+  try {
+    const sent = await http.request(`${url}/bytes`, { method: "POST", headers: { "Content-Type": "application/x-protobuf", "X-API-Key": "k" }, body: new Uint8Array([8, 150, 1, 0]) });
+    assert.equal(sent.status, 200);
+    assert.equal(sent.headers["x-method"], "POST");
+    assert.deepEqual(JSON.parse(sent.body.toString("utf8")), { url: "/bytes", length: 4, bytes: [8, 150, 1, 0], key: "k" });
+    const zipped = await http.request(`${url}/gzip`, {});
+    assert.deepEqual(JSON.parse(zipped.body.toString("utf8")), { zipped: true });
+    assert.equal(zipped.headers["content-encoding"], undefined);
+    const controller = new AbortController();
+    const slow = http.request(`${url}/slow`, { signal: controller.signal });
+    setTimeout(() => controller.abort(new Error("stop")), 20);
+    await assert.rejects(slow, /stop/);
+  } finally {
+    http.close();
+    await server.close();
+  }
+});

@@ -1,19 +1,41 @@
 // One fetch over node:http(s) with keep-alive agents, for the two clients that make hundreds of calls per iteration:
-// the Tinker client (two requests per sampled step: asample, then retrieve_future) and the OpenAI SDK (64 rollouts
+// the Tinker client (a request per sampled step, two where the server answers with a future to poll) and the OpenAI SDK (64 rollouts
 // whose answers arrive together). Node's built-in fetch (undici) spends several times the CPU of node:http per call
 // (web streams, request cloning, a timer per request): in profiles that was most of the evolve loop's own CPU and
 // the longest event-loop block of a rollout batch. Bodies sent as text or bytes go this way; anything else (streams,
 // form data, a Request object) goes to the global fetch. Answers are read whole and decoded as fetch would, except
 // event streams, which are passed on as they arrive.
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from "node:http";
+// `request` is the same exchange without fetch's shape: the answer read whole into a Buffer, no web Response and no
+// web streams, which cost the Tinker client more CPU per sample than the HTTP exchange itself.
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { Readable } from "node:stream";
 import { brotliDecompressSync, gunzipSync, inflateSync } from "node:zlib";
 
 export interface HttpFetch {
   fetch: typeof globalThis.fetch;
+  /**
+   * One exchange with the answer read whole, without building a web Response: for a client that makes hundreds of
+   * small calls (the Tinker client's samples), where Response and its streams cost more CPU than the HTTP itself.
+   * An abort rejects with the signal's reason, as fetch's does.
+   */
+  request(url: string, init: PlainRequest): Promise<PlainResponse>;
   /** Closes the idle keep-alive connections. */
   close(): void;
+}
+
+export interface PlainRequest {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string | Uint8Array;
+  signal?: AbortSignal;
+}
+
+export interface PlainResponse {
+  status: number;
+  /** Lower-case names. */
+  headers: IncomingHttpHeaders;
+  body: Buffer;
 }
 
 /** Statuses whose Response may not carry a body. */
@@ -21,6 +43,15 @@ const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 
 /** What fetch would decode (no Accept-Encoding is sent, so a server should not compress; some do anyway). */
 const DECODERS: Record<string, (data: Buffer) => Buffer> = { gzip: gunzipSync, "x-gzip": gunzipSync, deflate: inflateSync, br: brotliDecompressSync };
+
+/** An answer whose head has come: its body is read whole (`read`) or passed on as a stream (`stream`). */
+interface Head {
+  response: IncomingMessage;
+  /** The body, decoded as fetch would; resolves once it has all come. */
+  read(): Promise<Buffer>;
+  /** Ends the abort listening once a streamed body has ended. */
+  streamed(): void;
+}
 
 export function createHttpFetch(): HttpFetch {
   // No socket limit: every Tinker sample in flight holds one connection in its long-poll (retrieve_future), and a
@@ -30,74 +61,93 @@ export function createHttpFetch(): HttpFetch {
   const httpAgent = new HttpAgent({ keepAlive: true, timeout: 4_000 });
   const httpsAgent = new HttpsAgent({ keepAlive: true, timeout: 4_000 });
 
-  const send = (url: URL, init: RequestInit, body: string | Uint8Array | undefined, retryReset: boolean): Promise<Response> =>
+  const exchange = (url: URL, method: string, headers: OutgoingHttpHeaders, body: string | Uint8Array | undefined,
+    signal: AbortSignal | undefined, retryReset: boolean): Promise<Head> =>
     new Promise((resolve, reject) => {
-      const signal = init.signal ?? undefined;
       // Like fetch: an abort rejects with the signal's reason (an AbortError DOMException unless the caller gave one).
       if (signal?.aborted) return reject(signal.reason);
       const https = url.protocol === "https:";
-      const headers: OutgoingHttpHeaders = {};
-      new Headers(init.headers).forEach((value, name) => (headers[name] = value));
       if (body !== undefined) headers["content-length"] = typeof body === "string" ? Buffer.byteLength(body) : body.byteLength;
+      let failBody: ((error: unknown) => void) | undefined;
+      const abort = () => {
+        request.destroy();
+        reject(signal!.reason);
+        failBody?.(signal!.reason);
+      };
       const request = (https ? httpsRequest : httpRequest)(
         {
           protocol: url.protocol,
           hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"),
           port: url.port,
           path: url.pathname + url.search,
-          method: init.method ?? "GET",
+          method,
           headers,
           agent: https ? httpsAgent : httpAgent,
         },
         (response: IncomingMessage) => {
-          const status = response.statusCode ?? 0;
-          const responseHeaders = new Headers();
-          for (let i = 0; i < response.rawHeaders.length; i += 2) responseHeaders.append(response.rawHeaders[i], response.rawHeaders[i + 1]);
-          const head = { status, statusText: response.statusMessage ?? "", headers: responseHeaders };
-          if (NULL_BODY_STATUS.has(status)) {
-            signal?.removeEventListener("abort", abort);
-            response.resume();
-            return resolve(new Response(null, head));
-          }
-          if (/^text\/event-stream/i.test(response.headers["content-type"] ?? "")) {
-            response.on("close", () => signal?.removeEventListener("abort", abort));
-            return resolve(new Response(Readable.toWeb(response) as ReadableStream<Uint8Array>, head));
-          }
-          const chunks: Buffer[] = [];
-          response.on("data", (chunk: Buffer) => chunks.push(chunk));
-          response.on("error", reject);
-          response.on("end", () => {
-            signal?.removeEventListener("abort", abort);
-            let data = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-            const decode = DECODERS[(response.headers["content-encoding"] ?? "").trim().toLowerCase()];
-            if (decode) {
-              try {
-                data = decode(data);
-              } catch (error) {
-                return reject(error);
-              }
-              responseHeaders.delete("content-encoding");
-              responseHeaders.delete("content-length");
-            }
-            resolve(new Response(data, head));
+          const done = () => signal?.removeEventListener("abort", abort);
+          resolve({
+            response,
+            streamed: () => response.on("close", done),
+            read: () =>
+              new Promise<Buffer>((resolveBody, rejectBody) => {
+                failBody = rejectBody;
+                const chunks: Buffer[] = [];
+                response.on("data", (chunk: Buffer) => chunks.push(chunk));
+                response.on("error", rejectBody);
+                response.on("end", () => {
+                  done();
+                  let data = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+                  const decode = DECODERS[(response.headers["content-encoding"] ?? "").trim().toLowerCase()];
+                  if (decode) {
+                    try {
+                      data = decode(data);
+                    } catch (error) {
+                      return rejectBody(error);
+                    }
+                  }
+                  resolveBody(data);
+                });
+              }),
           });
         },
       );
-      const abort = () => {
-        request.destroy();
-        reject(signal!.reason);
-      };
       signal?.addEventListener("abort", abort, { once: true });
       request.on("error", (error: NodeJS.ErrnoException) => {
         signal?.removeEventListener("abort", abort);
         // A reused keep-alive socket the server had closed fails before anything was sent (Node's documented case):
         // once, the call goes again on a fresh connection.
         if (retryReset && request.reusedSocket && error.code === "ECONNRESET" && !signal?.aborted) {
-          resolve(send(url, init, body, false));
+          resolve(exchange(url, method, headers, body, signal, false));
         } else reject(error);
       });
       request.end(body);
     });
+
+  const viaFetch = async (url: URL, init: RequestInit, body: string | Uint8Array | undefined): Promise<Response> => {
+    const headers: OutgoingHttpHeaders = {};
+    new Headers(init.headers).forEach((value, name) => (headers[name] = value));
+    const { response, read, streamed } = await exchange(url, init.method ?? "GET", headers, body, init.signal ?? undefined, true);
+    const status = response.statusCode ?? 0;
+    const responseHeaders = new Headers();
+    for (let i = 0; i < response.rawHeaders.length; i += 2) responseHeaders.append(response.rawHeaders[i], response.rawHeaders[i + 1]);
+    const head = { status, statusText: response.statusMessage ?? "", headers: responseHeaders };
+    if (NULL_BODY_STATUS.has(status)) {
+      streamed();
+      response.resume();
+      return new Response(null, head);
+    }
+    if (/^text\/event-stream/i.test(response.headers["content-type"] ?? "")) {
+      streamed();
+      return new Response(Readable.toWeb(response) as ReadableStream<Uint8Array>, head);
+    }
+    const data = await read();
+    if (DECODERS[(response.headers["content-encoding"] ?? "").trim().toLowerCase()]) {
+      responseHeaders.delete("content-encoding");
+      responseHeaders.delete("content-length");
+    }
+    return new Response(data, head);
+  };
 
   const fetch = (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
     const body = init.body;
@@ -105,11 +155,21 @@ export function createHttpFetch(): HttpFetch {
     if (input instanceof Request || !plain) return globalThis.fetch(input, init);
     const url = input instanceof URL ? input : new URL(input);
     if (url.protocol !== "http:" && url.protocol !== "https:") return globalThis.fetch(input, init);
-    return send(url, init, body ?? undefined, true);
+    return viaFetch(url, init, body ?? undefined);
+  };
+
+  const request = async (url: string, init: PlainRequest): Promise<PlainResponse> => {
+    const headers: OutgoingHttpHeaders = {};
+    for (const [name, value] of Object.entries(init.headers ?? {})) headers[name.toLowerCase()] = value;
+    const { response, read } = await exchange(new URL(url), init.method ?? "GET", headers, init.body, init.signal, true);
+    const body = await read();
+    if (DECODERS[(response.headers["content-encoding"] ?? "").trim().toLowerCase()]) delete response.headers["content-encoding"];
+    return { status: response.statusCode ?? 0, headers: response.headers, body };
   };
 
   return {
     fetch: fetch as typeof globalThis.fetch,
+    request,
     close() {
       httpAgent.destroy();
       httpsAgent.destroy();

@@ -1,6 +1,6 @@
 // The SFT warm start's experience drills (sft.experience_drills): one-turn key-chain sequences with experiences in
 // front of the task, rendered and placed as self-navigating's retrieval puts them, the experiences out of the loss and
-// the answer in it; half of them name the task's prompt with a random answer, which is the completion.
+// the answer in it; the first experience names the task's prompt with a random answer, which is the completion.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -42,8 +42,7 @@ test("experience drills: the prompt carries k experiences as retrieval renders t
   const tasks = await env.listTasks("train");
   const drills = await experienceDrills({ config: config(0), env, template, tasks });
   assert.equal(drills.length, 90);
-  let named = 0;
-  let namedRight = 0;
+  let right = 0;
   for (const drill of drills) {
     const { text, trained, lines, prompt } = read(drill);
     assert.equal(lines.length, 3, text);
@@ -51,23 +50,16 @@ test("experience drills: the prompt carries k experiences as retrieval renders t
     // The experience is a user turn before the task's first user turn, after the task's system prompt.
     assert.ok(text.indexOf("Open each lock with one letter.") < text.indexOf(EXPERIENCE_HEADER));
     assert.ok(text.indexOf(EXPERIENCE_HEADER) < text.lastIndexOf(`<|im_start|>user\n${prompt}<|im_end|>`));
-    const digit = Number(prompt.charAt(0));
-    const own = /^1\. When you are told: (\d( \d)*): answer "(\w)"/.exec(lines[0])!;
-    if (own[1] === prompt) {
-      // Named: the answer is what the experience says, right or not.
-      named += 1;
-      assert.equal(trained.charAt(0), own[3]);
-      if (own[3] === env.secret[digit]) namedRight += 1;
-    } else {
-      // Not named (no line names the prompt): the reference's own answer.
-      assert.ok(lines.every((line) => !line.startsWith(`When you are told: ${prompt}:`)));
-      assert.equal(trained.charAt(0), env.secret[digit]);
-    }
+    // The first names the prompt, as the most similar experience does in retrieval; the others name other prompts.
+    const own = /^1\. When you are told: (\d( \d)*): answer "(\w)"; "(\w)" did not work\.$/.exec(lines[0])!;
+    assert.equal(own[1], prompt, lines[0]);
+    assert.ok(lines.slice(1).every((line) => !line.includes(`told: ${prompt}:`)), text);
+    // The completion is what it says, right or not.
+    assert.equal(trained.charAt(0), own[3]);
+    if (own[3] === env.secret[Number(prompt.charAt(0))]) right += 1;
   }
-  // About half are named, and a named answer is the right letter only about one time in three: the drills teach
-  // reading the experience, not the map.
-  assert.ok(named > 30 && named < 60, `${named} named`);
-  assert.ok(namedRight > named / 6 && namedRight < named / 2, `${namedRight} of ${named} named answers right`);
+  // The answer is the right letter only about one time in three: the drills teach reading, not the map.
+  assert.ok(right > 90 / 6 && right < 90 / 2, `${right} of 90 drill answers right`);
 });
 
 test("experience drills: system placement puts them in a system turn; the same seed gives the same drills", async () => {

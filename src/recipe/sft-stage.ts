@@ -11,11 +11,11 @@
 // Experience drills (sft.experience_drills). Self-navigating puts retrieved experiences in front of a task, and
 // assumes a policy that does what they say: a pretrained instruction-following model does, a model trained from
 // scratch does not (to it a guided prompt is only a longer, stranger prompt). A drill is the first turn of a train
-// task with experiences in front of it, rendered and placed as retrieval puts them (the rule extractor's wording,
-// navigating.k of them). In half the drills the first experience names the task's own prompt with an answer drawn at
-// random from the references' first turns, and the drill's completion is that answer; in the other half none names
-// it and the completion is the reference's own. So a drill teaches reading the prompt's experience and nothing about
-// which answer is right: its answer is random.
+// task with navigating.k experiences in front of it, rendered and placed as retrieval puts them (the rule extractor's
+// wording): the first, as the most similar is in retrieval, names the task's own prompt with an answer drawn at
+// random from the references' first turns, the others name other tasks' prompts, and the drill's completion is the
+// first one's answer. So a drill teaches doing what the experience says and nothing about which answer is right.
+
 import { EvolverError, describeError } from "../core/errors.js";
 import type { ChatMessage } from "../core/messages.js";
 import type { Environment } from "../env/index.js";
@@ -183,14 +183,12 @@ export async function experienceDrills(options: {
     const task = firsts[i % firsts.length];
     // What the rule extractor writes where `worked` worked and a sibling's other answer did not.
     const said = (worked: string) => ruleSuccessContent(worked, [pick(answers.filter((a) => a !== worked))]);
-    const named = random() < 0.5;
-    const answer = named ? pick(answers) : task.answer;
-    const others = sampleSeeded(prompts.filter((p) => p !== task.prompt), named ? k - 1 : k, deriveSeed(config.run.seed, "sft-drill-others", i));
+    const answer = pick(answers);
+    const others = sampleSeeded(prompts.filter((p) => p !== task.prompt), k - 1, deriveSeed(config.run.seed, "sft-drill-others", i));
     const lines = [
-      ...(named ? [{ whenToUse: ruleWhenToUse(task.prompt), content: said(answer) }] : []),
+      { whenToUse: ruleWhenToUse(task.prompt), content: said(answer) },
       ...others.map((prompt) => ({ whenToUse: ruleWhenToUse(prompt), content: said(pick(answers)) })),
     ];
-    if (lines.length === 0) continue;
     const completion = assistantCompletion(template, answer);
     const trajectory = await runRollout({
       env,

@@ -18,7 +18,7 @@
 import type { z } from "zod";
 import { EvolverError } from "../core/errors.js";
 import { trainerError } from "./errors.js";
-import { sharedHttpFetch } from "../core/http-fetch.js";
+import { sharedHttpFetch, type PlainRequest } from "../core/http-fetch.js";
 import { loadTinkerProto, PROTO_CONTENT_TYPE, type ProtoResult, type TinkerProto } from "./tinker-proto.js";
 import { ErrorDetail, FailedFuture, FutureHandle, TryAgain } from "./tinker-schema.js";
 
@@ -48,6 +48,13 @@ export interface Wire {
   wait?: boolean;
 }
 
+/** An answer read whole; `header` takes a lower-case name. */
+interface Exchanged {
+  status: number;
+  header(name: string): string | undefined;
+  body: Uint8Array;
+}
+
 /** A body that came as protobuf: bytes until the caller, who knows the message, decodes them. */
 class ProtoBody {
   constructor(readonly bytes: Uint8Array) {}
@@ -66,7 +73,8 @@ const retryable = (status: number) => status === 408 || status === 429 || status
 export class TinkerHttp {
   readonly root: string;
   private readonly apiKey?: string;
-  private readonly fetchImpl: typeof fetch;
+  /** The caller's fetch, if one was given; else node:http (core/http-fetch.ts's request). */
+  private readonly fetchImpl?: typeof fetch;
   private readonly requestTimeoutMs: number;
   private readonly pollTimeoutMs: number;
   private readonly futureTimeoutMs: number;
@@ -75,7 +83,7 @@ export class TinkerHttp {
   constructor(options: TinkerHttpOptions) {
     this.root = `${options.baseUrl.replace(/\/+$/, "")}/api/v1/`;
     this.apiKey = options.apiKey;
-    this.fetchImpl = options.fetch ?? sharedHttpFetch.fetch;
+    this.fetchImpl = options.fetch;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
     this.pollTimeoutMs = options.pollTimeoutMs ?? 60_000;
     this.futureTimeoutMs = options.futureTimeoutMs ?? 30 * 60_000;
@@ -186,26 +194,37 @@ export class TinkerHttp {
       headers["Content-Type"] = "application/json";
     }
     if (this.apiKey) headers["X-API-Key"] = this.apiKey;
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
-    let response: Response;
+    // one controller for the caller's signal and the time limit (AbortSignal.any and .timeout cost more per call)
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, "TimeoutError"));
+    }, timeoutMs);
+    const forward = () => controller.abort(signal!.reason);
+    signal?.addEventListener("abort", forward, { once: true });
+    let response: Exchanged;
     try {
-      response = await this.fetchImpl(this.root + path, {
+      if (signal?.aborted) throw signal.reason;
+      response = await this.exchange(this.root + path, {
         method: body === undefined ? "GET" : "POST",
         headers,
         body: raw ? raw.bytes : body === undefined ? undefined : JSON.stringify(body),
-        signal: combined,
+        signal: controller.signal,
       });
     } catch (error) {
       if (signal?.aborted) throw trainerError("TRAINER_ABORTED", `${path}: aborted by the caller`);
-      const reason = timeout.aborted ? `no answer within ${timeoutMs} ms` : (error as Error).message;
+      const reason = timedOut ? `no answer within ${timeoutMs} ms` : (error as Error).message;
       throw trainerError("TRAINER_UNREACHABLE", `${path}: cannot reach the trainer at ${this.root} (${reason})`, { cause: error });
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", forward);
     }
-    const waited = headers.Prefer !== undefined && /\bwait\b/i.test(response.headers.get("preference-applied") ?? "");
-    if ((response.headers.get("content-type") ?? "").includes(PROTO_CONTENT_TYPE)) {
-      return { status: response.status, body: new ProtoBody(new Uint8Array(await response.arrayBuffer())), waited };
+    const waited = headers.Prefer !== undefined && /\bwait\b/i.test(response.header("preference-applied") ?? "");
+    if ((response.header("content-type") ?? "").includes(PROTO_CONTENT_TYPE)) {
+      return { status: response.status, body: new ProtoBody(response.body), waited };
     }
-    const text = await response.text();
+    const text = Buffer.from(response.body.buffer, response.body.byteOffset, response.body.byteLength).toString("utf8");
     let parsed: unknown = text;
     try {
       parsed = text.length > 0 ? JSON.parse(text) : {};
@@ -213,6 +232,24 @@ export class TinkerHttp {
       // not JSON: keep the text for the error message
     }
     return { status: response.status, body: parsed, waited };
+  }
+
+  /** One exchange, its answer read whole: through the given fetch, or node:http without web Responses (the default). */
+  private async exchange(url: string, init: PlainRequest & { headers: Record<string, string> }): Promise<Exchanged> {
+    if (this.fetchImpl) {
+      const response = await this.fetchImpl(url, init);
+      const body = new Uint8Array(await response.arrayBuffer());
+      return { status: response.status, header: (name) => response.headers.get(name) ?? undefined, body };
+    }
+    const response = await sharedHttpFetch.request(url, init);
+    return {
+      status: response.status,
+      header: (name) => {
+        const value = response.headers[name];
+        return Array.isArray(value) ? value.join(", ") : value;
+      },
+      body: response.body,
+    };
   }
 
   async get<S extends z.ZodType>(path: string, schema: S, signal?: AbortSignal): Promise<z.infer<S>> {

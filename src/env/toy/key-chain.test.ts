@@ -113,5 +113,11 @@ test("key chain: rare_train keeps a share of the training chains with unseen dig
   // All of them: the training split of the same chains without train_digits.
   const full = await new KeyChainEnvironment({ length: 3, symbols: 6, letters: 3 }).listTasks("train");
   assert.deepEqual(await new KeyChainEnvironment({ ...options, rare_train: 1 }).listTasks("train"), full);
+  // A rare chain comes without a demonstration (its letter is found by trying); a seed chain and a held-out one with
+  // the same digits' kind still have theirs.
+  const env = new KeyChainEnvironment({ ...options, rare_train: 0.15 });
+  assert.equal(await env.referenceSolution(added[0]), undefined);
+  assert.ok(await env.referenceSolution(absent[0]));
+  assert.ok(await env.referenceSolution((await env.listTasks("test")).find(withUnseen)!));
   assert.throws(() => new KeyChainEnvironment({ symbols: 6, rare_train: 0.1 }), /rare_train needs train_digits/);
 });

@@ -26,9 +26,11 @@ export const KeyChainOptions = z
      * digit, so the seed tasks cover only part of what held-out tasks need. Unset: every chain in every split. */
     train_digits: z.number().int().min(1).max(10).optional(),
     /** With train_digits: the share of training chains that need a digit at or above train_digits that are kept
-     * (picked by a stable hash of the chain's id), so those digits are rare in the seed tasks instead of absent. A
-     * rare digit is met now and then in training: enough for a success to be remembered (an experience) or explored
-     * again (a synthetic task), too seldom for plain training to learn it soon. */
+     * (picked by a stable hash of the chain's id), so those digits are rare in the seed tasks instead of absent. The
+     * kept chains have no reference solution: the demonstrations (an SFT warm start) cover the first train_digits
+     * digits only, and a rare digit's letter is found by trying, now and then in training: enough for a success to
+     * be remembered (an experience) or explored again (a synthetic task), too seldom for plain training to learn it
+     * soon. */
     rare_train: z.number().min(0).max(1).default(0),
     /** How many distinct letters the map uses; unset: one per digit. With fewer letters than digits, several digits
      * share a letter: digits below `letters` take every letter once, each digit above a seeded one of them. So chains
@@ -82,6 +84,8 @@ export class KeyChainEnvironment implements Environment {
   /** digit → letter */
   readonly secret: string[];
   private readonly tasks: Map<Split, string[]>;
+  /** Training chains kept by rare_train: offered without a reference solution. */
+  private readonly rare = new Set<string>();
 
   constructor(options: Record<string, unknown> = {}) {
     const parsed = KeyChainOptions.safeParse(options);
@@ -110,6 +114,7 @@ export class KeyChainEnvironment implements Environment {
       // (all of them, or all but a rare_train share).
       const rare = scarce !== undefined && [...digits].some((d) => Number(d) >= scarce);
       if (split === "train" && rare && !keptRare(id, this.options.rare_train)) continue;
+      if (split === "train" && rare) this.rare.add(id);
       this.tasks.get(split)!.push(id);
     }
   }
@@ -183,8 +188,9 @@ export class KeyChainEnvironment implements Environment {
     return { turns: opened.map((o) => `Open lock ${o.digit}.`), setup: { digits: opened.map((o) => o.digit) }, solution: opened.map((o) => [{ text: o.letter }]) };
   }
 
-  /** Every lock opened with its secret letter. */
-  async referenceSolution(taskId: string): Promise<ChatMessage[]> {
+  /** Every lock opened with its secret letter; none for a rare training chain (rare_train). */
+  async referenceSolution(taskId: string): Promise<ChatMessage[] | undefined> {
+    if (this.rare.has(taskId)) return undefined;
     const instance = await this.create(taskId);
     const messages = structuredClone(instance.initial.messages);
     for (let done = false; !done; ) {
