@@ -126,8 +126,21 @@ export function loadBfclGroundTruth(category: BfclCategoryName, dataDir?: string
   checkCategory(category);
   const path = dataFile(dataDir, "possible_answer", `BFCL_v3_multi_turn_${category}.json`);
   return cached(`answers:${path}`, () => {
-    const rows = parseJsonLines(readDataFile(path), path) as { id: string; ground_truth: string[][] }[];
-    return new Map(rows.map((row) => [row.id, row.ground_truth]));
+    const truth = new Map<string, string[][]>();
+    const lines = readDataFile(path).split("\n");
+    for (let n = 0; n < lines.length; n++) {
+      if (lines[n].trim() === "") continue;
+      // Ids and call strings only, where no float can be told from an int: JSON.parse reads what parsePythonJson
+      // reads, natively (each one-category replay loads this file). A bad line is read again for the message.
+      let row: { id: string; ground_truth: string[][] };
+      try {
+        row = JSON.parse(lines[n]);
+      } catch {
+        row = parseJsonLine(lines[n], path, n + 1) as typeof row;
+      }
+      truth.set(row.id, row.ground_truth);
+    }
+    return truth;
   });
 }
 
