@@ -1,6 +1,6 @@
 // The TypeScript client against the real Python trainer, started by LocalTrainer on a tiny random model.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -33,6 +33,11 @@ after(async () => {
 function codeOf(error: unknown): string | undefined {
   return EvolverError.isInstance(error) ? error.code : undefined;
 }
+
+test("the trainer starts with OpenMP's idle threads passive (spinning ones take the cores the client needs)", { skip: !existsSync("/proc/self/environ") }, () => {
+  const environment = readFileSync(`/proc/${trainer.pid}/environ`, "utf8").split("\0");
+  assert.ok(environment.includes(`OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY ?? "PASSIVE"}`), environment.filter((e) => e.startsWith("OMP")).join(" "));
+});
 
 test("capabilities name the served model", async () => {
   const capabilities = await client.capabilities();
