@@ -57,7 +57,10 @@ async function startServer(kind: "service" | "echo"): Promise<Server> {
   return { child, port: Number(port) };
 }
 
-/** User + system CPU time of a process so far, in µs, from /proc; undefined where there is no /proc. */
+/**
+ * User + system CPU time of a process so far, all its threads (V8's GC and compiler too), in µs, from /proc;
+ * undefined where there is no /proc.
+ */
 function cpuMicros(pid: number): number | undefined {
   let stat: string;
   try {

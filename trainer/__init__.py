@@ -14,5 +14,5 @@ Files, model first, protocol last:
   checkpoints.py    checkpoints on disk addressed by tinker:// paths
   service.py        models of one base checkpoint, their steps, checkpoints and sampling (no HTTP)
   protocol.py, futures.py, state.py, endpoints.py, server.py   the Tinker protocol over HTTP (server -> endpoints -> state)
-  tiny.py, bench_direct.py                           a tiny random checkpoint; the bench's direct baseline
+  tiny.py, bench_direct.py, bench_update.py          a tiny random checkpoint; the bench's direct baseline; its update figure
 """

@@ -31,6 +31,11 @@ class Plan:
     starts: List[int]  # per datum: its prompt's length (where its suffix starts)
 
     @property
+    def width(self) -> int:
+        """Positions pass 2 spans: the longest prompt plus the longest suffix (padded rows reach that far)."""
+        return max(len(p) for p in self.prompts) + max(len(s) for s in self.suffixes)
+
+    @property
     def saves_work(self) -> bool:
         """Whether the two passes run fewer tokens than the datums whole (not when no two datums share a prompt)."""
         shared = sum(len(p) for p in self.prompts) + sum(len(s) for s in self.suffixes)

@@ -44,6 +44,7 @@ class SharedPrefixTest(unittest.TestCase):
         self.assertEqual(p.datum_suffix, [0, 1, 0, 2])
         self.assertEqual(p.starts, [2, 2, 2, 2])
         self.assertTrue(p.saves_work)
+        self.assertEqual(p.width, 4)
         self.assertFalse(plan([[1, 2], [3, 4]], [1, 1]).saves_work)
 
     def test_shared_prompts_give_the_update_of_whole_datums(self):
@@ -72,6 +73,20 @@ class SharedPrefixTest(unittest.TestCase):
         shared.forward_backward(datums, "cross_entropy", {})
         for name, g in grads(whole).items():
             torch.testing.assert_close(grads(shared)[name], g, rtol=1e-9, atol=1e-12, msg=name)
+
+    def test_datums_near_the_context_limit_run_whole(self):
+        # a long prompt with a short suffix beside a short prompt with a long suffix: padded, pass 2 would span 21
+        # positions of a 14-position context
+        long_prompt = Datum(list(range(1, 13)), {"target_tokens": list(range(2, 14)), "weights": [0.0] * 10 + [1.0, 1.0]})
+        long_suffix = Datum(list(range(20, 33)), {"target_tokens": list(range(21, 34)), "weights": [0.0] * 2 + [1.0] * 11})
+        datums = [long_prompt, long_prompt, long_suffix, long_suffix]
+        whole = make_trainer(dtype=torch.float64)
+        whole.share_prompts = False
+        shared = make_trainer(dtype=torch.float64)
+        for trainer in (whole, shared):
+            trainer.model.config.max_position_embeddings = 14
+        self.assertAlmostEqual(shared.forward_backward(datums, "cross_entropy", {})["metrics"]["loss:sum"],
+                               whole.forward_backward(datums, "cross_entropy", {})["metrics"]["loss:sum"], places=10)
 
 
 if __name__ == "__main__":

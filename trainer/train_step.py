@@ -186,7 +186,8 @@ class TrainingModel:
                 trained = (weights[i] != 0).nonzero()
                 first.append(int(trained[0]) if len(trained) else len(datums[i].tokens))
             plan = shared_prefix.plan([datums[i].tokens for i in batch], first)
-            if plan.saves_work:
+            # past the model's context a padded suffix row would not fit (datums near the limit run whole)
+            if plan.saves_work and plan.width <= self.model.config.max_position_embeddings:
                 return shared_prefix.forward(self.model, plan, targets)
         logits = self.model(tokens)  # (B, T, V)
         return target_logprobs(logits, targets), lambda rows, positions: logits[rows, positions]
