@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The build's last step (after tsc): `evolver env replay` as one file with V8's code cache, so that each
-// one-process-per-category replay reads bytecode instead of loading some forty modules and compiling each function
+// one-process-per-category replay reads bytecode instead of loading 32 modules and compiling each function
 // (src/env/bfcl/replay-bundle.ts loads them). The cache is taken after replaying the packaged questions of every
 // category, so it holds what a replay runs. A few seconds at build time.
 // Usage: node scripts/bundle-replay.mjs [DIST]   (DIST: the folder tsc wrote, default dist)

@@ -1,5 +1,5 @@
 // How `evolver env replay` loads the replay code. It runs one process per category, each replaying in a fraction of a
-// second, so loading is a large part of it: resolving, reading and compiling some forty ES modules, then compiling
+// second, so loading is a large part of it: resolving, reading and compiling 32 ES modules, then compiling
 // each function the first time it runs. `npm run build` (scripts/bundle-replay.mjs) therefore also writes the replay
 // code as one CommonJS file beside this module, with V8's code cache of it taken after a replay of the packaged
 // questions: the bytecode of every function the replay ran, so a process reads it instead of compiling.
