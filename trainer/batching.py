@@ -126,7 +126,7 @@ class PrefixCache:
 
 class ContinuousBatcher(threading.Thread):
     def __init__(self, max_sequences: int = 256, prefill_tokens: int = 8192, threads: int = 0, prefix_cache_bytes: int = 256 << 20,
-                 gather_seconds: float = 0.05, gather_gap_seconds: float = 0.005):
+                 gather_seconds: float = 0.05, gather_gap_seconds: float = 0.005, gather_probe_seconds: float = 0.001):
         super().__init__(name="sampler-batcher", daemon=True)
         self.incoming: "queue.Queue[SampleRequest]" = queue.Queue()
         self.max_sequences = max_sequences
@@ -134,6 +134,11 @@ class ContinuousBatcher(threading.Thread):
         # an idle loop waits for more requests while the next comes within gather_gap_seconds, at most gather_seconds
         self.gather_seconds = gather_seconds
         self.gather_gap_seconds = gather_gap_seconds
+        # after a busy period that served one request alone (a client sampling one at a time), the first wait is only
+        # this long: a lone request should not pay the gap, and a batch's second request comes well within it
+        self.gather_probe_seconds = gather_probe_seconds
+        self.period_requests = 0  # requests admitted since the loop was last idle
+        self.last_period_shared = True  # whether the last busy period served more than one request
         self.threads = threads
         self.batches: Dict[int, _Batch] = {}  # by id(model)
         self.waiting: List[SampleRequest] = []
@@ -176,16 +181,21 @@ class ContinuousBatcher(threading.Thread):
     def _turn(self):
         arrived = []
         if not self.batches and not self.waiting:
+            if self.period_requests:
+                self.last_period_shared = self.period_requests > 1
+                self.period_requests = 0
             arrived.append(self.incoming.get())  # idle: block until a request comes
             # requests sent together (a rollout batch's) come one by one, as the HTTP threads read them: gather them
             # while they keep coming, so that they share one prefill and every decode step. Started on the first,
             # they would trail it by a step or more each, and a step of a few rows costs nearly what one of 64 does.
             deadline = time.monotonic() + self.gather_seconds
+            gap = self.gather_gap_seconds if self.last_period_shared else self.gather_probe_seconds
             while (left := deadline - time.monotonic()) > 0:
                 try:
-                    arrived.append(self.incoming.get(timeout=min(left, self.gather_gap_seconds)))
+                    arrived.append(self.incoming.get(timeout=min(left, gap)))
                 except queue.Empty:
                     break
+                gap = self.gather_gap_seconds
         while True:
             try:
                 arrived.append(self.incoming.get_nowait())
@@ -193,6 +203,7 @@ class ContinuousBatcher(threading.Thread):
                 break
         self.closing = self.closing or None in arrived
         self.waiting += [request for request in arrived if request is not None]
+        self.period_requests += sum(request is not None for request in arrived)
         self._admit()
         for key in list(self.batches):
             batch = self.batches[key]

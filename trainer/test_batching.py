@@ -92,6 +92,23 @@ class BatchingTest(unittest.TestCase):
             self.assertTrue(waiter.done.wait(120))
         self.assertEqual(batcher.steps, 7)
 
+    def test_a_client_sampling_one_at_a_time_does_not_wait_the_gap(self):
+        # after a busy period of one request, the idle loop only probes for a second one: a lone request is not held
+        # for the gap (0.5 s here), while a batch that follows is still gathered once its second request comes
+        batcher = start(self, gather_seconds=5.0, gather_gap_seconds=0.5, gather_probe_seconds=0.001)
+        first = submit(batcher, self.model, [1, 2, 3], SamplingParams(max_tokens=2, seed=1))
+        self.assertTrue(first.done.wait(60))
+        for i in range(3):
+            started = time.monotonic()
+            lone = submit(batcher, self.model, [1, 2, 4 + i], SamplingParams(max_tokens=2, seed=i))
+            self.assertTrue(lone.done.wait(60))
+            self.assertLess(time.monotonic() - started, 0.25)
+        before = batcher.steps
+        waiters = [submit(batcher, self.model, [1, 2, 9 + i], SamplingParams(max_tokens=8, seed=i)) for i in range(8)]
+        for waiter in waiters:
+            self.assertTrue(waiter.done.wait(120))
+        self.assertLessEqual(batcher.steps - before, 2 * 7)
+
     def test_a_bad_request_fails_alone_and_prompt_logprobs_come_back(self):
         batcher = start(self)
 
