@@ -102,9 +102,11 @@ test("the dashboard in chromium: a real run's curves grow while it goes; every v
     try {
       const metrics = store.listMetrics(runId);
       const series = (name: string) => metrics.filter((m) => m.name === name);
-      // The finished run's numbers, once the page has fetched them.
-      await chartPoints(page, "train/reward", `=== ${iterations}`, 60_000);
+      // The finished run's numbers, once the page has fetched them: the last evaluation is stored after the last
+      // iteration's training metrics, so one fetch can hold every training point and not yet the last eval point.
+      assert.equal(series("train/reward").length, iterations);
       for (const name of ["train/reward", "train/success", "eval/success", "train/seconds"]) {
+        await chartPoints(page, name, `=== ${series(name).length}`, 60_000);
         const chart = await page.$eval(`.chart[data-title="${name}"]`, (el) => ({ points: (el as unknown as Node).dataset.points, last: (el as unknown as Node).dataset.last }));
         const stored = series(name);
         assert.equal(Number(chart.points), stored.length, name);
