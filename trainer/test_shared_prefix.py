@@ -4,7 +4,7 @@ import numpy as np
 import torch
 
 from trainer.shared_prefix import plan
-from trainer.test_train_step import LOSSES, grads, make_trainer, only
+from trainer.test_train_step import LOSSES, assert_same_step, grads, make_trainer, only
 from trainer.train_step import Datum
 
 
@@ -57,11 +57,8 @@ class SharedPrefixTest(unittest.TestCase):
             shared = make_trainer(dtype=torch.float64)
             out_whole = whole.forward_backward(data, loss_fn, config)
             out_shared = shared.forward_backward(data, loss_fn, config)
-            self.assertAlmostEqual(out_whole["metrics"]["loss:sum"], out_shared["metrics"]["loss:sum"], places=10)
-            for name, g in grads(whole).items():
-                torch.testing.assert_close(grads(shared)[name], g, rtol=1e-9, atol=1e-12, msg=f"{loss_fn} {name}")
+            assert_same_step(self, loss_fn, whole, out_whole, shared, out_shared, grad_rtol=1e-9, logprob_rtol=1e-10)
             for a, b in zip(out_whole["loss_fn_outputs"], out_shared["loss_fn_outputs"]):
-                np.testing.assert_allclose(b["logprobs"], a["logprobs"], rtol=1e-10)
                 np.testing.assert_allclose(b["elementwise_loss"], a["elementwise_loss"], rtol=1e-10, atol=1e-14)
 
     def test_full_fine_tuning_and_micro_batches_too(self):

@@ -59,6 +59,15 @@ def grads(trainer):
     return {n: p.grad.clone() for n, p in trainer.trainable().items()}
 
 
+def assert_same_step(test, label, a, out_a, b, out_b, grad_rtol, logprob_rtol):
+    """Two trainers' forward_backward on the same data gave the same loss, gradients and logprobs."""
+    test.assertAlmostEqual(out_a["metrics"]["loss:sum"], out_b["metrics"]["loss:sum"], places=10)
+    for name, g in grads(a).items():
+        torch.testing.assert_close(grads(b)[name], g, rtol=grad_rtol, atol=1e-12, msg=f"{label} {name}")
+    for x, y in zip(out_a["loss_fn_outputs"], out_b["loss_fn_outputs"]):
+        np.testing.assert_allclose(y["logprobs"], x["logprobs"], rtol=logprob_rtol)
+
+
 class TrainStepTest(unittest.TestCase):
     def test_micro_batches_respect_the_token_budget(self):
         self.assertEqual(micro_batches([4, 4, 4, 10, 2], 12), [[0, 1, 2], [3], [4]])
@@ -73,11 +82,7 @@ class TrainStepTest(unittest.TestCase):
             out_whole = whole.forward_backward(data, loss_fn, config)
             tiny_batches = make_trainer(micro_batch_tokens=10, dtype=torch.float64)
             out_small = tiny_batches.forward_backward(data, loss_fn, config)
-            self.assertAlmostEqual(out_whole["metrics"]["loss:sum"], out_small["metrics"]["loss:sum"], places=10)
-            for name, g in grads(whole).items():
-                torch.testing.assert_close(grads(tiny_batches)[name], g, rtol=1e-10, atol=1e-12, msg=f"{loss_fn} {name}")
-            for a, b in zip(out_whole["loss_fn_outputs"], out_small["loss_fn_outputs"]):
-                np.testing.assert_allclose(a["logprobs"], b["logprobs"], rtol=1e-12)
+            assert_same_step(self, loss_fn, whole, out_whole, tiny_batches, out_small, grad_rtol=1e-10, logprob_rtol=1e-12)
             if loss_fn != "evolver_ppo":  # a plain sum: two calls accumulate to the same gradient as one
                 split = make_trainer(dtype=torch.float64)
                 split.forward_backward(data[:2], loss_fn, config)
