@@ -2,11 +2,12 @@
 // the 400 dev entries is replayed; each result string must be byte-identical and each state equal by value.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describeError } from "../../core/errors.js";
 import { BFCL_CATEGORIES, parseJsonLines, resolveBfclDataDir } from "./data.js";
-import { compareVector, firstDifference, replayCalls, replayEntry, serializeVector, type BfclVector } from "./replay.js";
+import { compareVector, firstDifference, replayCalls, replayEntry, replayVectorFile, serializeVector, type BfclVector } from "./replay.js";
 import { parsePythonJson } from "./python/json.js";
 import { pyFloat } from "./python/value.js";
 
@@ -46,4 +47,20 @@ test("state comparison: key order ignored, numbers by value, arrays ordered, typ
 test("a vector serialises as Python wrote it: key order, compact, floats with .0, non-ASCII kept", () => {
   const line = '{"id":"x_1","involved_classes":["MathAPI"],"initial_config":{"A":{"f":10.0,"s":"é"}},"turns":[{"calls":[],"state":{"MathAPI":{}}}]}';
   assert.equal(serializeVector(parsePythonJson(line) as unknown as BfclVector), line);
+});
+
+test("a replay error names the file, the line and the entry once", () => {
+  const dir = mkdtempSync(join(tmpdir(), "evolver-replay-error-"));
+  try {
+    const input = join(dir, "in.jsonl");
+    const entry = { id: "multi_turn_base_0", involved_classes: ["Nope"], initial_config: {}, turns: [{ calls: [] }] };
+    writeFileSync(input, `${JSON.stringify(entry)}\n`);
+    assert.throws(() => replayVectorFile(input, join(dir, "out.jsonl")), (error: Error) => {
+      assert.match(error.message, new RegExp(`^${input.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:1: entry multi_turn_base_0: `));
+      assert.equal(error.message.split("entry multi_turn_base_0").length - 1, 1, error.message);
+      return true;
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -131,7 +131,9 @@ export function replayVectorFile(inPath: string, outPath: string, options: BfclR
       }
     } catch (error) {
       const message = (error as Error).message;
-      throw new EvolverError("BFCL_REPLAY_FAILED", `${where}: entry ${entry.id}: ${message}`, { cause: error });
+      // the executor's own errors already name the entry
+      const named = message.startsWith(`entry ${entry.id}:`) ? message : `entry ${entry.id}: ${message}`;
+      throw new EvolverError("BFCL_REPLAY_FAILED", `${where}: ${named}`, { cause: error });
     }
     written.push(Buffer.from(`${line}\n`));
   }
