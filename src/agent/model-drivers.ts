@@ -36,8 +36,8 @@ export interface TurnRequest {
   tools: ToolSchema[];
   step: number;
   signal: AbortSignal;
-  /** Where injected experience sits in the history, so token rollouts can label its tokens. */
-  experienceIndex?: number;
+  /** Where injected experience sits in the history (ascending), so token rollouts can label its tokens. */
+  experienceIndices?: readonly number[];
 }
 
 export interface ModelTurn {
@@ -148,35 +148,44 @@ function tokenDriver(
   /** The tools the current sequence's prompt offers (names), for strategies that change them between calls. */
   let renderedTools: string | undefined;
   return {
-    async call({ history, pinned, tools, step, signal, experienceIndex }) {
+    async call({ history, pinned, tools, step, signal, experienceIndices = [] }) {
       const templateTools = format.nativeTools && tools.length > 0 ? tools : undefined;
       const toolNames = tools.map((tool) => tool.function.name).join("\n");
       // Other tools make another prompt from its first tokens on: the call is its own sequence, as the model saw it.
       const toolsChanged = context.toolSelection !== undefined && renderedTools !== undefined && toolNames !== renderedTools;
       renderedTools = toolNames;
-      const startPrompt = (messages: ChatMessage[]) => {
-        // The experience is pinned, so it keeps its index in every prompt a strategy builds.
-        if (experienceIndex === undefined || experienceIndex >= pinned) {
-          recorder.startSequence(template.render(messages, { tools: templateTools, addGenerationPrompt: true }));
-          return;
+      /**
+       * Renders messages[from..] after messages[..from] (or a new sequence from messages[0] when `fresh`), in pieces
+       * cut at the experience messages, so their tokens are labelled "experience" exactly (and later stripped); the
+       * rest is labelled `source`. The generation prompt is its own piece when the last message is an experience.
+       */
+      const renderLabelled = (messages: ChatMessage[], experience: readonly number[], from: number, source: "prompt" | "environment", fresh: boolean) => {
+        const pieces: { from: number; to: number; source: "prompt" | "environment" | "experience" }[] = [];
+        let start = from;
+        for (const index of experience) {
+          if (index < from || index >= messages.length) continue;
+          if (index > start || (fresh && pieces.length === 0)) pieces.push({ from: start, to: index, source });
+          pieces.push({ from: index, to: index + 1, source: "experience" });
+          start = index + 1;
         }
-        // Rendered in three pieces so the experience tokens can be labelled (and later stripped) exactly.
-        recorder.startSequence(template.render(messages.slice(0, experienceIndex), { tools: templateTools, addGenerationPrompt: false }));
-        const beforeExperience = messages.slice(0, experienceIndex);
-        recorder.appendContext(template.renderContinuation([messages[experienceIndex]], { previous: beforeExperience, tools: templateTools, addGenerationPrompt: false }), "experience");
-        recorder.appendContext(template.renderContinuation(messages.slice(experienceIndex + 1), { previous: messages.slice(0, experienceIndex + 1), tools: templateTools, addGenerationPrompt: true }), "prompt");
+        if (start < messages.length || pieces.length === 0 || pieces[pieces.length - 1].source === "experience") pieces.push({ from: start, to: messages.length, source });
+        pieces.forEach((piece, n) => {
+          const options = { tools: templateTools, addGenerationPrompt: n === pieces.length - 1 };
+          const added = messages.slice(piece.from, piece.to);
+          if (fresh && n === 0) recorder.startSequence(template.render(added, options));
+          else recorder.appendContext(template.renderContinuation(added, { previous: messages.slice(0, piece.from), ...options }), piece.source);
+        });
       };
       if (!context.appendOnly) {
-        startPrompt(toTemplateMessages(context.build({ history, pinned }), format));
+        // The strategy rewrites the history; only pinned messages keep their index in the prompt it builds.
+        renderLabelled(toTemplateMessages(context.build({ history, pinned }), format), experienceIndices.filter((i) => i < pinned), 0, "prompt", true);
       } else if (rendered === 0 || toolsChanged) {
-        startPrompt(toTemplateMessages(history, format));
+        renderLabelled(toTemplateMessages(history, format), experienceIndices, 0, "prompt", true);
       } else {
         // A reply cut off by the token limit has no end-of-turn token; close the turn (out of the loss) so the
         // continuation is rendered after a finished assistant turn, as the template expects.
         if (unclosed) recorder.appendContext([template.stopTokens[0]], "prompt");
-        const added = toTemplateMessages(history.slice(rendered), format);
-        const previous = toTemplateMessages(history.slice(0, rendered), format);
-        recorder.appendContext(template.renderContinuation(added, { previous, tools: templateTools, addGenerationPrompt: true }), "environment");
+        renderLabelled(toTemplateMessages(history, format), experienceIndices, rendered, "environment", false);
       }
       const promptTokens = [...recorder.currentTokens];
       const room = sampling.contextLimitTokens === undefined ? Infinity : sampling.contextLimitTokens - promptTokens.length;

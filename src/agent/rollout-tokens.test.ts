@@ -166,3 +166,16 @@ test("token rollout: a first prompt that does not fit in the context is an error
   assert.ok(later.steps.length >= 1);
   assert.equal(rolloutError(later), undefined);
 });
+
+test("token rollout: experience after the first turn is refused with a context that rewrites the history", async () => {
+  const env = new CounterEnvironment();
+  const sampler = characterSampler((_, call) =>
+    ['<tool_call>\n{"name": "add", "arguments": {"k": 1}}\n</tool_call>', '<tool_call>\n{"name": "finish", "arguments": {}}\n</tool_call>'][call],
+  );
+  const run = (experience: Parameters<typeof runRollout>[0]["experience"]) =>
+    runRollout({ env, taskId: "train-reach-1", model: { kind: "tokens", sampler, template }, context: createContextStrategy("linear-no-thinking"), experience });
+  await assert.rejects(run(() => "Tip: finish now."), /linear-no-thinking rewrites the history, so experience can be given only at the episode's start.*not at step 1/);
+  // At the start only, it runs (the experience is pinned there).
+  const trajectory = await run(({ step }) => (step === 0 ? "Tip: finish now." : undefined));
+  assert.equal(trajectory.experienceGuided, true);
+});

@@ -155,3 +155,16 @@ test("rollout with self-context-clip: drop tags are kept in the record and honou
   assert.equal(trajectory.contextStrategy, "self-context-clip");
   assert.equal(provider.requests[1].messages[3].content, "<tool_response>\n[#3] counter=1\n</tool_response>");
 });
+
+test("rollout: an experience for a later turn follows that turn's tool results (a chat API wants them right after the call)", async () => {
+  const env = new CounterEnvironment();
+  const provider = scriptedProvider((_, n) => ({
+    message: { role: "assistant", content: "", tool_calls: [{ id: `c${n}`, type: "function", function: { name: n === 0 ? "add" : "finish", arguments: n === 0 ? '{"k": 1}' : "{}" } }] },
+  }));
+  const steps: number[] = [];
+  await runRollout({ env, taskId: "train-reach-1", model: { kind: "chat", provider }, experience: ({ step }) => (steps.push(step), `Experience for step ${step}.`) });
+  assert.deepEqual(steps, [0, 1]);
+  const second = provider.requests[1].messages;
+  assert.deepEqual(second.slice(-3).map((m) => [m.role, m.content.slice(0, 10)]), [["assistant", ""], ["tool", second[second.length - 2].content.slice(0, 10)], ["user", "Experience"]]);
+  assert.equal(second[second.length - 1].content, "Experience for step 1.");
+});

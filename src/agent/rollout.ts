@@ -14,8 +14,10 @@ import { checkToolCalls, createToolFormat, nativeFormatFor, type ToolCallError, 
 import type { Step, Trajectory } from "./trajectory.js";
 
 /**
- * Self-navigating's hook: text (or a whole message) to put before the task's first user message, or nothing for an
- * unguided rollout. Its tokens are labelled "experience" and are never in the loss.
+ * Self-navigating's hook, asked before every model call: text (or a whole message) to put in front of what the agent
+ * was just told (at step 0 the task's first user message; later, the observations of the last step), or nothing.
+ * A hook that guides only the episode's start answers nothing after step 0. Its tokens are labelled "experience"
+ * and are never in the loss.
  */
 export type ExperienceHook = (context: {
   taskId: string;
@@ -23,6 +25,9 @@ export type ExperienceHook = (context: {
   groupKey: string;
   taskParams?: Record<string, unknown>;
   sampleIndex: number;
+  /** The model call about to be made (0: the episode's first). */
+  step: number;
+  /** The history so far, with any experience already injected. */
   messages: readonly ChatMessage[];
 }) => string | ChatMessage | undefined | Promise<string | ChatMessage | undefined>;
 
@@ -82,7 +87,10 @@ export async function runRollout(options: RolloutOptions): Promise<Trajectory> {
     const textActions = options.env.actionFormat === "text";
     let tools: ToolSchema[] = instance.initial.tools;
     if ((textActions || !format.nativeTools) && tools.length > 0) addToSystemPrompt(history, format.describeTools(tools));
-    const experienceIndex = await injectExperience(history, options, sampleIndex);
+    // Where injected experience sits in the history (ascending), so token rollouts can label its tokens.
+    const experienceIndices: number[] = [];
+    const first = await injectExperience(history, options, sampleIndex, 0);
+    if (first !== undefined) experienceIndices.push(first);
     const pinned = history.length;
     const driver = createModelDriver(options.model, format, context, {
       temperature: options.temperature,
@@ -98,6 +106,15 @@ export async function runRollout(options: RolloutOptions): Promise<Trajectory> {
     const environmentDecodesCalls = () => (decodesCalls ??= environmentCapabilities(options.env).then((c) => c.decodesCalls, () => false));
 
     for (let step = 0; step < maxSteps; step++) {
+      if (step > 0) {
+        const index = await injectExperience(history, options, sampleIndex, step);
+        // A strategy that rewrites the history may move or drop a message past the pinned start, so a later turn's
+        // experience could not be told apart from the prompt (and kept out of the datum).
+        if (index !== undefined && !context.appendOnly && options.model.kind === "tokens") {
+          throw new EvolverError("AGENT_CONTEXT", `context ${context.name} rewrites the history, so experience can be given only at the episode's start (navigating.retrieval: episode), not at step ${step}`);
+        }
+        if (index !== undefined) experienceIndices.push(index);
+      }
       let offered = tools;
       if (selection) {
         try {
@@ -116,7 +133,7 @@ export async function runRollout(options: RolloutOptions): Promise<Trajectory> {
       const callStarted = performance.now();
       try {
         turn = await withTimeout(options.callTimeoutMs, options.signal, (signal) =>
-          driver.call({ history, pinned, tools: textActions ? [] : offered, step, signal, experienceIndex }),
+          driver.call({ history, pinned, tools: textActions ? [] : offered, step, signal, experienceIndices }),
         );
       } catch (cause) {
         // The backend's own timeout and context overflow are the same endings as ours, not infrastructure errors.
@@ -203,7 +220,7 @@ export async function runRollout(options: RolloutOptions): Promise<Trajectory> {
       evaluation: evaluation.details,
       termination,
       error,
-      experienceGuided: experienceIndex !== undefined,
+      experienceGuided: experienceIndices.length > 0,
       metrics,
       taskParams: options.taskParams,
       info: instance.initial.info,
@@ -296,13 +313,24 @@ function addToSystemPrompt(history: ChatMessage[], text: string): void {
   else history.unshift({ role: "system", content: text });
 }
 
-async function injectExperience(history: ChatMessage[], options: RolloutOptions, sampleIndex: number): Promise<number | undefined> {
+/**
+ * Asks the hook and puts its experience in front of what the agent was just told: at step 0 before the task's first
+ * user message; later right after the last assistant message (before the step's observations), unless those are
+ * tool results, which chat formats require to follow their call directly: then after them. Returns its index.
+ */
+async function injectExperience(history: ChatMessage[], options: RolloutOptions, sampleIndex: number, step: number): Promise<number | undefined> {
   if (!options.experience) return undefined;
-  const experience = await options.experience({ taskId: options.taskId, groupKey: options.groupKey ?? options.taskId, taskParams: options.taskParams, sampleIndex, messages: history });
+  const experience = await options.experience({ taskId: options.taskId, groupKey: options.groupKey ?? options.taskId, taskParams: options.taskParams, sampleIndex, step, messages: history });
   if (experience === undefined || experience === "") return undefined;
   const message: ChatMessage = typeof experience === "string" ? { role: "user", content: experience } : experience;
-  const firstUser = history.findIndex((m) => m.role === "user");
-  const index = firstUser >= 0 ? firstUser : history.length;
+  let index: number;
+  if (step === 0) {
+    const firstUser = history.findIndex((m) => m.role === "user");
+    index = firstUser >= 0 ? firstUser : history.length;
+  } else {
+    const afterAction = history.findLastIndex((m) => m.role === "assistant") + 1;
+    index = history[afterAction]?.role === "tool" ? history.length : afterAction;
+  }
   history.splice(index, 0, message);
   return index;
 }

@@ -82,7 +82,8 @@ test("retrieval: η of each group is guided with the pool's experiences; evaluat
   const hook = navigation.trainHook(1);
   const recording: typeof hook = async (context) => {
     const message = await hook(context);
-    injected[context.sampleIndex] = typeof message === "string" ? message : message?.content;
+    if (context.step === 0) injected[context.sampleIndex] = typeof message === "string" ? message : message?.content;
+    else assert.equal(message, undefined, "retrieval: episode gives nothing after the first turn");
     return message;
   };
   const second = await group(recording);
@@ -96,7 +97,7 @@ test("retrieval: η of each group is guided with the pool's experiences; evaluat
   // Evaluation: every sample guided, nothing recorded.
   const before = JSON.stringify([navigation.pool.list({ status: "all" }), navigation.pool.usage()]);
   const evalHook = navigation.evalHook()!;
-  assert.ok(await evalHook({ taskId: "kc-01", groupKey: "eval-group", sampleIndex: 5, messages: second[2].messages }));
+  assert.ok(await evalHook({ taskId: "kc-01", groupKey: "eval-group", sampleIndex: 5, step: 0, messages: second[2].messages }));
   assert.equal(navigation.pool.retrieval({ runId: "run-b", iteration: 1, groupKey: "eval-group", sampleIndex: 5 }), undefined);
   assert.equal(JSON.stringify([navigation.pool.list({ status: "all" }), navigation.pool.usage()]), before);
   await navigation.close();
@@ -190,4 +191,48 @@ test("maintenance: what worked supersedes an older note of what failed in the sa
   await navigation.learn(2, failing);
   assert.deepEqual(navigation.pool.list().filter((e) => e.whenToUse === "you are told: 0").map((e) => e.id), [active[0].id]);
   await navigation.close();
+});
+
+test("retrieval per turn: each turn gets the experience of what it was just told, in front of it; the rollout records all", async () => {
+  const path = join(dir, "per-turn.db");
+  const settings = { eta: 1, k: 2, threshold: -1, retrieval: "turn", min_word_overlap: 1 };
+  const navigation = (await openNavigation({ config: config(path, settings), runId: "run-f", embedder: wordEmbedder(), log: () => undefined }))!;
+  await navigation.learn(0, await group());
+  const ids = new Map(navigation.pool.list().map((e) => [e.whenToUse, e.id]));
+  const [guided] = await Promise.all([rollout(0, [right0, right1], navigation.trainHook(1))]);
+  const shown = guided.messages.map((m) => m.content.split("\n").slice(1).join(" | ") || m.content);
+  // Lock 0's experience before "0", lock 1's after the first answer and before "1"; the guard kept the other out.
+  assert.deepEqual(shown.slice(1), [
+    `1. When you are told: 0: answer "${right0}"; "${wrong(right0)}" did not work.`,
+    "0",
+    right0,
+    `1. When you are told: 1: answer "${right1}"; "${wrong(right1)}" did not work.`,
+    "1",
+    right1,
+  ]);
+  assert.equal(guided.experienceGuided, true);
+  assert.deepEqual(navigation.pool.retrieval({ runId: "run-f", iteration: 1, groupKey: "group-a", sampleIndex: 0 }), [ids.get("you are told: 0"), ids.get("you are told: 1")]);
+  await navigation.close();
+
+  // retrieval: episode gives one, at the start; without the word guard the other lock's experience comes with it.
+  const episode = (await openNavigation({ config: config(path, { ...settings, retrieval: "episode", min_word_overlap: 0 }), runId: "run-f", embedder: wordEmbedder(), log: () => undefined }))!;
+  const once = await rollout(1, [right0, right1], episode.trainHook(2));
+  assert.equal(once.messages.filter((m) => m.content.startsWith("Experience from earlier")).length, 1);
+  assert.match(once.messages[1].content, /When you are told: 0: .*\n2\. When you are told: 1: /);
+  await episode.close();
+});
+
+test("rule_successes every: a step every attempt got right is remembered too; contrast (the default) keeps only contrasts", async () => {
+  // Every attempt opens lock 0; lock 1 is opened by one.
+  const trajectories = await Promise.all([0, 1, 2, 3].map((i) => rollout(i, [right0, i === 0 ? right1 : wrong(right1)])));
+  const written = async (name: string, rule_successes?: string) => {
+    const navigation = (await openNavigation({ config: config(join(dir, name), rule_successes ? { rule_successes } : {}), runId: "run-g", embedder: wordEmbedder(), log: () => undefined }))!;
+    await navigation.learn(0, trajectories);
+    const list = navigation.pool.list().map((e) => [e.whenToUse, e.content, e.origin]);
+    await navigation.close();
+    return list;
+  };
+  const lock1 = ["you are told: 1", `answer "${right1}"; "${wrong(right1)}" did not work.`, "success"];
+  assert.deepEqual(await written("contrast.db"), [lock1]);
+  assert.deepEqual(await written("every.db", "every"), [["you are told: 0", `answer "${right0}".`, "success"], lock1]);
 });

@@ -72,7 +72,7 @@ export async function openNavigation(options: {
     throw error;
   }
   const hook = (guided: (sampleIndex: number) => boolean, record?: { runId: string; iteration: number }) =>
-    createExperienceHook({ pool, embedder, k: settings.k, threshold: settings.threshold, placement: settings.placement, guided, record });
+    createExperienceHook({ pool, embedder, k: settings.k, threshold: settings.threshold, placement: settings.placement, retrieval: settings.retrieval, minWordOverlap: settings.min_word_overlap, guided, record });
   return {
     pool,
     embedder,
@@ -162,7 +162,7 @@ export async function openNavigation(options: {
 async function openExtractor(config: EvolveConfig, closers: (() => Promise<void>)[]): Promise<ExperienceExtractor> {
   const settings = config.navigating;
   if (settings.extractor === "rule" || !settings.extractor_model) {
-    return { id: RULE_EXTRACTOR_ID, extract: async (group) => ({ experiences: extractByRule(group), invalid: 0 }) };
+    return { id: RULE_EXTRACTOR_ID, extract: async (group) => ({ experiences: extractByRule(group, 4, { successes: settings.rule_successes }), invalid: 0 }) };
   }
   const loaded = await createPolicyModel(settings.extractor_model, { baseUrl: settings.extractor_base_url, mode: "chat" });
   closers.push(() => loaded.close());

@@ -133,3 +133,15 @@ test("prepare: a remote trainer is asked what it offers; KL, the entropy bonus a
   }
   await assert.rejects(prepareRun(remote("http://127.0.0.1:9")), /trainer\.url: cannot ask http:\/\/127\.0\.0\.1:9 what it offers/);
 });
+
+test("prepare: navigating.retrieval turn is refused with a context that rewrites the history, accepted with linear", async () => {
+  const navigating = { enabled: true, retrieval: "turn" };
+  await assert.rejects(prepareRun(config({ type: "key-chain" }, { navigating, rollout: { context: "sliding-window:4" } })), (error: Error & { code?: string }) => {
+    assert.equal(error.code, "CONFIG_INVALID");
+    assert.match(error.message, /navigating\.retrieval: turn .* context sliding-window:4 rewrites the history.*retrieval: episode/);
+    return true;
+  });
+  const prepared = await prepareRun(config({ type: "key-chain" }, { navigating }));
+  await prepared.env.close?.();
+  assert.equal(prepared.config.navigating.retrieval, "turn");
+});

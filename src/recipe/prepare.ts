@@ -68,6 +68,12 @@ export async function prepareRun(input: EvolveConfig): Promise<PreparedRun> {
       problems.push(`rollout.context: ${(error as Error).message}`);
     }
     const { navigating } = config;
+    if (navigating.enabled && navigating.retrieval === "turn" && !createContextStrategy(config.rollout.context).appendOnly) {
+      problems.push(
+        `navigating.retrieval: turn puts experience in front of every turn, and context ${config.rollout.context} rewrites the history, ` +
+          "which would move it; use an append-only context (linear, tool-retrieval:K) or retrieval: episode",
+      );
+    }
     if (!trainingFree && navigating.enabled && navigating.extractor === "llm" && !navigating.extractor_model) {
       problems.push("navigating.extractor: llm needs navigating.extractor_model (openai:<model>, a .gguf path or hf:…), or use extractor: rule");
     }

@@ -198,7 +198,7 @@ export async function experienceDrills(options: {
       maxSteps: 1,
       maxTokensPerCall: completion.length,
       temperature: 0,
-      experience: () => ({ role: config.navigating.placement, content: renderExperiences(lines) }),
+      experience: ({ step }) => (step === 0 ? { role: config.navigating.placement, content: renderExperiences(lines) } : undefined),
     });
     if (trajectory.termination === "error" || trajectory.termination === "timeout") {
       throw new EvolverError("SFT_REFERENCE_FAILED", `the experience drill on ${task.taskId} did not run: ${trajectory.error ?? trajectory.termination}`);

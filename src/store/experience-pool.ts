@@ -223,9 +223,15 @@ export class SqliteExperiencePool implements ExperiencePool {
     this.sql("UPDATE experiences SET merges = merges + 1, updated_at = ? WHERE id = ?").run(now(), id);
   }
 
+  /** Adds to what the rollout was given: a rollout guided at several turns keeps every experience, each once. */
   recordRetrieval(key: RolloutKey, experienceIds: number[]): void {
-    this.sql("INSERT OR IGNORE INTO experience_retrievals (run_id, iteration, group_key, sample_index, experience_ids_json) VALUES (?, ?, ?, ?, ?)")
-      .run(key.runId, key.iteration, key.groupKey, key.sampleIndex, JSON.stringify(experienceIds));
+    this.transaction(() => {
+      const ids = [...new Set([...(this.retrieval(key) ?? []), ...experienceIds])];
+      this.sql(
+        "INSERT INTO experience_retrievals (run_id, iteration, group_key, sample_index, experience_ids_json) VALUES (?, ?, ?, ?, ?) " +
+          "ON CONFLICT (run_id, iteration, group_key, sample_index) DO UPDATE SET experience_ids_json = excluded.experience_ids_json",
+      ).run(key.runId, key.iteration, key.groupKey, key.sampleIndex, JSON.stringify(ids));
+    });
   }
 
   retrieval(key: RolloutKey): number[] | undefined {

@@ -36,9 +36,11 @@ const sampler: TokenSampler = {
   },
 };
 
-async function rollout(guided: boolean): Promise<Trajectory> {
+/** Guided: one experience at the episode's start (as retrieval: episode gives), or one before every turn (turn). */
+async function rollout(guided: boolean | "every turn"): Promise<Trajectory> {
   const env = new KeyChainEnvironment({ length: 2, symbols: 4 });
-  return runRollout({ env, taskId: "kc-00", model: { kind: "tokens", sampler, template }, maxSteps: 2, experience: guided ? () => EXPERIENCE : undefined });
+  const experience = guided === "every turn" ? () => EXPERIENCE : guided ? ({ step }: { step: number }) => (step === 0 ? EXPERIENCE : undefined) : undefined;
+  return runRollout({ env, taskId: "kc-00", model: { kind: "tokens", sampler, template }, maxSteps: 2, experience });
 }
 
 function datumsOf(trajectory: Trajectory) {
@@ -69,6 +71,25 @@ test("a guided rollout's datum is its context without the experience: no experie
   const [plain] = datumsOf(unguided);
   assert.deepEqual(inputTokens, plain.model_input.chunks[0].tokens);
   assert.deepEqual(datum.loss_fn_inputs.weights.data, plain.loss_fn_inputs.weights.data);
+});
+
+test("experience before every turn: each in front of its turn's observation, every one stripped from the datum", async () => {
+  const guided = await rollout("every turn");
+  const experiences = guided.segments.filter((s) => s.source === "experience");
+  assert.equal(experiences.length, 2);
+  // The second sits after the first answer and before the user's next digit, in the one sequence of the episode.
+  const text = template.decode(guided.segments.flatMap((s) => s.tokens));
+  const second = text.indexOf(EXPERIENCE, text.indexOf("<|im_start|>assistant"));
+  assert.ok(second > 0 && text.indexOf("<|im_start|>user\n0<|im_end|>", second) > second, text);
+  assert.ok(experiences.every((s) => s.lossMask.every((m) => m === 0)));
+  const [datum] = datumsOf(guided);
+  const [plain] = datumsOf(await rollout(false));
+  assert.deepEqual(datum.model_input.chunks[0].tokens, plain.model_input.chunks[0].tokens);
+  assert.deepEqual(datum.loss_fn_inputs.target_tokens.data, plain.loss_fn_inputs.target_tokens.data);
+  assert.deepEqual(datum.loss_fn_inputs.weights.data, plain.loss_fn_inputs.weights.data);
+  // Both answers were sampled with an experience in view.
+  const weights = datum.loss_fn_inputs.weights.data as number[];
+  assert.deepEqual((datum.loss_fn_inputs.logprobs.data as number[]).filter((_, i) => weights[i] === 1), [GUIDED_LOGPROB, GUIDED_LOGPROB, GUIDED_LOGPROB, GUIDED_LOGPROB]);
 });
 
 test("the old logprobs of a guided datum are the ones sampled with the experience in view", async () => {

@@ -31,6 +31,30 @@ test("key chain: a wrong answer costs its share of the score and success", async
   assert.equal(evaluation.success, false);
 });
 
+test("key chain: sparse makes the outcome the success, and keeps every step's own reward", async () => {
+  const env = new KeyChainEnvironment({ length: 3, symbols: 4, seed: 1, sparse: true });
+  const wrong = env.secret.find((letter) => letter !== env.secret[2])!;
+  // Two locks of three opened: the share would be 2/3; the sparse outcome is 0, and the steps still say which were right.
+  const failed = await env.create("kc-012");
+  const rewards = [];
+  for (const answer of [env.secret[0], env.secret[1], wrong]) rewards.push((await failed.step({ role: "assistant", content: answer })).reward);
+  assert.deepEqual(rewards, [1, 1, 0]);
+  assert.deepEqual(await failed.evaluate(), {
+    score: 0,
+    success: false,
+    details: { turns: [{ passed: true }, { passed: true }, { passed: false }] },
+  });
+  const solved = await env.create("kc-012");
+  for (const digit of [0, 1, 2]) await solved.step({ role: "assistant", content: env.secret[digit] });
+  assert.equal((await solved.evaluate()).score, 1);
+  // A synthetic task (a setup) is scored the same way.
+  const synthetic = await env.create("syn-1", { task: { turns: ["Open lock 3."], setup: { digits: [3, 0] } } });
+  await synthetic.step({ role: "assistant", content: env.secret[3] });
+  await synthetic.step({ role: "assistant", content: env.secret[0] === "a" ? "b" : "a" });
+  assert.equal((await synthetic.evaluate()).score, 0);
+  assert.throws(() => new KeyChainEnvironment({ sparse: "yes" }), /sparse/);
+});
+
 test("key chain: splits are disjoint and cover every chain; bad input is named", async () => {
   const env = new KeyChainEnvironment({ length: 3, symbols: 8 });
   const all = [...(await env.listTasks("train")), ...(await env.listTasks("val")), ...(await env.listTasks("test"))];

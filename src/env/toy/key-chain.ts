@@ -3,7 +3,7 @@
 // one digit and the agent must answer with the letter that opens it. The digit → letter map is the environment's
 // secret and is the same for every task, so what is learnt on training chains carries over to held-out ones.
 //
-// The outcome is the fraction of keys opened (success = all of them), and every step reports whether it was right
+// The outcome is the fraction of keys opened (success = all of them; with `sparse`, the outcome is the success), and every step reports whether it was right
 // (StepResult.reward), which is what a rule-based judge may use in place of the LLM judge.
 import { EvolverError } from "../../core/errors.js";
 import type { ChatMessage } from "../../core/messages.js";
@@ -37,6 +37,11 @@ export const KeyChainOptions = z
      * of the first digits show every answer there is, but not which one an unseen digit takes (with train_digits:
      * the policy can answer an unseen digit, it cannot know which letter without trying). */
     letters: z.number().int().min(2).max(10).optional(),
+    /** The outcome (Evaluation.score, a rollout's reward) is 1 only when every lock opens, else 0, instead of the
+     * share of locks opened: a task-success outcome like AgentEvolver's `sparse` (AppWorld's all checks passed). Each
+     * step still reports whether its letter was right (StepResult.reward), so a rule judge or experience extractor
+     * reads the same per-step feedback; only the outcome the advantages start from is coarser. */
+    sparse: z.boolean().default(false),
   })
   .strict()
   .refine((o) => o.train_digits === undefined || o.train_digits <= o.symbols, {
@@ -153,7 +158,7 @@ export class KeyChainEnvironment implements Environment {
         ? setup.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")
         : setup.data.digits.some((d) => d >= this.options.symbols) ? `digits must be below ${this.options.symbols}` : undefined;
       if (problem || !setup.success) throw new EvolverError("ENV_BAD_PARAMS", `key-chain task setup: ${problem}`);
-      return new KeyChainInstance(taskId, setup.data.digits, this.secret, this.options.repeat);
+      return new KeyChainInstance(taskId, setup.data.digits, this.secret, this.options.repeat, this.options.sparse);
     }
     const digits = /^kc-(\d+)$/.exec(taskId)?.[1];
     if (!digits || digits.length !== this.options.length || [...digits].some((d) => Number(d) >= this.options.symbols)) {
@@ -161,7 +166,7 @@ export class KeyChainEnvironment implements Environment {
         details: { taskId },
       });
     }
-    return new KeyChainInstance(taskId, [...digits].map(Number), this.secret, this.options.repeat);
+    return new KeyChainInstance(taskId, [...digits].map(Number), this.secret, this.options.repeat, this.options.sparse);
   }
 
   /** The chain written out: its digits, and each lock's letter as the reference solution. */
@@ -214,6 +219,7 @@ class KeyChainInstance implements EnvInstance {
     readonly digits: number[],
     private readonly secret: string[],
     private readonly repeat: number,
+    private readonly sparse: boolean,
   ) {
     this.initial = {
       // A short system turn: without one the chat template would add its long default, all of it tokens to read.
@@ -245,9 +251,10 @@ class KeyChainInstance implements EnvInstance {
 
   async evaluate(): Promise<Evaluation> {
     const opened = this.correct.filter(Boolean).length;
+    const success = opened === this.digits.length;
     return {
-      score: opened / this.digits.length,
-      success: opened === this.digits.length,
+      score: this.sparse ? (success ? 1 : 0) : opened / this.digits.length,
+      success,
       details: { turns: this.digits.map((_, i) => ({ passed: this.correct[i] === true })) },
     };
   }

@@ -14,7 +14,7 @@ export {
 } from "./schema.js";
 export type { ExperiencePool, ScoredExperience, RolloutKey } from "./pool.js";
 export { EXPERIENCE_HEADER, renderExperiences, isExperienceMessage, taskText } from "./template.js";
-export { createExperienceHook, guidedShare, type RetrievalOptions } from "./retrieval.js";
+export { createExperienceHook, guidedShare, turnText, wordOverlap, type RetrievalOptions } from "./retrieval.js";
 export { extractByRule, ruleSuccessContent, ruleWhenToUse, RULE_EXTRACTOR_ID } from "./rule-extractor.js";
 export { mergeNearDuplicates, retireHarmful, usageLift, type MaintenanceReport } from "./maintenance.js";
 export type { ExperienceExtractor, ExtractionResult } from "./extractor.js";

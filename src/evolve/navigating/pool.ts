@@ -31,6 +31,7 @@ export interface ExperiencePool {
   setStatus(id: number, status: Exclude<ExperienceStatus, "active">, note: string): void;
   /** Counts one near-duplicate merged into `id`. */
   countMerge(id: number): void;
+  /** Adds to the experiences the rollout was given (a rollout guided at several turns is recorded once per turn). */
   recordRetrieval(key: RolloutKey, experienceIds: number[]): void;
   retrieval(key: RolloutKey): number[] | undefined;
   /** One rollout's outcome against each experience its group used (guided: it read them; else it ran without). */

@@ -48,8 +48,9 @@ function stepOutcomes(trajectory: Trajectory): StepOutcome[] {
   return outcomes;
 }
 
-/** Experiences from one group (the rollouts of one task); at most `limit`. */
-export function extractByRule(group: readonly Trajectory[], limit = 4): NewExperience[] {
+/** Experiences from one group (the rollouts of one task); at most `limit`. `successes: every` also writes what
+ * worked where no sibling failed. */
+export function extractByRule(group: readonly Trajectory[], limit = 4, options: { successes?: "contrast" | "every" } = {}): NewExperience[] {
   const byContext = new Map<string, StepOutcome[]>();
   for (const trajectory of group) {
     for (const outcome of stepOutcomes(trajectory)) {
@@ -81,6 +82,9 @@ export function extractByRule(group: readonly Trajectory[], limit = 4): NewExper
         origin: "success",
         ...provenance,
       });
+    } else if (worked.length > 0 && options.successes === "every" && good.some((o) => o.rewarded)) {
+      // Only a step the environment scored: without a step reward, "no error" is too weak to call an answer right.
+      experiences.push({ whenToUse, content: `answer ${quote(mostCommon(good.map((o) => o.action)))}.`, origin: "success", ...provenance });
     } else if (worked.length === 0 && bad.some((o) => o.error !== undefined)) {
       const errored = bad.filter((o) => o.error !== undefined);
       experiences.push({
@@ -106,6 +110,12 @@ export function ruleWhenToUse(context: string): string {
 /** How the rule extractor says what worked where siblings failed (`why`: the failure's error, if any). */
 export function ruleSuccessContent(worked: string, failed: readonly string[], why = ""): string {
   return `answer ${quote(worked)}; ${failed.map(quote).join(", ")} did not work${why}.`;
+}
+
+function mostCommon(items: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(item, (counts.get(item) ?? 0) + 1);
+  return [...counts].reduce((best, next) => (next[1] > best[1] ? next : best))[0];
 }
 
 function quote(text: string): string {

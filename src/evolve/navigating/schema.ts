@@ -22,10 +22,23 @@ export const NavigatingConfig = z
     k: z.number().int().min(1).max(20).default(3),
     /** Cosine similarity a retrieved experience must reach (when_to_use against the task's first user message). */
     threshold: z.number().min(-1).max(1).default(0.4),
+    /** Lexical guard on top of the similarity: the share of the query's distinct words that an experience's
+     * when_to_use must contain (0: off). Small embedders place texts that differ in one decisive word close together
+     * (use-lite puts "1 1 1" nearer the experience of "2 2 2" than its own), and a policy follows what it is given. */
+    min_word_overlap: z.number().min(0).max(1).default(0),
     /** Share of each training group's rollouts that get experiences; the rest run without (mixed groups). */
     eta: z.number().min(0).max(1).default(0.5),
     /** Where the experiences go: a user message before the task's first one, or the end of the system prompt. */
     placement: z.enum(["user", "system"]).default("user"),
+    /** episode: one retrieval per rollout, keyed by the task's first user message, before it. turn: one before every
+     * model call, keyed by what the agent was just told (the last step's observations), in front of those
+     * observations, so each turn of a multi-turn task gets the experiences of its own situation. turn needs an
+     * append-only rollout.context (linear, tool-retrieval:K). */
+    retrieval: z.enum(["episode", "turn"]).default("episode"),
+    /** Rule extractor: contrast writes what worked only where a sibling's attempt at the same point failed; every
+     * also where every attempt worked ("answer X."), so a situation the policy already masters has its experience
+     * too, and retrieval does not serve another situation's in its place. */
+    rule_successes: z.enum(["contrast", "every"]).default("contrast"),
     /** Whether held-out rollouts read the pool (they never write it). */
     eval_guided: z.boolean().default(true),
     /** A pool file shared across runs; default: experiences.db in the run's folder (output_dir/RUN). */
