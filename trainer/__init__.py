@@ -16,3 +16,11 @@ Files, model first, protocol last:
   protocol.py, futures.py, state.py, endpoints.py, server.py   the Tinker protocol over HTTP (server -> endpoints -> state)
   tiny.py, bench_direct.py, bench_update.py          a tiny random checkpoint; the bench's direct baseline; its update figure
 """
+import os
+
+# OpenBLAS (the BLAS of Debian's torch) runs its own thread pool, one thread per core by default, apart from torch's
+# thread count; its waiting threads spin on sched_yield. The quick start on 2 cores: the trainer's CPU per iteration
+# halved with one OpenBLAS thread (batched sampling 1.58 -> 0.85 s, unbatched 3.33 -> 1.54 s, updates included; load
+# 19-22). Set before
+# torch loads OpenBLAS: a user's own OPENBLAS_NUM_THREADS wins. Builds on MKL ignore it.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
