@@ -118,8 +118,13 @@ class TrainStepTest(unittest.TestCase):
             g = {n: p.grad.double().numpy().copy() for n, p in trainer.trainable().items()}
             norm = np.sqrt(sum((x**2).sum() for x in g.values()))
             scale = min(1.0, adam.grad_clip_norm / (norm + 1e-6))  # torch's clip_grad_norm_
+            before = {n: p.detach().double().numpy().copy() for n, p in trainer.trainable().items()}
             metrics = trainer.optim_step(adam)
             self.assertAlmostEqual(metrics["grad_norm:mean"], norm, places=4)
+            # the step's norm is how far the weights moved, less weight decay's shrink of them
+            moved = np.sqrt(sum(((p.detach().double().numpy() - before[n] * (1 - adam.learning_rate * adam.weight_decay)) ** 2).sum()
+                                for n, p in trainer.trainable().items()))
+            self.assertAlmostEqual(metrics["step_norm:mean"], moved, delta=1e-4 * moved)
             for n in params:
                 grad = g[n] * scale
                 m[n] = adam.beta1 * m[n] + (1 - adam.beta1) * grad

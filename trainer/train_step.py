@@ -282,7 +282,20 @@ class TrainingModel:
         grad_norm = float(torch.nn.utils.clip_grad_norm_(parameters, max_norm)) if parameters else 0.0
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
-        return {"grad_norm:mean": grad_norm, "learning_rate:mean": adam.learning_rate}
+        return {"grad_norm:mean": grad_norm, "learning_rate:mean": adam.learning_rate, "step_norm:mean": self._adam_step_norm(adam, parameters)}
+
+    def _adam_step_norm(self, adam: AdamParams, parameters) -> float:
+        """L2 norm of the step AdamW just took, lr * m_hat / (sqrt(v_hat) + eps), from its moments (weight decay's
+        shrink not included). Unlike the gradient's norm it shows how far the weights moved: AdamW scales a small
+        gradient up to the size of its recent ones, so a step is as long when only a small term pushes."""
+        total = 0.0
+        for p in parameters:
+            state = self.optimizer.state[p]
+            step = float(state["step"])
+            m_hat = state["exp_avg"] / (1 - adam.beta1 ** step)
+            v_hat = state["exp_avg_sq"] / (1 - adam.beta2 ** step)
+            total += float((adam.learning_rate * m_hat / (v_hat.sqrt() + adam.eps)).pow(2).sum())
+        return total ** 0.5
 
     # ----- state: trainable weights and AdamW moments, as plain named tensors -------------------------------------------
 

@@ -44,6 +44,10 @@ test("evolve with an LLM judge: every train trajectory gets stored verdicts from
     const ok = trajectories.filter((t) => (store.getVerdicts(t.id)!.verdicts as { status: string }).status === "ok").length;
     assert.equal(metrics["attribution/judged"], ok);
     assert.equal(metrics["attribution/fallbacks"], trajectories.length - ok);
+    // the share of sequences whose group told nothing apart: with no entropy or KL term they are the ones left out
+    const share = metrics["train/zero_advantage_share"]!;
+    assert.ok(share >= 0 && share <= 1, `zero-advantage share ${share}`);
+    assert.equal(metrics["train/datums"] === 0, share === 1);
     // Where the iteration's time went: each stage's seconds, which together stay within the iteration's.
     const stages = ["time/questioning", "time/rollout", "time/attribution", "time/train", "time/checkpoint"];
     for (const stage of stages) assert.ok((metrics[stage] ?? -1) >= 0, `${stage} recorded`);

@@ -23,6 +23,9 @@ export async function trainStage(options: {
   const datums: TinkerDatum[] = [];
   let untrainable = 0;
   let sampledTokens = 0;
+  // sequences whose every advantage is 0: their group saw no difference (all failed alike, or all succeeded)
+  let flat = 0;
+  let sequences = 0;
   trajectories.forEach((trajectory, i) => {
     if (trajectory.segments.length === 0) {
       untrainable += 1; // an API model's rollout: evaluated, never trained on
@@ -31,8 +34,11 @@ export async function trainStage(options: {
     for (const sequence of trajectorySequences(trajectory, advantages[i].segmentAdvantages)) {
       const advantageValues = sequence.advantages as number[];
       sampledTokens += sequence.lossMask.reduce((n, m) => n + m, 0);
+      const zero = advantageValues.every((a) => a === 0);
+      sequences += 1;
+      if (zero) flat += 1;
       // With no KL or entropy term, a sequence whose every advantage is 0 adds nothing to the loss or its gradient.
-      if (config.loss.kl_beta === 0 && config.loss.entropy_coeff === 0 && advantageValues.every((a) => a === 0)) continue;
+      if (config.loss.kl_beta === 0 && config.loss.entropy_coeff === 0 && zero) continue;
       datums.push(buildDatum(sequence));
     }
   });
@@ -42,6 +48,7 @@ export async function trainStage(options: {
     "train/success": mean(trajectories.map((t) => (t.success ? 1 : 0))),
     "train/trajectories": trajectories.length,
     "train/datums": datums.length,
+    "train/zero_advantage_share": sequences === 0 ? 0 : flat / sequences,
     "train/untrainable": untrainable,
     "attribution/judged": stats.judged,
     "attribution/fallbacks": stats.fallbacks,
