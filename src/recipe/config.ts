@@ -193,7 +193,8 @@ export const EvolveConfig = z
         learning_rate: z.number().positive().default(1e-4),
         /** One-turn drills in following an experience in the prompt (src/recipe/sft-stage.ts), added to the
          * references: a policy trained from scratch does not read the experiences self-navigating gives it, an
-         * instruction-tuned one does. Their answers are random, so they teach reading, not which answer is right. */
+         * instruction-tuned one does. Their answers are random, so they teach reading, not which answer is right.
+         * With navigating.retrieval: turn each drill is a whole episode, an experience before every turn. */
         experience_drills: z.number().int().min(0).default(0),
       })
       .strict()
