@@ -93,8 +93,8 @@ def validate_datums(datums: List[Datum], loss_fn: str, config: dict, vocab_size:
 
 # A datum joins a micro-batch only while its length is within this factor of the micro-batch's shortest: every row is
 # padded to the longest, so one long datum among short ones would multiply their cost (shared_prefix.py pads suffixes
-# the same way). The quick start's updates hold a few datums of 195 tokens among 127-token ones: 0.32 s of CPU per
-# update against 0.46 s when they were padded along (two real updates, 6 rounds, load 21).
+# the same way). The quick start's updates hold a few datums of 195 tokens among 127-token ones: 0.37 s of CPU per
+# update against 0.48 s when they were padded along (two real updates, 8 interleaved rounds, load 7-14).
 LENGTH_SPREAD = 1.25
 
 
