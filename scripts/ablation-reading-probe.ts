@@ -4,6 +4,7 @@
 // any experience, the first lock of every held-out chain. The figures in docs/ablation.md ("Does the warm start teach
 // the tiny model to read an experience?") came from this. Run (after `npx evolver model tiny --out .evolver/models/tiny`):
 //   node --import tsx scripts/ablation-reading-probe.ts sft.experience_drills=600 navigating.k=1
+// Add navigating.retrieval=turn for drills (and probes) with an experience before every turn, counted per turn.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,12 +29,17 @@ try {
   };
   // Drills on held-out chains with another seed than the warm start's: prompts and answers it has not seen.
   const probe = { ...config, run: { ...config.run, seed: 12345 }, sft: { ...config.sft, experience_drills: 150 } };
+  // With navigating.retrieval=turn a drill is the whole chain, an experience before every turn: each turn's answer
+  // is asked with the drill's earlier turns as its prefix (their answers the drill's, not the policy's).
   for (const drill of await experienceDrills({ config: probe, env, template: policy.template, tasks: await env.listTasks("test") })) {
-    const first = drill.lossMask.indexOf(1);
-    const prompt = drill.tokens.slice(0, first);
-    const digit = Number(/<\|im_start\|>user\n(\d)[ \d]*<\|im_end\|>\n<\|im_start\|>assistant\n$/.exec(policy.template.decode(prompt))![1]);
-    const answer = await sampler.sample({ promptTokens: prompt, maxTokens: 1, temperature: 0 });
-    count(`follows the experience, digits ${unseen(digit) ? "unseen" : "seed"}`, answer.tokens[0] === drill.tokens[first]);
+    const answers = drill.lossMask.flatMap((m, i) => (m === 1 && drill.lossMask[i - 1] !== 1 ? [i] : []));
+    for (const [turn, at] of answers.entries()) {
+      const prompt = drill.tokens.slice(0, at);
+      const digit = Number(/<\|im_start\|>user\n(\d)[ \d]*<\|im_end\|>\n<\|im_start\|>assistant\n$/.exec(policy.template.decode(prompt))![1]);
+      const answer = await sampler.sample({ promptTokens: prompt, maxTokens: 1, temperature: 0 });
+      const where = answers.length > 1 ? `, turn ${turn + 1}` : "";
+      count(`follows the experience${where}, digits ${unseen(digit) ? "unseen" : "seed"}`, answer.tokens[0] === drill.tokens[at]);
+    }
   }
   for (const taskId of await env.listTasks("test")) {
     const instance = await env.create(taskId);

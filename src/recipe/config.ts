@@ -17,6 +17,10 @@ const Optimizer = AdamParams.extend({
   /** Optimizer steps per iteration: the batch is split into this many mini-batches, one update each (PPO-style;
    * after the first, the importance ratio and its clipping are what keep the updates near the sampling policy). */
   mini_batches: z.number().int().min(1).default(1),
+  /** Leave out of the update the sequences of a group in which every rollout succeeded alike (every advantage 0).
+   * Without a KL term such a sequence adds only the entropy bonus, and a solved task needs no exploring; a group that
+   * failed alike keeps it (the bonus is what lets it find another answer). */
+  skip_solved_groups: z.boolean().default(false),
 }).strict();
 
 const Trainer = z.discriminatedUnion("kind", [
@@ -189,7 +193,8 @@ export const EvolveConfig = z
         learning_rate: z.number().positive().default(1e-4),
         /** One-turn drills in following an experience in the prompt (src/recipe/sft-stage.ts), added to the
          * references: a policy trained from scratch does not read the experiences self-navigating gives it, an
-         * instruction-tuned one does. Their answers are random, so they teach reading, not which answer is right. */
+         * instruction-tuned one does. Their answers are random, so they teach reading, not which answer is right.
+         * With navigating.retrieval: turn each drill is a whole episode, an experience before every turn. */
         experience_drills: z.number().int().min(0).default(0),
       })
       .strict()

@@ -1,8 +1,9 @@
 // The evolve loop learns: on a small key-chain (4 digits, chains of 3, 6 of them held out) a tiny Qwen2 model
 // initialised at random and trained from scratch on the CPU with ADCA-GRPO (the quick start's settings) goes from
 // answering nothing right to opening about half the locks of held-out chains in 30 iterations (the full key-chain
-// reaches 1.0 in about 60: bench/learning.ts). Everything is seeded (model, task sampling, rollouts), so the rise is
-// the same run after run.
+// reaches 1.0 in 45-65: bench/learning.ts). Everything is seeded (model, task sampling, rollouts), so the rise is
+// much the same run after run, though not bit for bit: batched sampling's logprobs carry float noise from whatever
+// shares the batch, and long runs part (docs/training.md).
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

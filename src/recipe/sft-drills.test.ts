@@ -19,12 +19,12 @@ const template = new Qwen2ChatTemplate({ tokenizer: Tokenizer.fromFile(join(mode
 const options = { length: 3, symbols: 6, letters: 3, train_digits: 3 };
 const env = new KeyChainEnvironment(options);
 
-function config(seed: number, placement: "user" | "system" = "user") {
+function config(seed: number, placement: "user" | "system" = "user", retrieval: "episode" | "turn" = "episode") {
   return parseConfig({
     run: { seed },
     env: { type: "key-chain", options },
     policy: { base_model: model },
-    navigating: { k: 3, placement },
+    navigating: { k: 3, placement, retrieval },
     sft: { enabled: true, experience_drills: 90 },
   });
 }
@@ -74,4 +74,33 @@ test("experience drills: train tasks whose references all start with one answer 
   const single = new KeyChainEnvironment({ length: 2, symbols: 4 });
   const zeros = (await single.listTasks("train")).filter((id) => id.startsWith("kc-0"));
   await assert.rejects(experienceDrills({ config: config(0), env: single, template, tasks: zeros }), /1 distinct first answer\(s\); a drill needs two/);
+});
+
+test("experience drills with retrieval per turn: the whole chain, each turn's experience names it and its answer is trained", async () => {
+  const tasks = await env.listTasks("train");
+  const drills = await experienceDrills({ config: config(0, "user", "turn"), env, template, tasks });
+  assert.equal(drills.length, 90);
+  let right = 0;
+  for (const drill of drills) {
+    const text = template.decode(drill.tokens);
+    // Per turn: the experience, then the digit it names, then the answer it gives (trained).
+    const turns = [...text.matchAll(/1\. When you are told: (\d( \d)*): answer "(\w)"(?:; "\w"(?:, "\w")* did not work)?\.\n(?:\d\. [^\n]*\n)*<\|im_start\|>user\n(\d( \d)*)<\|im_end\|>\n<\|im_start\|>assistant\n(\w)<\|im_end\|>/g)];
+    assert.equal(turns.length, 3, text);
+    for (const turn of turns) {
+      assert.equal(turn[1], turn[4]);
+      assert.equal(turn[6], turn[3]);
+      if (turn[3] === env.secret[Number(turn[4].charAt(0))]) right += 1;
+    }
+    const trained = template.decode(drill.tokens.filter((_, i) => drill.lossMask[i] === 1));
+    assert.equal(trained, turns.map((t) => `${t[3]}<|im_end|>`).join(""));
+  }
+  assert.ok(right > 270 / 6 && right < 270 / 2, `${right} of 270 answers right`);
+  // Worded as the pool words them: one or two answers that did not work, or (rule_successes every) none.
+  const forms = (list: typeof drills) => new Set(list.flatMap((d) => [...template.decode(d.tokens).matchAll(/^1\. When [^\n]*: answer "\w"(; "\w"(, "\w")?)?/gm)].map((m) => (m[1] ? (m[2] ? 2 : 1) : 0))));
+  assert.deepEqual([...forms(drills)].sort(), [1, 2]);
+  const every = parseConfig({ ...config(0, "user", "turn"), navigating: { k: 3, retrieval: "turn", rule_successes: "every" } });
+  assert.deepEqual([...forms(await experienceDrills({ config: every, env, template, tasks }))].sort(), [0, 1, 2]);
+  // Retrieval per episode keeps the one-turn drills, exactly as before.
+  const once = await experienceDrills({ config: config(0), env, template, tasks });
+  assert.ok(once.every((drill) => template.decode(drill.tokens).split(EXPERIENCE_HEADER).length === 2));
 });

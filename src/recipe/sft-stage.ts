@@ -15,13 +15,17 @@
 // wording): the first, as the most similar is in retrieval, names the task's own prompt with an answer drawn at
 // random from the references' first turns, the others name other tasks' prompts, and the drill's completion is the
 // first one's answer. So a drill teaches doing what the experience says and nothing about which answer is right.
+// With navigating.retrieval: turn, retrieval puts experiences in front of every turn, so a drill is a whole episode
+// of the task: before each turn, experiences naming what the agent was just told with an answer drawn at random
+// from the references' turns, and that answer as the turn's completion (a habit drilled on first turns alone would
+// carry the first turn's answer over to the later ones).
 
 import { EvolverError, describeError } from "../core/errors.js";
 import type { ChatMessage } from "../core/messages.js";
 import type { Environment } from "../env/index.js";
 import type { ChatTemplate, SampleResult, TokenSampler } from "../llm/index.js";
 import { createToolFormat, runRollout, trainingSequences, type ToolCallFormat } from "../agent/index.js";
-import { renderExperiences, ruleSuccessContent, ruleWhenToUse, taskText } from "../evolve/navigating/index.js";
+import { renderExperiences, ruleSuccessContent, ruleWhenToUse, taskText, turnText } from "../evolve/navigating/index.js";
 import { adamParamsOf, buildDatum, type TrainingClient, type TrainingSequence } from "../train/index.js";
 import type { EvolveConfig } from "./config.js";
 import { deriveSeed, mulberry32, sampleSeeded } from "../core/random.js";
@@ -162,14 +166,17 @@ export async function experienceDrills(options: {
 }): Promise<TrainingSequence[]> {
   const { config, env, template, signal } = options;
   const format = options.toolFormat ?? createToolFormat(ROLLOUT_TOOL_FORMAT);
-  const firsts: { taskId: string; prompt: string; answer: string }[] = [];
+  const everyTurn = config.navigating.retrieval === "turn";
+  const firsts: { taskId: string; prompt: string; answer: string; turns: number }[] = [];
+  const turnAnswers = new Set<string>();
   for (const taskId of options.tasks) {
     const reference = (await env.referenceSolution?.(taskId)) ?? [];
-    const answer = reference.find((m) => m.role === "assistant");
+    const replies = reference.filter((m) => m.role === "assistant").map((m) => format.format(m.tool_calls ?? [], m.content));
     const prompt = taskText(reference);
-    if (answer && prompt !== "") firsts.push({ taskId, prompt, answer: format.format(answer.tool_calls ?? [], answer.content) });
+    if (replies.length > 0 && prompt !== "") firsts.push({ taskId, prompt, answer: replies[0], turns: replies.length });
+    for (const reply of replies) turnAnswers.add(reply);
   }
-  const answers = [...new Set(firsts.map((f) => f.answer))];
+  const answers = everyTurn ? [...turnAnswers] : [...new Set(firsts.map((f) => f.answer))];
   const prompts = [...new Set(firsts.map((f) => f.prompt))];
   if (answers.length < 2) {
     throw new EvolverError("CONFIG_INVALID", `sft.experience_drills: the references of ${env.name}'s train tasks have ${answers.length} distinct first answer(s); a drill needs two to draw from`);
@@ -181,24 +188,37 @@ export async function experienceDrills(options: {
     const random = mulberry32(deriveSeed(config.run.seed, "sft-drill", i));
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
     const task = firsts[i % firsts.length];
-    // What the rule extractor writes where `worked` worked and a sibling's other answer did not.
-    const said = (worked: string) => ruleSuccessContent(worked, [pick(answers.filter((a) => a !== worked))]);
-    const answer = pick(answers);
-    const others = sampleSeeded(prompts.filter((p) => p !== task.prompt), k - 1, deriveSeed(config.run.seed, "sft-drill-others", i));
-    const lines = [
-      { whenToUse: ruleWhenToUse(task.prompt), content: said(answer) },
-      ...others.map((prompt) => ({ whenToUse: ruleWhenToUse(prompt), content: said(pick(answers)) })),
-    ];
-    const completion = assistantCompletion(template, answer);
+    // What the rule extractor writes where `worked` worked and a sibling's other answer did not. The per-turn drills
+    // are worded as a pool holds them: one or more answers that did not work, or (rule_successes every) none, so
+    // the habit does not hang on one wording.
+    const said = everyTurn
+      ? (worked: string) => {
+          const others = sampleSeeded(answers.filter((a) => a !== worked), answers.length - 1, deriveSeed(config.run.seed, "sft-drill-failed", random()));
+          const least = config.navigating.rule_successes === "every" ? 0 : 1;
+          return ruleSuccessContent(worked, others.slice(0, least + Math.floor(random() * (others.length + 1 - least))));
+        }
+      : (worked: string) => ruleSuccessContent(worked, [pick(answers.filter((a) => a !== worked))]);
+    // Drawn before the episode runs, so the draws do not depend on what the environment answers.
+    const turns = Array.from({ length: everyTurn ? task.turns : 1 }, (_, turn) => {
+      const answer = pick(answers);
+      const others = sampleSeeded(prompts.filter((p) => p !== task.prompt), k - 1, deriveSeed(config.run.seed, turn === 0 ? "sft-drill-others" : `sft-drill-others-${turn}`, i));
+      return { answer, said: said(answer), others: others.map((prompt) => ({ whenToUse: ruleWhenToUse(prompt), content: said(pick(answers)) })) };
+    });
+    const completions = turns.map((turn) => assistantCompletion(template, turn.answer));
     const trajectory = await runRollout({
       env,
       taskId: task.taskId,
-      model: { kind: "tokens", sampler: new ReferencePlayer([completion]), template },
+      model: { kind: "tokens", sampler: new ReferencePlayer(completions), template },
       toolFormat: format,
-      maxSteps: 1,
-      maxTokensPerCall: completion.length,
+      maxSteps: turns.length,
+      maxTokensPerCall: Math.max(...completions.map((c) => c.length)),
       temperature: 0,
-      experience: ({ step }) => (step === 0 ? { role: config.navigating.placement, content: renderExperiences(lines) } : undefined),
+      experience: ({ step, messages }) => {
+        const turn = turns[step];
+        const told = turnText(messages, step);
+        if (!turn || told === "") return undefined;
+        return { role: config.navigating.placement, content: renderExperiences([{ whenToUse: ruleWhenToUse(told), content: turn.said }, ...turn.others]) };
+      },
     });
     if (trajectory.termination === "error" || trajectory.termination === "timeout") {
       throw new EvolverError("SFT_REFERENCE_FAILED", `the experience drill on ${task.taskId} did not run: ${trajectory.error ?? trajectory.termination}`);

@@ -37,8 +37,10 @@ export async function trainStage(options: {
       const zero = advantageValues.every((a) => a === 0);
       sequences += 1;
       if (zero) flat += 1;
-      // With no KL or entropy term, a sequence whose every advantage is 0 adds nothing to the loss or its gradient.
-      if (config.loss.kl_beta === 0 && config.loss.entropy_coeff === 0 && zero) continue;
+      // With no KL or entropy term, a sequence whose every advantage is 0 adds nothing to the loss or its gradient;
+      // with no KL term, a solved group's adds only the entropy bonus.
+      const solved = zero && trajectory.success && config.optimizer.skip_solved_groups;
+      if (config.loss.kl_beta === 0 && (config.loss.entropy_coeff === 0 || solved) && zero) continue;
       datums.push(buildDatum(sequence));
     }
   });
