@@ -70,8 +70,15 @@ def assert_same_step(test, label, a, out_a, b, out_b, grad_rtol, logprob_rtol):
 
 class TrainStepTest(unittest.TestCase):
     def test_micro_batches_respect_the_token_budget(self):
-        self.assertEqual(micro_batches([4, 4, 4, 10, 2], 12), [[0, 1, 2], [3], [4]])
+        self.assertEqual(micro_batches([4, 4, 4, 4], 12), [[0, 1, 2], [3]])
         self.assertEqual(micro_batches([20], 8), [[0]])  # a datum longer than the budget goes alone
+
+    def test_micro_batches_keep_datums_of_like_length_together(self):
+        # a long datum would pad every short one to its length: it goes apart even where the budget has room
+        self.assertEqual(micro_batches([5, 5, 9, 5], 100), [[0, 1, 3], [2]])
+        self.assertEqual(micro_batches([4, 4, 4, 10, 2], 12), [[4], [0, 1, 2], [3]])
+        # within LENGTH_SPREAD of the shortest they share one, in their order (a group's members stay side by side)
+        self.assertEqual(micro_batches([10, 12, 11, 10], 100), [[0, 3, 2, 1]])
 
     def test_micro_batching_and_split_calls_equal_one_big_batch(self):
         # in float64, so that "equal" can mean 1e-10 rather than float32 summation noise

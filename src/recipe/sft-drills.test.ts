@@ -84,7 +84,7 @@ test("experience drills with retrieval per turn: the whole chain, each turn's ex
   for (const drill of drills) {
     const text = template.decode(drill.tokens);
     // Per turn: the experience, then the digit it names, then the answer it gives (trained).
-    const turns = [...text.matchAll(/1\. When you are told: (\d( \d)*): answer "(\w)"; "\w" did not work\.\n(?:\d\. [^\n]*\n)*<\|im_start\|>user\n(\d( \d)*)<\|im_end\|>\n<\|im_start\|>assistant\n(\w)<\|im_end\|>/g)];
+    const turns = [...text.matchAll(/1\. When you are told: (\d( \d)*): answer "(\w)"(?:; "\w"(?:, "\w")* did not work)?\.\n(?:\d\. [^\n]*\n)*<\|im_start\|>user\n(\d( \d)*)<\|im_end\|>\n<\|im_start\|>assistant\n(\w)<\|im_end\|>/g)];
     assert.equal(turns.length, 3, text);
     for (const turn of turns) {
       assert.equal(turn[1], turn[4]);
@@ -95,6 +95,11 @@ test("experience drills with retrieval per turn: the whole chain, each turn's ex
     assert.equal(trained, turns.map((t) => `${t[3]}<|im_end|>`).join(""));
   }
   assert.ok(right > 270 / 6 && right < 270 / 2, `${right} of 270 answers right`);
+  // Worded as the pool words them: one or two answers that did not work, or (rule_successes every) none.
+  const forms = (list: typeof drills) => new Set(list.flatMap((d) => [...template.decode(d.tokens).matchAll(/^1\. When [^\n]*: answer "\w"(; "\w"(, "\w")?)?/gm)].map((m) => (m[1] ? (m[2] ? 2 : 1) : 0))));
+  assert.deepEqual([...forms(drills)].sort(), [1, 2]);
+  const every = parseConfig({ ...config(0, "user", "turn"), navigating: { k: 3, retrieval: "turn", rule_successes: "every" } });
+  assert.deepEqual([...forms(await experienceDrills({ config: every, env, template, tasks }))].sort(), [0, 1, 2]);
   // Retrieval per episode keeps the one-turn drills, exactly as before.
   const once = await experienceDrills({ config: config(0), env, template, tasks });
   assert.ok(once.every((drill) => template.decode(drill.tokens).split(EXPERIENCE_HEADER).length === 2));

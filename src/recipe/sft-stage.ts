@@ -188,8 +188,16 @@ export async function experienceDrills(options: {
     const random = mulberry32(deriveSeed(config.run.seed, "sft-drill", i));
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
     const task = firsts[i % firsts.length];
-    // What the rule extractor writes where `worked` worked and a sibling's other answer did not.
-    const said = (worked: string) => ruleSuccessContent(worked, [pick(answers.filter((a) => a !== worked))]);
+    // What the rule extractor writes where `worked` worked and a sibling's other answer did not. The per-turn drills
+    // are worded as a pool holds them: one or more answers that did not work, or (rule_successes every) none, so
+    // the habit does not hang on one wording.
+    const said = everyTurn
+      ? (worked: string) => {
+          const others = sampleSeeded(answers.filter((a) => a !== worked), answers.length - 1, deriveSeed(config.run.seed, "sft-drill-failed", random()));
+          const least = config.navigating.rule_successes === "every" ? 0 : 1;
+          return ruleSuccessContent(worked, others.slice(0, least + Math.floor(random() * (others.length + 1 - least))));
+        }
+      : (worked: string) => ruleSuccessContent(worked, [pick(answers.filter((a) => a !== worked))]);
     // Drawn before the episode runs, so the draws do not depend on what the environment answers.
     const turns = Array.from({ length: everyTurn ? task.turns : 1 }, (_, turn) => {
       const answer = pick(answers);

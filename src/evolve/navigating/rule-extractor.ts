@@ -84,7 +84,7 @@ export function extractByRule(group: readonly Trajectory[], limit = 4, options: 
       });
     } else if (worked.length > 0 && options.successes === "every" && good.some((o) => o.rewarded)) {
       // Only a step the environment scored: without a step reward, "no error" is too weak to call an answer right.
-      experiences.push({ whenToUse, content: `answer ${quote(mostCommon(good.map((o) => o.action)))}.`, origin: "success", ...provenance });
+      experiences.push({ whenToUse, content: ruleSuccessContent(mostCommon(good.map((o) => o.action)), []), origin: "success", ...provenance });
     } else if (worked.length === 0 && bad.some((o) => o.error !== undefined)) {
       const errored = bad.filter((o) => o.error !== undefined);
       experiences.push({
@@ -107,8 +107,10 @@ export function ruleWhenToUse(context: string): string {
   return `you are told: ${context}`;
 }
 
-/** How the rule extractor says what worked where siblings failed (`why`: the failure's error, if any). */
+/** How the rule extractor says what worked where siblings failed (`why`: the failure's error, if any); with no
+ * failure (rule_successes every), what worked alone. */
 export function ruleSuccessContent(worked: string, failed: readonly string[], why = ""): string {
+  if (failed.length === 0) return `answer ${quote(worked)}.`;
   return `answer ${quote(worked)}; ${failed.map(quote).join(", ")} did not work${why}.`;
 }
 
