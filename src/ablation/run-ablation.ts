@@ -152,21 +152,25 @@ async function runOrReuse(config: EvolveConfig, storePath: string, name: string,
   return result.runId;
 }
 
-/** The run's held-out curve and wall-clock as stored (the same for a fresh, resumed or reused run). */
-function storedRun(storePath: string, runId: string): { points: CurvePoint[]; seconds: number } {
+/** The run's held-out curve, training success per iteration and wall-clock as stored (the same for a fresh, resumed
+ * or reused run). */
+function storedRun(storePath: string, runId: string): { points: CurvePoint[]; trainSuccess: number[]; seconds: number } {
   const store = new RunStore(storePath, { create: false });
   try {
     const run = store.getRun(runId);
     const seconds = (Date.parse(run.updatedAt) - Date.parse(run.createdAt)) / 1000;
     const byIteration = new Map<number, CurvePoint>();
+    const training = new Map<number, number>();
     for (const m of store.listMetrics(runId)) {
+      if (m.name === "train/success") training.set(m.iteration, m.value);
       if (m.name !== "eval/success" && m.name !== "eval/score") continue;
       const point = byIteration.get(m.iteration) ?? { iterations: m.iteration + 1, success: 0, score: 0 };
       if (m.name === "eval/success") point.success = m.value;
       else point.score = m.value;
       byIteration.set(m.iteration, point);
     }
-    return { points: [...byIteration.values()].sort((a, b) => a.iterations - b.iterations), seconds };
+    const trainSuccess = [...training.entries()].sort(([a], [b]) => a - b).map(([, value]) => value);
+    return { points: [...byIteration.values()].sort((a, b) => a.iterations - b.iterations), trainSuccess, seconds };
   } finally {
     store.close();
   }

@@ -12,7 +12,8 @@ const curve = (...successes: number[]): CurvePoint[] => successes.map((success, 
 const outcome = (name: string, finals: number[]): ConfigurationOutcome => ({
   configuration: configuration(name),
   status: "done",
-  runs: finals.map((final, seed) => ({ seed, runId: `${name}-${seed}`, points: curve(0, final / 2, final), seconds: 60 })),
+  // training success rises over the 10 iterations from 0 to the final held-out success (mean: 0.45 × final)
+  runs: finals.map((final, seed) => ({ seed, runId: `${name}-${seed}`, points: curve(0, final / 2, final), trainSuccess: Array.from({ length: 10 }, (_, i) => (final * i) / 10), seconds: 60 })),
 });
 
 test("spread: mean and sample standard deviation (n - 1); none below two values", () => {
@@ -34,12 +35,14 @@ test("summarize: the final point is the one after the budget's last iteration; a
     status: "failed",
     reason: "TRAINER_UNREACHABLE: gone",
     runs: [
-      { seed: 0, runId: "a", points: curve(0, 0.5, 1), seconds: 60 },
-      { seed: 1, runId: "b", points: curve(0, 0.25), seconds: 60 },
+      { seed: 0, runId: "a", points: curve(0, 0.5, 1), trainSuccess: [0, 0.5, 0.5, 1, 1, 1, 1, 1, 1, 1], seconds: 60 },
+      { seed: 1, runId: "b", points: curve(0, 0.25), trainSuccess: [0, 0.25, 0.25, 0.5, 0.5], seconds: 60 },
     ],
   };
   const summary = summarize(stopped, 10, 0.9);
   assert.deepEqual(summary.finalSuccess.values, [1]);
+  // training success: the mean of the budget's iterations, and only for the run that did all of them
+  assert.deepEqual(summary.trainSuccess.values, [0.8]);
   assert.deepEqual({ reached: summary.toThreshold.reached, of: summary.toThreshold.of, values: summary.toThreshold.values }, { reached: 1, of: 2, values: [10] });
 });
 
@@ -65,7 +68,8 @@ test("the table and the plot: numbers with their spread, and 'not available' for
     summaries,
     new Map([["grpo", ["grpo-0", "grpo-1", "grpo-2"]]]),
   );
-  assert.match(markdown, /\| GRPO \| 0\.200 ± 0\.100 \| 0\.100, 0\.200, 0\.300 \| not reached \(0\/3\) \| 0\.200 ± 0\.100 \| `grpo-0` `grpo-1` `grpo-2` \|/);
+  // training success per seed: 0.45 × 0.1, 0.2, 0.3 → mean 0.090, sd 0.045
+  assert.match(markdown, /\| GRPO \| 0\.200 ± 0\.100 \| 0\.100, 0\.200, 0\.300 \| not reached \(0\/3\) \| 0\.200 ± 0\.100 \| 0\.090 ± 0\.045 \| `grpo-0` `grpo-1` `grpo-2` \|/);
   assert.match(markdown, /\| \+navigating \| not available: navigating not in this build \|/);
   assert.match(markdown, /ordering on success cannot be checked/);
   assert.match(markdown, /Order by mean held-out score at the end: GRPO 0\.200\./);

@@ -13,6 +13,9 @@ export interface SeedRun {
   seed: number;
   runId: string;
   points: CurvePoint[];
+  /** Per iteration, in order: the share of that iteration's training rollouts that solved their task (at the rollout
+   * temperature, on the tasks this configuration trained on: seed tasks, and with questioning synthetic ones). */
+  trainSuccess: number[];
   /** The run's own wall-clock, from its creation to its last update in the store (whenever it ran). */
   seconds: number;
 }
@@ -40,6 +43,10 @@ export interface ConfigurationSummary {
   /** Held-out success after the last iteration of the budget, per seed. */
   finalSuccess: Spread;
   finalScore: Spread;
+  /** Training success averaged over the budget's iterations, per seed: how fast the policy learnt the tasks it trained
+   * on. Held-out success at the end cannot show a mechanism that only speeds that up once every configuration has
+   * learnt them (docs/ablation.md: self-attributing). */
+  trainSuccess: Spread;
   /** Iterations until held-out success first reached the threshold, over the seeds that reached it. */
   toThreshold: Spread & { reached: number; of: number };
 }
@@ -70,6 +77,8 @@ export function summarize(outcome: ConfigurationOutcome, budget: number, thresho
     reason: outcome.reason,
     finalSuccess: spread(finished.map((p) => p.success)),
     finalScore: spread(finished.map((p) => p.score)),
+    // A run stopped short of the budget counts for nothing here either: its mean would cover other iterations.
+    trainSuccess: spread(outcome.runs.filter((r) => r.trainSuccess.length === budget).map((r) => r.trainSuccess.reduce((a, b) => a + b, 0) / budget)),
     toThreshold: { ...spread(reached), reached: reached.length, of: outcome.runs.length },
   };
 }
