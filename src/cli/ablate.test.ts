@@ -38,7 +38,7 @@ test("evolver ablate --quick: every available configuration × seed completes an
       }
       assert.equal(outcome.status, "done", `${configuration.name}: ${outcome.reason}`);
       assert.deepEqual(outcome.runs.map((r: { seed: number }) => r.seed), [...Array(SEEDS).keys()]);
-      for (const run of outcome.runs as { seed: number; runId: string; points: { iterations: number }[] }[]) {
+      for (const run of outcome.runs as { seed: number; runId: string; points: { iterations: number }[]; trainSuccess: number[] }[]) {
         const record = store.getRun(run.runId);
         assert.equal(record.name, `ablation-${configuration.name}-seed${run.seed}`);
         assert.equal(record.status, "done");
@@ -50,6 +50,7 @@ test("evolver ablate --quick: every available configuration × seed completes an
           assert.equal(sections[section]?.enabled, configuration.mechanisms.includes(mechanism), `${record.name}: ${section}.enabled`);
         }
         assert.deepEqual(run.points.map((p) => p.iterations).at(-1), budget, "evaluated after the last iteration");
+        assert.equal(run.trainSuccess.length, budget, "training success of every iteration, as stored");
         assert.ok(store.counts(run.runId).trajectories > 0);
       }
     }
@@ -58,6 +59,7 @@ test("evolver ablate --quick: every available configuration × seed completes an
   }
   const table = readFileSync(join(out, "ablation.md"), "utf8");
   for (const configuration of CONFIGURATIONS) assert.match(table, new RegExp(`^\\| ${configuration.label.replace("+", "\\+")} \\|`, "m"));
+  assert.match(table, /\| training success, mean of the \d+ iterations \|/);
   assert.ok(existsSync(join(out, "ablation.svg")));
 
   const again = await runEvolverCli(args);
