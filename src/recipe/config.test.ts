@@ -44,7 +44,7 @@ test("config: YAML file plus dotted overrides; a missing file is named", () => {
 
 test("config: the SFT warm start is off by default, with documented defaults; its section is strict", () => {
   const config = parseConfig({ env: { type: "bfcl-v3" }, policy: { base_model: "m" } });
-  assert.deepEqual(config.sft, { enabled: false, epochs: 1, tasks: 64, batch_size: 16, learning_rate: 1e-4, experience_drills: 0 });
+  assert.deepEqual(config.sft, { enabled: false, epochs: 1, tasks: 64, batch_size: 16, learning_rate: 1e-4, experience_drills: 0, answers: "reference" });
   const on = parseConfig({ env: { type: "bfcl-v3" }, policy: { base_model: "m" }, sft: { enabled: true, epochs: 3 } });
   assert.equal(on.sft.enabled, true);
   assert.equal(on.sft.epochs, 3);
@@ -56,6 +56,8 @@ test("config: the SFT warm start is off by default, with documented defaults; it
       return true;
     },
   );
+  assert.equal(parseConfig({ env: { type: "key-chain" }, policy: { base_model: "m" }, sft: { answers: "random" } }).sft.answers, "random");
+  assert.throws(() => parseConfig({ env: { type: "key-chain" }, policy: { base_model: "m" }, sft: { answers: "shuffled" } }), /sft\.answers.*(reference|random)/s);
 });
 
 test("config: rollout.tool_format and rollout.context default to what evolver eval uses; an unknown strategy is named", () => {

@@ -196,6 +196,12 @@ export const EvolveConfig = z
          * instruction-tuned one does. Their answers are random, so they teach reading, not which answer is right.
          * With navigating.retrieval: turn each drill is a whole episode, an experience before every turn. */
         experience_drills: z.number().int().min(0).default(0),
+        /** What the reference sequences answer at each turn. reference: the reference solution's own answers (the
+         * format and the environment's secrets: key-chain's letter of each seed digit). random: each turn's answer
+         * drawn at random (seeded by run.seed) from all the learnt references' turn answers, so the warm start
+         * teaches the format (answer as a reference does, one letter) and nothing about which answer a turn takes,
+         * as an instruction-tuned model knows how to answer but not the environment; RL must find the answers. */
+        answers: z.enum(["reference", "random"]).default("reference"),
       })
       .strict()
       .prefault({}),

@@ -9,7 +9,7 @@ import { Qwen2ChatTemplate, Tokenizer } from "../llm/index.js";
 import type { TrainingClient } from "../train/index.js";
 import { useLocalTrainer } from "../train/test-support/local-trainer.js";
 import { parseConfig } from "./config.js";
-import { referenceSequence, sftStage } from "./sft-stage.js";
+import { randomAnswerSequences, referenceSequence, sftStage } from "./sft-stage.js";
 
 const hermes = createToolFormat("hermes");
 const env = new KeyChainEnvironment({ length: 3, symbols: 8, seed: 7 });
@@ -108,4 +108,53 @@ test("SFT needs an environment with reference solutions", async () => {
   const config = parseConfig({ env: { type: "key-chain" }, policy: { base_model: "tiny" }, sft: { enabled: true } });
   const plain: Environment = { name: "plain", listTasks: (split) => env.listTasks(split), profile: () => env.profile(), create: (taskId) => env.create(taskId) };
   await assert.rejects(sftStage({ config, env: plain, training, template, tasks: ["kc-000"] }), /sft\.enabled needs reference solutions, and environment plain has none/);
+});
+
+test("random answers: the reference's conversation with each trained letter drawn from the references' answers, right about once in eight", async () => {
+  const tasks = (await env.listTasks("train")).slice(0, 60);
+  const config = (seed: number) => parseConfig({ run: { seed }, env: { type: "key-chain" }, policy: { base_model: "m" }, sft: { enabled: true, answers: "random" } });
+  const random = await randomAnswerSequences({ config: config(0), env, template, tasks });
+  assert.equal(random.sequences.length, 60);
+  assert.equal(random.turns, 60 * 3);
+  let differs = 0;
+  for (const [i, taskId] of tasks.entries()) {
+    const reference = (await referenceSequence({ env, taskId, template }))!;
+    const sequence = random.sequences[i];
+    // Everything the environment and the prompt say is the reference's, token for token; only the letters differ.
+    const untrained = (s: { tokens: number[]; lossMask: number[] }) => s.tokens.filter((_, j) => s.lossMask[j] === 0);
+    assert.deepEqual(untrained(sequence), untrained(reference), taskId);
+    const spans = trainedSpans(sequence);
+    assert.equal(spans.length, 3);
+    for (const span of spans) assert.match(span, /^[a-h]<\|im_end\|>$/, taskId);
+    if (spans.join() !== trainedSpans(reference).join()) differs += 1;
+  }
+  // One letter per digit, eight letters: a drawn letter is the right one about one time in eight (180 turns).
+  assert.ok(random.right >= 5 && random.right <= 45, `${random.right} of 180 drawn letters right`);
+  assert.ok(differs >= 55, `${differs} of 60 sequences differ from their reference`);
+  assert.deepEqual((await randomAnswerSequences({ config: config(0), env, template, tasks })).sequences, random.sequences);
+  assert.notDeepEqual((await randomAnswerSequences({ config: config(1), env, template, tasks })).sequences, random.sequences);
+  // One answer in every reference: nothing to draw from.
+  const single = new KeyChainEnvironment({ length: 2, symbols: 4 });
+  await assert.rejects(randomAnswerSequences({ config: config(0), env: single, template, tasks: ["kc-00"] }), /sft\.answers: random: .* 1 distinct answer\(s\); a random answer needs two/);
+});
+
+test("SFT with random answers teaches the format (one letter) and not the map: held-out greedy success stays near chance", async () => {
+  const training = await localTrainer().client.createTrainingClient({ baseModel: "tiny", loraRank: 0, seed: 0 });
+  const heldOut = (await env.listTasks("test")).slice(0, 24);
+  const config = parseConfig({
+    env: { type: "key-chain" },
+    policy: { base_model: localTrainer().modelDir },
+    sft: { enabled: true, epochs: 6, tasks: 64, batch_size: 8, learning_rate: 3e-3, answers: "random" },
+  });
+  const metrics = await sftStage({ config, env, training, template, tasks: await env.listTasks("train") });
+  const rollouts = await greedyRollouts(training, "after-random-sft", heldOut);
+  const answers = rollouts.flatMap((t) => t.steps.map((step) => step.action.content ?? ""));
+  const letters = answers.filter((answer) => /^[a-h]$/.test(answer.trim())).length;
+  console.log(`random-answer SFT: ${letters}/${answers.length} greedy answers are one letter; held-out success ${successRate(rollouts).toFixed(3)}; drawn answers right ${metrics["sft/answers_right"].toFixed(3)}`);
+  assert.equal(metrics["sft/sequences"], 64);
+  assert.ok(metrics["sft/answers_right"] < 0.3, JSON.stringify(metrics));
+  // The same warm start with reference answers solves at least 0.6 of these chains (the test above); the random model
+  // answers no letter at all.
+  assert.ok(letters >= 0.9 * answers.length, `${letters} of ${answers.length} answers are one letter`);
+  assert.ok(successRate(rollouts) <= 0.2, `held-out success ${successRate(rollouts)}`);
 });

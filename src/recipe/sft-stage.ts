@@ -8,6 +8,12 @@
 // environment answered (out of the loss), tool descriptions and tools added mid-episode included. Training and
 // sampling see the same tokens, and a reference the environment does not score as a success is never learnt from.
 //
+// Random answers (sft.answers: random). The reference teaches two things: the format of an answer and which answer
+// each turn takes (key-chain: one letter, and the secret letter of each seed digit). An instruction-tuned model
+// knows the first and not the second. With random answers the same tasks' sequences are built with each turn's
+// answer drawn at random from all the learnt references' turn answers, and replayed through the environment without
+// the success check (most of them fail): the policy learns to answer as the references do, not what to answer.
+//
 // Experience drills (sft.experience_drills). Self-navigating puts retrieved experiences in front of a task, and
 // assumes a policy that does what they say: a pretrained instruction-following model does, a model trained from
 // scratch does not (to it a guided prompt is only a longer, stranger prompt). A drill is the first turn of a train
@@ -24,7 +30,7 @@ import { EvolverError, describeError } from "../core/errors.js";
 import type { ChatMessage } from "../core/messages.js";
 import type { Environment } from "../env/index.js";
 import type { ChatTemplate, SampleResult, TokenSampler } from "../llm/index.js";
-import { createToolFormat, runRollout, trainingSequences, type ToolCallFormat } from "../agent/index.js";
+import { createToolFormat, runRollout, trainingSequences, type ExperienceHook, type ToolCallFormat, type Trajectory } from "../agent/index.js";
 import { renderExperiences, ruleSuccessContent, ruleWhenToUse, taskText, turnText } from "../evolve/navigating/index.js";
 import { adamParamsOf, buildDatum, type TrainingClient, type TrainingSequence } from "../train/index.js";
 import type { EvolveConfig } from "./config.js";
@@ -52,7 +58,8 @@ export interface SftStageOptions {
 /**
  * `sft.epochs` passes of cross-entropy over the reference sequences of up to `sft.tasks` train tasks, one optimizer
  * step per `sft.batch_size` sequences. Metrics: sft/loss_epoch_<k> (mean loss per trained token during epoch k),
- * sft/loss (the last epoch's), sft/sequences, sft/tokens, sft/skipped, sft/seconds.
+ * sft/loss (the last epoch's), sft/sequences, sft/tokens, sft/skipped, sft/seconds; with random answers
+ * sft/answers_right (the share of trained turns whose drawn answer the environment scored right).
  */
 export async function sftStage(options: SftStageOptions): Promise<Record<string, number>> {
   const { config, env, training, signal } = options;
@@ -83,6 +90,14 @@ export async function sftStage(options: SftStageOptions): Promise<Record<string,
   }
   if (sequences.length === 0) throw new EvolverError("SFT_NO_REFERENCES", `sft: none of ${env.name}'s ${options.tasks.length} train tasks has a reference solution that succeeds`);
   const referenceCount = sequences.length;
+  const metrics: Record<string, number> = {};
+  if (sft.answers === "random") {
+    // The same tasks as with reference answers (those whose reference succeeds), so the two differ only in answers.
+    const random = await randomAnswerSequences({ config, env, template: options.template, toolFormat: format, tasks: learnt, signal });
+    sequences.splice(0, sequences.length, ...random.sequences);
+    metrics["sft/answers_right"] = random.right / Math.max(1, random.turns);
+    log(`sft: random answers, ${random.right} of ${random.turns} turns right`);
+  }
   if (sft.experience_drills > 0) {
     const drills = await experienceDrills({ config, env, template: options.template, toolFormat: format, tasks: learnt, signal });
     sequences.push(...drills);
@@ -93,7 +108,6 @@ export async function sftStage(options: SftStageOptions): Promise<Record<string,
   log(`sft: ${referenceCount} reference sequences, ${sequences.length - referenceCount} drills (${sum(trainedTokens)} trained tokens), ${sft.epochs} epoch(s)`);
 
   const adam = { ...adamParamsOf(config.optimizer), learning_rate: sft.learning_rate };
-  const metrics: Record<string, number> = {};
   for (let epoch = 1; epoch <= sft.epochs; epoch++) {
     const order = sampleSeeded(datums.map((_, i) => i), datums.length, deriveSeed(config.run.seed, "sft-epoch", epoch));
     let loss = 0;
@@ -135,21 +149,47 @@ export async function referenceSequence(options: {
   const completions = reference
     .filter((message) => message.role === "assistant")
     .map((message) => assistantCompletion(template, format.format(message.tool_calls ?? [], message.content)));
-  const player = new ReferencePlayer(completions);
-  const trajectory = await runRollout({
-    env,
-    taskId,
-    model: { kind: "tokens", sampler: player, template },
-    toolFormat: format,
-    maxSteps: completions.length,
-    maxTokensPerCall: Math.max(1, ...completions.map((tokens) => tokens.length)),
-    temperature: 0,
-  });
-  if (!trajectory.success || trajectory.termination !== "done" || !player.finished) {
+  const { trajectory, finished } = await playTurns({ env, taskId, template, toolFormat: format, completions });
+  if (!trajectory.success || trajectory.termination !== "done" || !finished) {
     throw new EvolverError("SFT_REFERENCE_FAILED", `the reference of ${taskId} does not replay to success (${trajectory.termination}${trajectory.error ? `: ${trajectory.error}` : ""}, score ${trajectory.reward})`);
   }
-  const [segments] = trainingSequences(trajectory); // a linear context: the whole episode is one sequence
-  return { tokens: segments.flatMap((s) => s.tokens), lossMask: segments.flatMap((s) => s.lossMask) };
+  return sequenceOf(trajectory);
+}
+
+/**
+ * sft.answers: random. For each of `tasks` (train tasks whose references succeed), the reference's turns with each
+ * answer drawn at random from the distinct answers of all their references' turns, replayed through the environment
+ * whatever it scores them (see the head of this file). Seeded by run.seed and the task, so a task's draws do not
+ * depend on which other tasks are learnt. `right` counts the turns the environment scored right, of `turns`.
+ */
+export async function randomAnswerSequences(options: {
+  config: EvolveConfig;
+  env: Environment;
+  template: ChatTemplate;
+  tasks: string[];
+  toolFormat?: ToolCallFormat;
+  signal?: AbortSignal;
+}): Promise<{ sequences: TrainingSequence[]; turns: number; right: number }> {
+  const { config, env, template, signal } = options;
+  const format = options.toolFormat ?? createToolFormat(ROLLOUT_TOOL_FORMAT);
+  const references = await referenceTurns(env, options.tasks, format);
+  const answers = answerPool(references, "every", { env: env.name, what: "sft.answers: random", needs: "a random answer" });
+  const sequences: TrainingSequence[] = [];
+  let turns = 0;
+  let right = 0;
+  for (const reference of references) {
+    if (signal?.aborted) throw new EvolverError("RUN_ABORTED", "stopped");
+    const random = mulberry32(deriveSeed(config.run.seed, "sft-random-answers", reference.taskId));
+    const completions = reference.replies.map(() => assistantCompletion(template, answers[Math.floor(random() * answers.length)]));
+    const { trajectory } = await playTurns({ env, taskId: reference.taskId, template, toolFormat: format, completions });
+    if (trajectory.termination === "error" || trajectory.termination === "timeout") {
+      throw new EvolverError("SFT_REFERENCE_FAILED", `the random answers on ${reference.taskId} did not run: ${trajectory.error ?? trajectory.termination}`);
+    }
+    sequences.push(sequenceOf(trajectory));
+    turns += trajectory.steps.length;
+    right += trajectory.steps.filter((step) => step.reward === 1).length;
+  }
+  return { sequences, turns, right };
 }
 
 /**
@@ -167,20 +207,10 @@ export async function experienceDrills(options: {
   const { config, env, template, signal } = options;
   const format = options.toolFormat ?? createToolFormat(ROLLOUT_TOOL_FORMAT);
   const everyTurn = config.navigating.retrieval === "turn";
-  const firsts: { taskId: string; prompt: string; answer: string; turns: number }[] = [];
-  const turnAnswers = new Set<string>();
-  for (const taskId of options.tasks) {
-    const reference = (await env.referenceSolution?.(taskId)) ?? [];
-    const replies = reference.filter((m) => m.role === "assistant").map((m) => format.format(m.tool_calls ?? [], m.content));
-    const prompt = taskText(reference);
-    if (replies.length > 0 && prompt !== "") firsts.push({ taskId, prompt, answer: replies[0], turns: replies.length });
-    for (const reply of replies) turnAnswers.add(reply);
-  }
-  const answers = everyTurn ? [...turnAnswers] : [...new Set(firsts.map((f) => f.answer))];
+  const references = await referenceTurns(env, options.tasks, format);
+  const firsts = references.filter((r) => r.replies.length > 0 && r.prompt !== "").map((r) => ({ taskId: r.taskId, prompt: r.prompt, turns: r.replies.length }));
+  const answers = answerPool(references, everyTurn ? "every" : "first", { env: env.name, what: "sft.experience_drills", needs: "a drill" });
   const prompts = [...new Set(firsts.map((f) => f.prompt))];
-  if (answers.length < 2) {
-    throw new EvolverError("CONFIG_INVALID", `sft.experience_drills: the references of ${env.name}'s train tasks have ${answers.length} distinct first answer(s); a drill needs two to draw from`);
-  }
   const k = config.navigating.k;
   const drills: TrainingSequence[] = [];
   for (let i = 0; i < config.sft.experience_drills; i++) {
@@ -205,14 +235,12 @@ export async function experienceDrills(options: {
       return { answer, said: said(answer), others: others.map((prompt) => ({ whenToUse: ruleWhenToUse(prompt), content: said(pick(answers)) })) };
     });
     const completions = turns.map((turn) => assistantCompletion(template, turn.answer));
-    const trajectory = await runRollout({
+    const { trajectory } = await playTurns({
       env,
       taskId: task.taskId,
-      model: { kind: "tokens", sampler: new ReferencePlayer(completions), template },
+      template,
       toolFormat: format,
-      maxSteps: turns.length,
-      maxTokensPerCall: Math.max(...completions.map((c) => c.length)),
-      temperature: 0,
+      completions,
       experience: ({ step, messages }) => {
         const turn = turns[step];
         const told = turnText(messages, step);
@@ -223,10 +251,71 @@ export async function experienceDrills(options: {
     if (trajectory.termination === "error" || trajectory.termination === "timeout") {
       throw new EvolverError("SFT_REFERENCE_FAILED", `the experience drill on ${task.taskId} did not run: ${trajectory.error ?? trajectory.termination}`);
     }
-    const [segments] = trainingSequences(trajectory);
-    drills.push({ tokens: segments.flatMap((s) => s.tokens), lossMask: segments.flatMap((s) => s.lossMask) });
+    drills.push(sequenceOf(trajectory));
   }
   return drills;
+}
+
+/** A task's prompt and its reference's assistant turns, each written as the policy writes it (`format`). */
+interface ReferenceTurns {
+  taskId: string;
+  prompt: string;
+  replies: string[];
+}
+
+async function referenceTurns(env: Environment, tasks: string[], format: ToolCallFormat): Promise<ReferenceTurns[]> {
+  const references: ReferenceTurns[] = [];
+  for (const taskId of tasks) {
+    const reference = (await env.referenceSolution?.(taskId)) ?? [];
+    const replies = reference.filter((m) => m.role === "assistant").map((m) => format.format(m.tool_calls ?? [], m.content));
+    references.push({ taskId, prompt: taskText(reference), replies });
+  }
+  return references;
+}
+
+/**
+ * The distinct answers a random answer is drawn from: every turn's, or the first turns' only. Throws, naming the
+ * option, when there are fewer than two (a draw from one answer would teach that answer).
+ */
+function answerPool(references: ReferenceTurns[], turns: "every" | "first", names: { env: string; what: string; needs: string }): string[] {
+  const answers = [...new Set(references.flatMap((r) => (turns === "every" ? r.replies : r.replies.slice(0, 1))))];
+  if (answers.length < 2) {
+    const which = turns === "first" ? "first answer(s)" : "answer(s)";
+    throw new EvolverError("CONFIG_INVALID", `${names.what}: the references of ${names.env}'s train tasks have ${answers.length} distinct ${which}; ${names.needs} needs two to draw from`);
+  }
+  return answers;
+}
+
+/**
+ * Plays `completions` as the policy's turns of a task: a token rollout (so the sequence is laid out as sampled
+ * rollouts are) whose sampler gives the next completion at each model call. `finished`: every completion was used.
+ */
+async function playTurns(options: {
+  env: Environment;
+  taskId: string;
+  template: ChatTemplate;
+  toolFormat: ToolCallFormat;
+  completions: number[][];
+  experience?: ExperienceHook;
+}): Promise<{ trajectory: Trajectory; finished: boolean }> {
+  const player = new ReferencePlayer(options.completions);
+  const trajectory = await runRollout({
+    env: options.env,
+    taskId: options.taskId,
+    model: { kind: "tokens", sampler: player, template: options.template },
+    toolFormat: options.toolFormat,
+    maxSteps: options.completions.length,
+    maxTokensPerCall: Math.max(1, ...options.completions.map((tokens) => tokens.length)),
+    temperature: 0,
+    experience: options.experience,
+  });
+  return { trajectory, finished: player.finished };
+}
+
+/** A played episode as one training sequence (a linear context: the whole episode is one sequence). */
+function sequenceOf(trajectory: Trajectory): TrainingSequence {
+  const [segments] = trainingSequences(trajectory);
+  return { tokens: segments.flatMap((s) => s.tokens), lossMask: segments.flatMap((s) => s.lossMask) };
 }
 
 /** "Samples" the reference's assistant turns in order. */
