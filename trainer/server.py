@@ -218,6 +218,17 @@ class Handler(BaseHTTPRequestHandler):
             super().log_message(format, *args)
 
 
+def stop_on_sigterm():
+    """SIGTERM ends serve_forever as Ctrl-C would, once. The launcher closes our stdin and sends SIGTERM, and the stdin
+    watcher sends one more when it sees the pipe close: a second KeyboardInterrupt landing in server_close() or in the
+    interpreter's shutdown printed a traceback at the end of a run that had gone well."""
+    def stop(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python3 -m trainer.server", description="Evolver's local trainer (Tinker protocol).")
     parser.add_argument("--base-model", required=True, help="HF model folder: config.json + model.safetensors (or shards)")
@@ -249,10 +260,7 @@ def main(argv=None):
     print(json.dumps({"event": "listening", "host": host, "port": port, "base_model": service.base_model_name,
                       "checkpoint_dir": service.store.root, "device": device, "dtype": str(dtype).replace("torch.", "")}), flush=True)
 
-    def stop(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
+    stop_on_sigterm()
     if args.exit_with_stdin:
         # when the launching process dies, however it dies, its end of the pipe closes and we follow it
         # os.read on the raw descriptor: a thread blocked in sys.stdin's buffered reader holds its lock, and

@@ -5,6 +5,7 @@ import io
 import json
 import os
 import random
+import signal
 import socket
 import struct
 import time
@@ -15,7 +16,7 @@ import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-from trainer.server import TinkerServer
+from trainer.server import TinkerServer, stop_on_sigterm
 from trainer.service import TrainerService
 from trainer.state import ServerState
 from trainer.tiny import write_tiny_checkpoint
@@ -377,6 +378,21 @@ class ServerTest(TinyServerCase):
             restarted.server_close()
         for a, b in zip(got, expected):
             self.assertAlmostEqual(a, b, places=5)
+
+
+class ShutdownTest(unittest.TestCase):
+    def test_only_the_first_sigterm_interrupts(self):
+        # the launcher's SIGTERM and the stdin watcher's both arrive; the second must not interrupt the shutdown
+        previous = signal.getsignal(signal.SIGTERM)
+        try:
+            stop_on_sigterm()
+            with self.assertRaises(KeyboardInterrupt):
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(1)
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.05)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -131,7 +131,9 @@ export class LocalTrainer {
       if (stderrTail.length > 20) stderrTail.shift();
       this.options.onLog?.(line);
     });
-    this.exited = new Promise((resolveExit) => child.once("exit", () => resolveExit()));
+    // "close", not "exit": it comes after stderr has been read to its end, so the trainer's last lines are logged
+    // before stop() returns (on "exit" a run could end on the first line of a traceback)
+    this.exited = new Promise((resolveExit) => child.once("close", () => resolveExit()));
     const timeoutMs = this.options.startTimeoutMs ?? 120_000;
 
     const listening = new Promise<void>((resolveStart, rejectStart) => {
