@@ -52,9 +52,9 @@ async function learn(dir: string, name: string, overrides: string[], untilOne = 
       signal: controller.signal,
       log: (line) => {
         // the moment each evaluation is reported: the seconds include rollouts, updates and evaluations so far
-        const match = /^eval after iteration (-?\d+): success ([\d.]+) score ([\d.]+)/.exec(line);
+        const match = /^eval (?:before training|after (\d+) iterations?): success ([\d.]+) score ([\d.]+)/.exec(line);
         if (!match) return;
-        points.push({ iteration: Number(match[1]) + 1, success: Number(match[2]), score: Number(match[3]), seconds: (performance.now() - started) / 1000 });
+        points.push({ iteration: Number(match[1] ?? 0), success: Number(match[2]), score: Number(match[3]), seconds: (performance.now() - started) / 1000 });
         if (untilOne && Number(match[2]) >= THRESHOLDS[THRESHOLDS.length - 1]) controller.abort();
       },
     });

@@ -41,7 +41,7 @@ test("every rollout errored: the run fails naming the first error, in the evalua
   const [evaluation, training] = await Promise.all([run("eval"), run("train", "schedule.eval_every=0")]);
   const overflow = "model call 0 failed: LLM_CONTEXT_OVERFLOW: \\d+-token prompt in a 48-token context";
   assert.equal(evaluation.code, 1, evaluation.stdout + evaluation.stderr);
-  assert.match(evaluation.stderr, new RegExp(`ROLLOUTS_ALL_ERRORED: every rollout of the held-out evaluation after iteration -1 errored \\(\\d+\\); the first: ${overflow}$`, "m"));
+  assert.match(evaluation.stderr, new RegExp(`ROLLOUTS_ALL_ERRORED: every rollout of the held-out evaluation before training errored \\(\\d+\\); the first: ${overflow}$`, "m"));
   assert.equal(training.code, 1, training.stdout + training.stderr);
   assert.match(training.stderr, new RegExp(`ROLLOUTS_ALL_ERRORED: every train rollout of iteration 0 errored \\(4\\); the first: ${overflow}$`, "m"));
   for (const name of ["eval", "train"]) {

@@ -44,6 +44,9 @@ test("evolve: an SFT warm start interrupted is redone on resume, a finished one 
   const resumedLines: string[] = [];
   const result = await runEvolve({ resume: runId, storePath, log: (line) => resumedLines.push(line) });
   assert.ok(resumedLines.some((line) => /^sft: epoch 6\/6/.test(line)), resumedLines.join("\n"));
+  // the log counts as its progress lines do: the evaluation after the first iteration (stored as 0) follows its line
+  const order = resumedLines.filter((l) => /^(iteration \d|eval )/.test(l)).map((l) => l.replace(/:.*| {2}.*/, ""));
+  assert.deepEqual(order, ["eval before training", "iteration 1/1", "eval after 1 iteration"]);
   store = new RunStore(storePath);
   assert.equal(store.iterationPhase(runId, SFT_ITERATION), SFT_DONE);
   assert.deepEqual(store.listCheckpoints(runId).map((c) => [c.iteration, c.kind]), [[SFT_ITERATION, "training"], [0, "training"]]);

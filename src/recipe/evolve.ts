@@ -186,6 +186,8 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
           store.setIterationPhase(id, iteration, "eval");
         })();
       }
+      // the iteration's line before its evaluation's, so that "eval after 5 iterations" follows "iteration 5/100"
+      log(progressLine(iteration, config.schedule.iterations, metrics, first, started));
       const last = iteration === config.schedule.iterations - 1;
       if (config.schedule.eval_every > 0 && ((iteration + 1) % config.schedule.eval_every === 0 || last)) {
         const evalStarted = performance.now();
@@ -195,7 +197,6 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
         if (evaluations.length > before) store.saveMetrics(id, iteration, { "time/eval": (performance.now() - evalStarted) / 1000 });
       }
       store.setIterationPhase(id, iteration, "done");
-      log(progressLine(iteration, config.schedule.iterations, metrics, first, started));
     }
     store.setRunStatus(id, "done");
     return { runId: id, iterations: config.schedule.iterations, evaluations };

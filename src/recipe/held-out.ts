@@ -31,7 +31,10 @@ export async function recordedEvaluation(options: {
   const report = await evaluationStage({
     env: options.env, config, model: options.model, contextTokens: options.contextTokens, record: { store, runId, iteration }, experience: options.experience, signal: options.signal, log,
   });
-  throwIfEveryRolloutErrored(report, `the held-out evaluation after iteration ${iteration}`);
+  // Counted as the progress lines count ("iteration 5/100" is the iteration stored as 4): the store's iteration -1 is
+  // the evaluation before any update
+  const when = iteration < 0 ? "before training" : `after ${iteration + 1} iteration${iteration === 0 ? "" : "s"}`;
+  throwIfEveryRolloutErrored(report, `the held-out evaluation ${when}`);
   const { overall } = report;
   store.saveMetrics(runId, iteration, {
     "eval/success": overall.avgAtK,
@@ -42,7 +45,7 @@ export async function recordedEvaluation(options: {
   });
   options.evaluations.push({ iteration, success: overall.avgAtK, score: overall.meanScore });
   const errored = overall.errored > 0 ? `, ${overall.errored} errored (first: ${report.firstError})` : "";
-  log(`eval after iteration ${iteration}: success ${overall.avgAtK.toFixed(3)} score ${overall.meanScore.toFixed(3)} (${overall.tasks} held-out tasks × ${config.schedule.eval_k}${errored})`);
+  log(`eval ${when}: success ${overall.avgAtK.toFixed(3)} score ${overall.meanScore.toFixed(3)} (${overall.tasks} held-out tasks × ${config.schedule.eval_k}${errored})`);
 }
 
 /** Every rollout errored: the numbers would say nothing, so the run stops and says why. */

@@ -47,6 +47,9 @@ test("training-free with the embedded tiny model: held-out success before and af
   assert.equal(store.listTrajectories(result.runId, 0, "train").length, 8);
   assert.equal(store.latestCheckpoint(result.runId, "training"), undefined, "nothing is trained");
   store.close();
+  // The log counts as its progress lines do: each evaluation follows the iteration it comes after (stored as -1, 0, 1).
+  const order = lines.filter((l) => /^(iteration \d|eval )/.test(l)).map((l) => l.replace(/:.*| {2}.*/, ""));
+  assert.deepEqual(order, ["eval before training", "iteration 1/2", "eval after 1 iteration", "iteration 2/2", "eval after 2 iterations"]);
   assert.ok(lines.some((l) => /^iteration 2\/2 .* pool \d+ \(\+\d+ ~\d+ -\d+, \d+ groups compared, \d+ invalid\)/.test(l)), lines.join("\n"));
   // Every training group is counted, and a run whose pool got no edit says why.
   const groups = metrics.filter((m) => m.name === "navigating/groups").reduce((sum, m) => sum + m.value, 0);

@@ -66,14 +66,15 @@ export async function trainingFreeLoop(options: {
           store.saveMetrics(id, iteration, metrics);
           store.setIterationPhase(id, iteration, "eval");
         })();
-        const last = iteration === config.schedule.iterations - 1;
-        if (config.schedule.eval_every > 0 && ((iteration + 1) % config.schedule.eval_every === 0 || last)) await evaluate(iteration);
-        store.setIterationPhase(id, iteration, "done");
+        // the iteration's line before its evaluation's, as in runEvolve
         log(
           `iteration ${iteration + 1}/${config.schedule.iterations}  success ${metrics["train/success"].toFixed(3)}  ` +
             `pool ${metrics["navigating/pool_size"]} (+${metrics["navigating/added"] ?? 0} ~${metrics["navigating/modified"] ?? 0} -${metrics["navigating/deleted"] ?? 0}, ` +
             `${metrics["navigating/compared"] ?? 0} groups compared, ${metrics["navigating/invalid"]} invalid)`,
         );
+        const last = iteration === config.schedule.iterations - 1;
+        if (config.schedule.eval_every > 0 && ((iteration + 1) % config.schedule.eval_every === 0 || last)) await evaluate(iteration);
+        store.setIterationPhase(id, iteration, "done");
       }
       const reason = nothingLearned(store, id);
       if (reason) log(reason);
