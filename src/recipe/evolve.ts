@@ -79,7 +79,8 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
       ({ config, env } = prepared);
       if (run.status === "done") log(`run ${run.id} is already done`);
       store.setRunStatus(run.id, "running");
-      log(`resuming ${run.id} after iteration ${store.lastCompletedIteration(run.id)}`);
+      // counted as the progress lines count: after 6 of 100, the next line is "iteration 7/100"
+      log(`resuming ${run.id} after ${store.lastCompletedIteration(run.id) + 1} of ${config.schedule.iterations} iterations`);
     } else {
       config = fresh!.config;
       const created = store.createRun(config.run.name, config);

@@ -226,7 +226,7 @@ test("an evolve run SIGKILLed in every phase resumes to the same rows, with noth
   /** Resumes and checks what the resumed process says: the checkpoint it loads, the rollouts it reuses. */
   const checkResumed = (cli: CliProcess, before: Snapshot, label: string) => {
     const output = cli.output();
-    assert.match(output, new RegExp(`resuming ${fixture.runId} after iteration`), label);
+    assert.match(output, new RegExp(`resuming ${fixture.runId} after \\d+ of ${ITERATIONS} iterations`), label);
     const last = Math.max(-1, ...before.checkpoints.keys());
     if (last >= 0) assert.match(output, new RegExp(`loaded checkpoint of iteration ${last}: `), `${label}:\n${output}`);
     else assert.doesNotMatch(output, /loaded checkpoint/, label);
