@@ -5,25 +5,15 @@
 // where it reached 0.8: how fast the policy learnt the tasks it trained on, which held-out success does not show. The per-digit figures in docs/ablation.md ("Self-
 // attributing alone") came from this. Key-chain runs only (task ids kc-<digits>). Run:
 //   node --import tsx scripts/ablation-locks.ts .evolver/ablation/runs.db [digit]
-import Database from "better-sqlite3";
-import { z } from "zod";
+import { openStoreOrExit, StoredSteps } from "./key-chain-store.js";
 
 const [path, avoid = "5"] = process.argv.slice(2);
 if (!path) {
   console.error("usage: node --import tsx scripts/ablation-locks.ts RUNS.db [digit]");
   process.exit(2);
 }
-const Body = z.looseObject({
-  steps: z.array(z.looseObject({ action: z.looseObject({ content: z.string() }), reward: z.number().optional() })),
-});
 
-let db: Database.Database;
-try {
-  db = new Database(path, { readonly: true, fileMustExist: true });
-} catch (cause) {
-  console.error(`cannot open run store ${path}: ${cause instanceof Error ? cause.message : String(cause)}`);
-  process.exit(1);
-}
+const db = openStoreOrExit(path);
 const runs = db.prepare("SELECT id, name FROM runs ORDER BY created_at").all() as { id: string; name: string }[];
 for (const run of runs) {
   const { last } = db.prepare("SELECT max(iteration) AS last FROM trajectories WHERE run_id = ? AND purpose = 'eval'").get(run.id) as { last: number | null };
@@ -39,7 +29,7 @@ for (const run of runs) {
     if (!digits) continue;
     successes += row.success;
     if (!digits.includes(avoid)) avoiding += 1;
-    Body.parse(JSON.parse(row.body_json)).steps.forEach((step, i) => {
+    StoredSteps.parse(JSON.parse(row.body_json)).steps.forEach((step, i) => {
       const entry = perDigit.get(digits[i]) ?? { right: 0, of: 0, answers: new Map<string, number>() };
       entry.of += 1;
       if (step.reward === 1) entry.right += 1;

@@ -4,8 +4,8 @@
 // (docs/training.md, "Plateaus") came from this: the digit left is the one whose letter no learnt digit uses, and that
 // letter is sampled about as seldom as a byte of junk. Key-chain runs only (task ids kc-<digits>). Run:
 //   node --import tsx scripts/key-chain-plateau.ts .evolver/runs.db [RUN-ID-OR-NAME]…
-import Database from "better-sqlite3";
 import { z } from "zod";
+import { openStoreOrExit, StoredSteps } from "./key-chain-store.js";
 import { KeyChainEnvironment, KeyChainOptions } from "../src/env/toy/key-chain.js";
 
 const [path, ...wanted] = process.argv.slice(2);
@@ -13,25 +13,16 @@ if (!path) {
   console.error("usage: node --import tsx scripts/key-chain-plateau.ts RUNS.db [RUN-ID-OR-NAME]…");
   process.exit(2);
 }
-const Body = z.looseObject({
-  steps: z.array(z.looseObject({ action: z.looseObject({ content: z.string() }), reward: z.number().optional() })),
-});
 const Config = z.looseObject({ env: z.looseObject({ type: z.string(), options: z.record(z.string(), z.unknown()).default({}) }) });
 
-let db: Database.Database;
-try {
-  db = new Database(path, { readonly: true, fileMustExist: true });
-} catch (cause) {
-  console.error(`cannot open run store ${path}: ${cause instanceof Error ? cause.message : String(cause)}`);
-  process.exit(1);
-}
+const db = openStoreOrExit(path);
 
 /** Per step of every trajectory of one iteration and purpose: the digit asked, the answer's first character, right or not. */
 function steps(runId: string, iteration: number, purpose: "train" | "eval") {
   const rows = db.prepare("SELECT task_id, body_json FROM trajectories WHERE run_id = ? AND iteration = ? AND purpose = ?").all(runId, iteration, purpose) as { task_id: string; body_json: string }[];
   return rows.flatMap((row) => {
     const digits = /^kc-(\d+)$/.exec(row.task_id)?.[1] ?? "";
-    return Body.parse(JSON.parse(row.body_json)).steps.flatMap((step, i) =>
+    return StoredSteps.parse(JSON.parse(row.body_json)).steps.flatMap((step, i) =>
       i < digits.length ? [{ digit: Number(digits[i]), answer: step.action.content.trim().slice(0, 1) || "(empty)", right: step.reward === 1 }] : [],
     );
   });

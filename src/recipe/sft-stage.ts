@@ -156,20 +156,23 @@ export async function referenceSequence(options: {
   return sequenceOf(trajectory);
 }
 
-/**
- * sft.answers: random. For each of `tasks` (train tasks whose references succeed), the reference's turns with each
- * answer drawn at random from the distinct answers of all their references' turns, replayed through the environment
- * whatever it scores them (see the head of this file). Seeded by run.seed and the task, so a task's draws do not
- * depend on which other tasks are learnt. `right` counts the turns the environment scored right, of `turns`.
- */
-export async function randomAnswerSequences(options: {
+/** What the warm start's extra sequences are built from: train tasks whose references succeed, and how rollouts write. */
+export interface WarmStartSequenceOptions {
   config: EvolveConfig;
   env: Environment;
   template: ChatTemplate;
   tasks: string[];
   toolFormat?: ToolCallFormat;
   signal?: AbortSignal;
-}): Promise<{ sequences: TrainingSequence[]; turns: number; right: number }> {
+}
+
+/**
+ * sft.answers: random. For each of `tasks` (train tasks whose references succeed), the reference's turns with each
+ * answer drawn at random from the distinct answers of all their references' turns, replayed through the environment
+ * whatever it scores them (see the head of this file). Seeded by run.seed and the task, so a task's draws do not
+ * depend on which other tasks are learnt. `right` counts the turns the environment scored right, of `turns`.
+ */
+export async function randomAnswerSequences(options: WarmStartSequenceOptions): Promise<{ sequences: TrainingSequence[]; turns: number; right: number }> {
   const { config, env, template, signal } = options;
   const format = options.toolFormat ?? createToolFormat(ROLLOUT_TOOL_FORMAT);
   const references = await referenceTurns(env, options.tasks, format);
@@ -196,14 +199,7 @@ export async function randomAnswerSequences(options: {
  * `sft.experience_drills` one-turn sequences over `tasks` (train tasks whose references succeed), the experience in
  * the prompt and out of the loss, the answer in it (see the head of this file). Seeded by run.seed.
  */
-export async function experienceDrills(options: {
-  config: EvolveConfig;
-  env: Environment;
-  template: ChatTemplate;
-  tasks: string[];
-  toolFormat?: ToolCallFormat;
-  signal?: AbortSignal;
-}): Promise<TrainingSequence[]> {
+export async function experienceDrills(options: WarmStartSequenceOptions): Promise<TrainingSequence[]> {
   const { config, env, template, signal } = options;
   const format = options.toolFormat ?? createToolFormat(ROLLOUT_TOOL_FORMAT);
   const everyTurn = config.navigating.retrieval === "turn";
