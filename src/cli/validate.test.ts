@@ -23,12 +23,19 @@ test("evolver validate: the default judge is resolved from the environment; wher
   };
   const keyChain = write("key-chain.yaml", "key-chain");
   const bfcl = write("bfcl.yaml", "bfcl-v3");
-  const [valid, refused, evolveRefused, turnedOff] = await Promise.all([
+  const [valid, refused, evolveRefused, turnedOff, asEvolve, both] = await Promise.all([
     runEvolverCli(["validate", keyChain]),
     runEvolverCli(["validate", bfcl]),
     runEvolverCli(["evolve", "--config", bfcl]),
     runEvolverCli(["validate", bfcl, "--set", "attribution.enabled=false"]),
+    // the evolve command's own options, validated as they stand
+    runEvolverCli(["validate", "--config", keyChain]),
+    runEvolverCli(["validate", keyChain, "--config", bfcl]),
   ]);
+  assert.equal(asEvolve.code, 0, asEvolve.stderr);
+  assert.equal(asEvolve.stdout, valid.stdout);
+  assert.equal(both.code, 2, "two configs: which one?");
+  assert.match(both.stderr, /usage: evolver validate/);
   assert.equal(valid.code, 0, valid.stderr);
   const resolved = JSON.parse(valid.stdout);
   assert.equal(resolved.attribution.judge, "rule");
