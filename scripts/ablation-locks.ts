@@ -5,7 +5,7 @@
 // where it reached 0.8: how fast the policy learnt the tasks it trained on, which held-out success does not show. The per-digit figures in docs/ablation.md ("Self-
 // attributing alone") came from this. Key-chain runs only (task ids kc-<digits>). Run:
 //   node --import tsx scripts/ablation-locks.ts .evolver/ablation/runs.db [digit]
-import { openStoreOrExit, StoredSteps } from "./key-chain-store.js";
+import { lockSteps, openStoreOrExit } from "./key-chain-store.js";
 
 const [path, avoid = "5"] = process.argv.slice(2);
 if (!path) {
@@ -29,14 +29,14 @@ for (const run of runs) {
     if (!digits) continue;
     successes += row.success;
     if (!digits.includes(avoid)) avoiding += 1;
-    StoredSteps.parse(JSON.parse(row.body_json)).steps.forEach((step, i) => {
-      const entry = perDigit.get(digits[i]) ?? { right: 0, of: 0, answers: new Map<string, number>() };
+    for (const step of lockSteps(row.task_id, row.body_json)) {
+      const entry = perDigit.get(step.digit) ?? { right: 0, of: 0, answers: new Map<string, number>() };
       entry.of += 1;
-      if (step.reward === 1) entry.right += 1;
-      const answer = JSON.stringify(step.action.content.trim().slice(0, 1));
+      if (step.right) entry.right += 1;
+      const answer = JSON.stringify(step.answer);
       entry.answers.set(answer, (entry.answers.get(answer) ?? 0) + 1);
-      perDigit.set(digits[i], entry);
-    });
+      perDigit.set(step.digit, entry);
+    }
   }
   const training = (db.prepare("SELECT value FROM metrics WHERE run_id = ? AND name = 'train/success' ORDER BY iteration").all(run.id) as { value: number }[]).map((r) => r.value);
   const trainMean = training.reduce((a, b) => a + b, 0) / Math.max(1, training.length);

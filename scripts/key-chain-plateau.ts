@@ -5,7 +5,7 @@
 // letter is sampled about as seldom as a byte of junk. Key-chain runs only (task ids kc-<digits>). Run:
 //   node --import tsx scripts/key-chain-plateau.ts .evolver/runs.db [RUN-ID-OR-NAME]…
 import { z } from "zod";
-import { openStoreOrExit, StoredSteps } from "./key-chain-store.js";
+import { lockSteps, openStoreOrExit } from "./key-chain-store.js";
 import { KeyChainEnvironment, KeyChainOptions } from "../src/env/toy/key-chain.js";
 
 const [path, ...wanted] = process.argv.slice(2);
@@ -20,12 +20,7 @@ const db = openStoreOrExit(path);
 /** Per step of every trajectory of one iteration and purpose: the digit asked, the answer's first character, right or not. */
 function steps(runId: string, iteration: number, purpose: "train" | "eval") {
   const rows = db.prepare("SELECT task_id, body_json FROM trajectories WHERE run_id = ? AND iteration = ? AND purpose = ?").all(runId, iteration, purpose) as { task_id: string; body_json: string }[];
-  return rows.flatMap((row) => {
-    const digits = /^kc-(\d+)$/.exec(row.task_id)?.[1] ?? "";
-    return StoredSteps.parse(JSON.parse(row.body_json)).steps.flatMap((step, i) =>
-      i < digits.length ? [{ digit: Number(digits[i]), answer: step.action.content.trim().slice(0, 1) || "(empty)", right: step.reward === 1 }] : [],
-    );
-  });
+  return rows.flatMap((row) => lockSteps(row.task_id, row.body_json).map((s) => ({ digit: Number(s.digit), answer: s.answer || "(empty)", right: s.right })));
 }
 
 const top = (answers: string[], n: number) => {
