@@ -31,8 +31,10 @@ export interface AblationOptions {
   configPath: string;
   /** `key=value` overrides applied to every configuration before its own switches. */
   overrides?: string[];
-  /** Seeds 0 … seeds-1 (run.seed). */
+  /** How many seeds: firstSeed … firstSeed+seeds-1 (run.seed). */
   seeds?: number;
+  /** The first seed (default 0): a confirmatory run on seeds no pilot has used (docs/ablation.md, fifth pass). */
+  firstSeed?: number;
   quick?: boolean;
   /** Where the table (ablation.md), plot (ablation.svg), numbers (ablation.json) and checkpoints go. */
   outDir: string;
@@ -59,7 +61,10 @@ export async function runAblation(options: AblationOptions): Promise<AblationRes
   const log = options.log ?? ((line: string) => console.log(line));
   const seeds = options.seeds ?? 3;
   const threshold = options.threshold ?? 0.9;
+  const firstSeed = options.firstSeed ?? 0;
   if (!Number.isInteger(seeds) || seeds < 1) throw new EvolverError("CLI_USAGE", `seeds must be a whole number of at least 1, got ${seeds}`);
+  if (!Number.isInteger(firstSeed) || firstSeed < 0) throw new EvolverError("CLI_USAGE", `first-seed must be a whole number of at least 0, got ${firstSeed}`);
+  const seedList = Array.from({ length: seeds }, (_, i) => firstSeed + i);
   if (!(threshold > 0 && threshold <= 1)) throw new EvolverError("CLI_USAGE", `threshold must be in (0, 1], got ${threshold}`);
   const selected = selectConfigurations(options.only);
   if ("unknown" in selected) {
@@ -79,7 +84,7 @@ export async function runAblation(options: AblationOptions): Promise<AblationRes
       `run.output_dir=${join(outDir, "runs")}`,
     ]);
   // The base config is read once up front, so a bad config or override is named before anything runs.
-  const base = configFor(selected[0], 0);
+  const base = configFor(selected[0], firstSeed);
   const budget = base.schedule.iterations;
   // Each run keeps its experiences in its own folder; a shared pool would let one configuration's runs guide another's.
   const sharedPool = (base as { navigating?: { pool?: string } }).navigating?.pool;
@@ -97,7 +102,7 @@ export async function runAblation(options: AblationOptions): Promise<AblationRes
   const write = (): ConfigurationSummary[] => {
     const summaries = outcomes.map((o) => summarize(o, budget, threshold));
     const title = `Ablation in miniature: ${base.env.type}`;
-    const header = { title, configPath: options.configPath, storePath, budget, seeds: [...Array(seeds).keys()], threshold, quick: options.quick ?? false, plot: "ablation.svg", seconds: (performance.now() - started) / 1000, runSeconds: outcomes.flatMap((o) => o.runs).reduce((a, r) => a + r.seconds, 0) };
+    const header = { title, configPath: options.configPath, storePath, budget, seeds: seedList, threshold, quick: options.quick ?? false, plot: "ablation.svg", seconds: (performance.now() - started) / 1000, runSeconds: outcomes.flatMap((o) => o.runs).reduce((a, r) => a + r.seconds, 0) };
     const runIds = new Map(outcomes.map((o) => [o.configuration.name, o.runs.map((r) => r.runId)]));
     writeFileSync(paths.markdownPath, ablationMarkdown(header, summaries, runIds));
     writeFileSync(paths.plotPath, ablationSvg(outcomes, { title, budget, threshold }));
@@ -105,7 +110,7 @@ export async function runAblation(options: AblationOptions): Promise<AblationRes
     return summaries;
   };
 
-  for (let seed = 0; seed < seeds; seed++) {
+  for (const seed of seedList) {
     for (const outcome of outcomes) {
       if (outcome.status !== "done") continue;
       if (options.signal?.aborted) throw new EvolverError("RUN_ABORTED", "stopped");

@@ -79,3 +79,34 @@ test("evolver ablate: an unknown configuration is named with the known ones, bef
   assert.match(result.stderr, /unknown configuration\(s\) ppo; known: grpo, questioning, navigating, attributing, all/);
   assert.equal(existsSync(join(dir, "unknown", "runs.db")), false);
 });
+
+// A confirmatory run must be on seeds no pilot used: --first-seed 3 --seeds 1 runs seed 3 (run.seed and the run's
+// name), not seed 0.
+test("evolver ablate --first-seed: the seeds counted from it, stored and reported as such", { timeout: 600_000 }, async () => {
+  const model = writeTinyModel(join(dir, "tiny-first-seed"), { formats: ["hf"], seed: 0 }).hfDir!;
+  const out = join(dir, "first-seed");
+  const result = await runEvolverCli(["ablate", "--config", join(repoRoot, "examples/ablation.yaml"), "--quick", "--only", "grpo", "--seeds", "1", "--first-seed", "3", "--out", out, "--set", `policy.base_model=${model}`]);
+  assert.equal(result.code, 0, result.stderr + result.stdout.slice(-4000));
+  const numbers = JSON.parse(readFileSync(join(out, "ablation.json"), "utf8"));
+  assert.deepEqual(numbers.seeds, [3]);
+  assert.deepEqual(numbers.outcomes[0].runs.map((r: { seed: number }) => r.seed), [3]);
+  const store = new RunStore(join(out, "runs.db"), { create: false });
+  try {
+    const runs = store.listRuns();
+    assert.deepEqual(runs.map((r) => r.name), ["ablation-grpo-seed3"]);
+    assert.equal((store.getRun(runs[0].id).config as { run: { seed: number } }).run.seed, 3);
+  } finally {
+    store.close();
+  }
+  assert.match(readFileSync(join(out, "ablation.md"), "utf8"), /; seeds 3;/);
+});
+
+test("evolver ablate --first-seed: a negative or fractional seed is a usage error, before anything runs", { timeout: 120_000 }, async () => {
+  for (const bad of ["-1", "1.5"]) {
+    const out = join(dir, `first-seed-bad${bad}`);
+    const result = await runEvolverCli(["ablate", "--config", join(repoRoot, "examples/ablation.yaml"), `--first-seed=${bad}`, "--out", out]);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, new RegExp(`first-seed must be a whole number of at least 0, got ${bad.replace(".", "\\.")}`));
+    assert.equal(existsSync(join(out, "runs.db")), false);
+  }
+});

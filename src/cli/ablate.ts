@@ -4,7 +4,7 @@ import type { Command } from "./command.js";
 import { numberOption, parseOptions } from "./command.js";
 
 const usage =
-  "evolver ablate --config RUN.yaml [--seeds 3] [--quick] [--out .evolver/ablation] [--store PATH] [--threshold 0.9] " +
+  "evolver ablate --config RUN.yaml [--seeds 3] [--first-seed 0] [--quick] [--out .evolver/ablation] [--store PATH] [--threshold 0.9] " +
   "[--only grpo,questioning,navigating,attributing,all] [--set key.path=value ...]";
 
 export const ablateCommand: Command = {
@@ -15,6 +15,7 @@ export const ablateCommand: Command = {
       {
         config: { type: "string" },
         seeds: { type: "string" },
+        "first-seed": { type: "string" },
         quick: { type: "boolean" },
         out: { type: "string" },
         store: { type: "string" },
@@ -40,6 +41,7 @@ export const ablateCommand: Command = {
       configPath: values.config,
       overrides: values.set ?? [],
       seeds: numberOption("seeds", values.seeds, 3),
+      firstSeed: numberOption("first-seed", values["first-seed"], 0),
       quick: values.quick ?? false,
       outDir: values.out ?? ".evolver/ablation",
       storePath: values.store,
