@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KeyChainEnvironment } from "../src/env/index.js";
 import { loadConfig, sftStage } from "../src/recipe/index.js";
-import { experienceDrills } from "../src/recipe/sft-stage.js";
+import { experienceDrills, readReferences } from "../src/recipe/sft-stage.js";
 import { openPolicy } from "../src/recipe/policy.js";
 
 const config = loadConfig("examples/ablation.yaml", process.argv.slice(2));
@@ -31,7 +31,7 @@ try {
   const probe = { ...config, run: { ...config.run, seed: 12345 }, sft: { ...config.sft, experience_drills: 150 } };
   // With navigating.retrieval=turn a drill is the whole chain, an experience before every turn: each turn's answer
   // is asked with the drill's earlier turns as its prefix (their answers the drill's, not the policy's).
-  for (const drill of await experienceDrills({ config: probe, env, template: policy.template, tasks: await env.listTasks("test") })) {
+  for (const drill of await experienceDrills({ config: probe, env, template: policy.template, references: await readReferences(env, await env.listTasks("test")) })) {
     const answers = drill.lossMask.flatMap((m, i) => (m === 1 && drill.lossMask[i - 1] !== 1 ? [i] : []));
     for (const [turn, at] of answers.entries()) {
       const prompt = drill.tokens.slice(0, at);

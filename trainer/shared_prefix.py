@@ -125,36 +125,59 @@ class _SuffixCache:
         pass
 
 
-def forward(model: CausalLM, plan: Plan, targets: torch.Tensor):
-    """The plan's datums through the model, right-padded as `targets` (B, T) is. Returns the logprob of each target
-    (B, T), as a plain forward over the padded batch gives it at every real position (with a gradient only from each
-    datum's start on; padding positions hold anything), and `logits_at(rows, positions)` -> (N, V), the logits at
-    positions at or after each row's start."""
+def _head(model: CausalLM, hidden):
+    """The output head over hidden states, in float32 at least (as CausalLM.forward gives logits)."""
+    logits = model.lm_head(hidden)
+    return logits.to(torch.promote_types(logits.dtype, torch.float32))
+
+
+def forward(model: CausalLM, plan: Plan, targets: torch.Tensor, trained: torch.Tensor):
+    """The plan's datums through the model, right-padded as `targets` (B, T) is. `trained` (B, T) bool: the positions
+    the loss weighs (nonzero weight). Returns the logprob of each target (B, T), as a plain forward over the padded
+    batch gives it at every real position (padding positions hold anything), with a gradient at trained positions
+    only, and `logits_at(rows, positions)` -> (N, V), the logits at trained positions.
+
+    Only trained positions go through the output head and the vocabulary's logsumexp with a gradient; the rest are
+    outputs only and are computed without one. Every other position has weight 0 in every loss, so its gradient is 0,
+    and the quick start trains 3 of a datum's 63 suffix positions: the head's backward at the other 60, and the
+    (rows, positions, vocabulary) gradient of the logits that autograd built for them, were about 6% of its update."""
     device = targets.device
     B, T = targets.shape
     recorder = _PromptRecorder(len(plan.prompts), device)
-    prompt_logits = model(_right_padded(plan.prompts, device), recorder)  # (G, Lp, V)
-    Lp = prompt_logits.shape[1]
+    prompt_hidden = model.model(_right_padded(plan.prompts, device), recorder)  # (G, Lp, C)
+    Lp = prompt_hidden.shape[1]
     starts = torch.tensor(plan.starts, dtype=torch.long, device=device)  # (B,)
     rows = torch.tensor(plan.datum_suffix, dtype=torch.long, device=device)  # (B,)
     with torch.no_grad():  # the loss weighs no position before a datum's start: these are outputs only
+        prompt_logits = _head(model, prompt_hidden)  # (G, Lp, V)
         prompt_of_datum = torch.tensor([plan.suffix_prompt[r] for r in plan.datum_suffix], dtype=torch.long, device=device)
         prompt_logprobs = torch.log_softmax(prompt_logits, dim=-1)[prompt_of_datum[:, None], torch.arange(Lp, device=device)[None, :], targets[:, :Lp]]  # (B, Lp)
 
     suffix_starts = torch.tensor([len(plan.prompts[p]) for p in plan.suffix_prompt], dtype=torch.long, device=device)
     cache = _SuffixCache(recorder, torch.tensor(plan.suffix_prompt, dtype=torch.long, device=device), suffix_starts, Lp)
-    suffix_logits = model(_right_padded(plan.suffixes, device), cache)  # (U, Ls, V)
-    Ls = suffix_logits.shape[1]
-    columns = torch.arange(Ls, device=device)
-    own_targets = targets.gather(1, (starts[:, None] + columns).clamp(max=T - 1))  # (B, Ls)
-    # a repeated sequence's logits are computed once; its targets (the last may differ) are each datum's own
-    own = suffix_logits[rows[:, None], columns[None, :], own_targets] - torch.logsumexp(suffix_logits, dim=-1)[rows]  # (B, Ls)
-
+    suffix_hidden = model.model(_right_padded(plan.suffixes, device), cache)  # (U, Ls, C)
+    Ls = suffix_hidden.shape[1]
     positions = torch.arange(T, device=device)[None, :]
     index = torch.where(positions < starts[:, None], positions, Lp + positions - starts[:, None]).clamp(max=Lp + Ls - 1)  # (B, T)
-    logprobs = torch.cat((prompt_logprobs, own), dim=1).gather(1, index)
+    with torch.no_grad():  # every position's logprob, as an output
+        suffix_logits = _head(model, suffix_hidden)  # (U, Ls, V)
+        columns = torch.arange(Ls, device=device)
+        own_targets = targets.gather(1, (starts[:, None] + columns).clamp(max=T - 1))  # (B, Ls)
+        # a repeated sequence's logits are computed once; its targets (the last may differ) are each datum's own
+        own = suffix_logits[rows[:, None], columns[None, :], own_targets] - torch.logsumexp(suffix_logits, dim=-1)[rows]  # (B, Ls)
+        logprobs = torch.cat((prompt_logprobs, own), dim=1).gather(1, index)
+
+    # trained positions again, with a gradient: the head over their hidden states only
+    at_rows, at_positions = trained.nonzero(as_tuple=True)  # (N,) each, at or after each row's start
+    trained_logits = _head(model, suffix_hidden[rows[at_rows], at_positions - starts[at_rows]])  # (N, V)
+    trained_logprobs = trained_logits.gather(1, targets[at_rows, at_positions][:, None])[:, 0] - torch.logsumexp(trained_logits, dim=-1)
+    logprobs = logprobs.index_put((at_rows, at_positions), trained_logprobs)
+    slot = torch.full((B, T), -1, dtype=torch.long, device=device)
+    slot[at_rows, at_positions] = torch.arange(len(at_rows), device=device)
 
     def logits_at(datum_rows, datum_positions):
-        return suffix_logits[rows[datum_rows], datum_positions - starts[datum_rows]]
+        slots = slot[datum_rows, datum_positions]
+        assert bool((slots >= 0).all()), "logits_at reads trained positions only"
+        return trained_logits[slots]
 
     return logprobs, logits_at

@@ -61,6 +61,22 @@ class SharedPrefixTest(unittest.TestCase):
             for a, b in zip(out_whole["loss_fn_outputs"], out_shared["loss_fn_outputs"]):
                 np.testing.assert_allclose(b["elementwise_loss"], a["elementwise_loss"], rtol=1e-10, atol=1e-14)
 
+    def test_only_trained_positions_go_through_the_head_with_a_gradient(self):
+        # the head's backward at positions every loss weighs 0 is work for a zero gradient. One group of like length,
+        # so that one micro-batch holds it and shares its prompt
+        g = torch.Generator().manual_seed(1)
+        prompt = torch.randint(0, 96, (6,), generator=g).tolist()
+        datums = []
+        for c in range(4):
+            s = prompt + torch.randint(0, 96, (5,), generator=g).tolist()
+            weights = [0.0] * 5 + [1.0, 0.0, 1.0, 0.0, float(c % 2)]
+            datums.append(Datum(s[:-1], {"target_tokens": s[1:], "weights": weights, "logprobs": [-4.5] * 10, "advantages": [(-1.0) ** c] * 10}))
+        shared = make_trainer(dtype=torch.float64)
+        rows = []
+        shared.model.lm_head.register_forward_hook(lambda module, inputs, output: rows.append(inputs[0].shape[:-1].numel()) if torch.is_grad_enabled() else None)
+        shared.forward_backward(datums, "evolver_ppo", {"entropy_coeff": 0.05})
+        self.assertEqual(sum(rows), 2 * 4 + 2)
+
     def test_full_fine_tuning_and_micro_batches_too(self):
         datums = only(group_datums(seed=3), ["target_tokens", "weights"])
         whole = make_trainer(rank=0, micro_batch_tokens=30, dtype=torch.float64)

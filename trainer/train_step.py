@@ -192,14 +192,16 @@ class TrainingModel:
         """Logprobs (B, T) of the targets of the right-padded batch, and logits_at(rows, positions) -> (N, V) at trained
         positions. Each shared prompt and repeated sequence is computed once where that saves work (shared_prefix.py)."""
         if self.share_prompts:
+            trained = torch.zeros(tokens.shape, dtype=torch.bool, device=self.device)  # (B, T)
             first = []
-            for i in batch:
-                trained = (weights[i] != 0).nonzero()
-                first.append(int(trained[0]) if len(trained) else len(datums[i].tokens))
+            for row, i in enumerate(batch):
+                trained[row, : len(datums[i].tokens)] = weights[i] != 0
+                at = trained[row].nonzero()
+                first.append(int(at[0]) if len(at) else len(datums[i].tokens))
             plan = shared_prefix.plan([datums[i].tokens for i in batch], first)
             # past the model's context a padded suffix row would not fit (datums near the limit run whole)
             if plan.saves_work and plan.width <= self.model.config.max_position_embeddings:
-                return shared_prefix.forward(self.model, plan, targets)
+                return shared_prefix.forward(self.model, plan, targets, trained)
         logits = self.model(tokens)  # (B, T, V)
         return target_logprobs(logits, targets), lambda rows, positions: logits[rows, positions]
 

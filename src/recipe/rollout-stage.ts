@@ -1,8 +1,9 @@
 // Rollouts of the loop, through the one rollout engine that `evolver eval` uses too (agent/rollout-manager.ts):
 // an iteration's training rollouts (n samples of each task with the current weights), and the held-out evaluation
-// (agent/evaluate.ts). Each rollout is written to the store the moment it ends. Samples already in the store (a
-// resumed run) are reused, not redone; every sample's seed is derived from the run's seed, so the missing ones are
-// the rollouts the run would have made, and an evaluation samples exactly what `evolver eval` with the same seed does.
+// (agent/evaluate.ts). Each rollout is written to the store as it ends (those that end in one turn of the event loop,
+// in one transaction). Samples already in the store (a resumed run) are reused, not redone; every sample's seed is
+// derived from the run's seed, so the missing ones are the rollouts the run would have made, and an evaluation samples
+// exactly what `evolver eval` with the same seed does.
 import { createContextStrategy, createToolFormat, evaluateAgent, runRollouts, type EvalReport, type ExperienceHook, type PolicyModel, type RolloutBatchOptions, type RolloutStats, type RolloutTask, type Trajectory } from "../agent/index.js";
 import type { Environment } from "../env/index.js";
 import type { RunStore, TrajectoryPurpose } from "../store/index.js";
@@ -49,13 +50,42 @@ function rolloutSettings(config: EvolveConfig, env: Environment, model: PolicyMo
   };
 }
 
+/**
+ * Writes trajectories that end in the same turn of the event loop together, in one transaction: a rollout's promise
+ * settles once its trajectory is written (or its batch failed to be). Many rollouts end in one turn (a trainer step
+ * answers all its requests at once), and a commit each cost 20-45 ms of CPU and 50-100 ms of wall time on the event
+ * loop per 192 trajectories (load 2-3), one transaction 13-37 ms and 24-45 ms.
+ */
+export function savedTogether<T>(save: (items: T[]) => void): (item: T) => Promise<void> {
+  let pending: { item: T; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  return (item) =>
+    new Promise<void>((resolve, reject) => {
+      if (pending.length === 0) {
+        setImmediate(() => {
+          const batch = pending;
+          pending = [];
+          try {
+            save(batch.map((p) => p.item));
+          } catch (error) {
+            for (const p of batch) p.reject(error);
+            return;
+          }
+          for (const p of batch) p.resolve();
+        });
+      }
+      pending.push({ item, resolve, reject });
+    });
+}
+
 /** Reuse what the store holds, write each new rollout as it ends, and name rollouts after the run. */
 function storeHooks(record: RolloutRecord, purpose: TrajectoryPurpose, log: (line: string) => void): Pick<RolloutBatchOptions, "reuse" | "onTrajectory" | "rolloutId" | "onEvent"> {
   const { store, runId, iteration } = record;
   const stored = new Map(store.listTrajectories(runId, iteration, purpose).map((t) => [`${t.groupKey}/${t.sampleIndex}`, t]));
   return {
     reuse: (groupKey, sampleIndex) => stored.get(`${groupKey}/${sampleIndex}`),
-    onTrajectory: (trajectory) => store.saveTrajectory(runId, iteration, purpose, trajectory),
+    onTrajectory: savedTogether((trajectories) => store.db.transaction(() => {
+      for (const trajectory of trajectories) store.saveTrajectory(runId, iteration, purpose, trajectory);
+    })()),
     rolloutId: (groupKey, sampleIndex) => `${runId}/${purpose}/${iteration}/${groupKey.slice(0, 12)}/${sampleIndex}`,
     onEvent: (event) => {
       // Said on resume only: the rollouts a killed run had finished are reused, never sampled again.

@@ -10,7 +10,7 @@ import { KeyChainEnvironment } from "../env/index.js";
 import { EXPERIENCE_HEADER } from "../evolve/navigating/index.js";
 import { Qwen2ChatTemplate, Tokenizer, writeTinyModel } from "../llm/index.js";
 import { parseConfig } from "./config.js";
-import { experienceDrills } from "./sft-stage.js";
+import { experienceDrills, readReferences } from "./sft-stage.js";
 
 const dir = mkdtempSync(join(tmpdir(), "evolver-sft-drills-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -40,7 +40,7 @@ function read(drill: { tokens: number[]; lossMask: number[] }) {
 
 test("experience drills: the prompt carries k experiences as retrieval renders them, the answer alone is trained", async () => {
   const tasks = await env.listTasks("train");
-  const drills = await experienceDrills({ config: config(0), env, template, tasks });
+  const drills = await experienceDrills({ config: config(0), env, template, references: await readReferences(env, tasks) });
   assert.equal(drills.length, 90);
   let right = 0;
   for (const drill of drills) {
@@ -64,21 +64,21 @@ test("experience drills: the prompt carries k experiences as retrieval renders t
 
 test("experience drills: system placement puts them in a system turn; the same seed gives the same drills", async () => {
   const tasks = await env.listTasks("train");
-  const drills = await experienceDrills({ config: config(1, "system"), env, template, tasks });
+  const drills = await experienceDrills({ config: config(1, "system"), env, template, references: await readReferences(env, tasks) });
   assert.match(template.decode(drills[0].tokens), new RegExp(`<\\|im_start\\|>system\\n${EXPERIENCE_HEADER.replace(/[()]/g, "\\$&")}`));
-  assert.deepEqual(await experienceDrills({ config: config(1, "system"), env, template, tasks }), drills);
-  assert.notDeepEqual(await experienceDrills({ config: config(2, "system"), env, template, tasks }), drills);
+  assert.deepEqual(await experienceDrills({ config: config(1, "system"), env, template, references: await readReferences(env, tasks) }), drills);
+  assert.notDeepEqual(await experienceDrills({ config: config(2, "system"), env, template, references: await readReferences(env, tasks) }), drills);
 });
 
 test("experience drills: train tasks whose references all start with one answer cannot make one, and say so", async () => {
   const single = new KeyChainEnvironment({ length: 2, symbols: 4 });
   const zeros = (await single.listTasks("train")).filter((id) => id.startsWith("kc-0"));
-  await assert.rejects(experienceDrills({ config: config(0), env: single, template, tasks: zeros }), /1 distinct first answer\(s\); a drill needs two/);
+  await assert.rejects(experienceDrills({ config: config(0), env: single, template, references: await readReferences(single, zeros) }), /1 distinct first answer\(s\); a drill needs two/);
 });
 
 test("experience drills with retrieval per turn: the whole chain, each turn's experience names it and its answer is trained", async () => {
   const tasks = await env.listTasks("train");
-  const drills = await experienceDrills({ config: config(0, "user", "turn"), env, template, tasks });
+  const drills = await experienceDrills({ config: config(0, "user", "turn"), env, template, references: await readReferences(env, tasks) });
   assert.equal(drills.length, 90);
   let right = 0;
   for (const drill of drills) {
@@ -99,8 +99,8 @@ test("experience drills with retrieval per turn: the whole chain, each turn's ex
   const forms = (list: typeof drills) => new Set(list.flatMap((d) => [...template.decode(d.tokens).matchAll(/^1\. When [^\n]*: answer "\w"(; "\w"(, "\w")?)?/gm)].map((m) => (m[1] ? (m[2] ? 2 : 1) : 0))));
   assert.deepEqual([...forms(drills)].sort(), [1, 2]);
   const every = parseConfig({ ...config(0, "user", "turn"), navigating: { k: 3, retrieval: "turn", rule_successes: "every" } });
-  assert.deepEqual([...forms(await experienceDrills({ config: every, env, template, tasks }))].sort(), [0, 1, 2]);
+  assert.deepEqual([...forms(await experienceDrills({ config: every, env, template, references: await readReferences(env, tasks) }))].sort(), [0, 1, 2]);
   // Retrieval per episode keeps the one-turn drills, exactly as before.
-  const once = await experienceDrills({ config: config(0), env, template, tasks });
+  const once = await experienceDrills({ config: config(0), env, template, references: await readReferences(env, tasks) });
   assert.ok(once.every((drill) => template.decode(drill.tokens).split(EXPERIENCE_HEADER).length === 2));
 });

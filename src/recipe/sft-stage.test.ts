@@ -9,7 +9,7 @@ import { Qwen2ChatTemplate, Tokenizer } from "../llm/index.js";
 import type { TrainingClient } from "../train/index.js";
 import { useLocalTrainer } from "../train/test-support/local-trainer.js";
 import { parseConfig } from "./config.js";
-import { randomAnswerSequences, referenceSequence, sftStage } from "./sft-stage.js";
+import { randomAnswerSequences, readReferences, referenceSequence, sftStage } from "./sft-stage.js";
 
 const hermes = createToolFormat("hermes");
 const env = new KeyChainEnvironment({ length: 3, symbols: 8, seed: 7 });
@@ -110,10 +110,36 @@ test("SFT needs an environment with reference solutions", async () => {
   await assert.rejects(sftStage({ config, env: plain, training, template, tasks: ["kc-000"] }), /sft\.enabled needs reference solutions, and environment plain has none/);
 });
 
+test("the warm start reads each reference once, with random answers and drills built from the same reads", async () => {
+  const training = await localTrainer().client.createTrainingClient({ baseModel: "tiny", loraRank: 0, seed: 0 });
+  const reads = new Map<string, number>();
+  const counting: Environment = {
+    name: "counting",
+    listTasks: (split) => env.listTasks(split),
+    profile: () => env.profile(),
+    create: (taskId) => env.create(taskId),
+    referenceSolution: (taskId) => {
+      reads.set(taskId, (reads.get(taskId) ?? 0) + 1);
+      return env.referenceSolution(taskId);
+    },
+  };
+  const config = parseConfig({
+    env: { type: "key-chain" },
+    policy: { base_model: localTrainer().modelDir },
+    sft: { enabled: true, epochs: 1, tasks: 8, batch_size: 8, answers: "random", experience_drills: 4 },
+  });
+  const metrics = await sftStage({ config, env: counting, training, template, tasks: await env.listTasks("train") });
+  assert.equal(metrics["sft/sequences"], 8);
+  assert.equal(metrics["sft/drills"], 4);
+  assert.equal(reads.size, 8);
+  assert.deepEqual([...reads.values()], Array(8).fill(1));
+});
+
 test("random answers: the reference's conversation with each trained letter drawn from the references' answers, right about once in eight", async () => {
   const tasks = (await env.listTasks("train")).slice(0, 60);
   const config = (seed: number) => parseConfig({ run: { seed }, env: { type: "key-chain" }, policy: { base_model: "m" }, sft: { enabled: true, answers: "random" } });
-  const random = await randomAnswerSequences({ config: config(0), env, template, tasks });
+  const references = await readReferences(env, tasks);
+  const random = await randomAnswerSequences({ config: config(0), env, template, references });
   assert.equal(random.sequences.length, 60);
   assert.equal(random.turns, 60 * 3);
   let differs = 0;
@@ -131,11 +157,11 @@ test("random answers: the reference's conversation with each trained letter draw
   // One letter per digit, eight letters: a drawn letter is the right one about one time in eight (180 turns).
   assert.ok(random.right >= 5 && random.right <= 45, `${random.right} of 180 drawn letters right`);
   assert.ok(differs >= 55, `${differs} of 60 sequences differ from their reference`);
-  assert.deepEqual((await randomAnswerSequences({ config: config(0), env, template, tasks })).sequences, random.sequences);
-  assert.notDeepEqual((await randomAnswerSequences({ config: config(1), env, template, tasks })).sequences, random.sequences);
+  assert.deepEqual((await randomAnswerSequences({ config: config(0), env, template, references })).sequences, random.sequences);
+  assert.notDeepEqual((await randomAnswerSequences({ config: config(1), env, template, references })).sequences, random.sequences);
   // One answer in every reference: nothing to draw from.
   const single = new KeyChainEnvironment({ length: 2, symbols: 4 });
-  await assert.rejects(randomAnswerSequences({ config: config(0), env: single, template, tasks: ["kc-00"] }), /sft\.answers: random: .* 1 distinct answer\(s\); a random answer needs two/);
+  await assert.rejects(randomAnswerSequences({ config: config(0), env: single, template, references: await readReferences(single, ["kc-00"]) }), /sft\.answers: random: .* 1 distinct answer\(s\); a random answer needs two/);
 });
 
 test("SFT with random answers teaches the format (one letter) and not the map: held-out greedy success stays near chance", async () => {

@@ -72,16 +72,17 @@ export async function sftStage(options: SftStageOptions): Promise<Record<string,
   const started = performance.now();
 
   const sequences: TrainingSequence[] = [];
-  const learnt: string[] = [];
+  // each learnt task's reference, read once here: random answers and drills are built from the same ones
+  const learnt: ReferenceTurns[] = [];
   let skipped = 0;
   for (const taskId of sampleSeeded(options.tasks, options.tasks.length, deriveSeed(config.run.seed, "sft"))) {
     if (sequences.length === sft.tasks) break;
     if (signal?.aborted) throw new EvolverError("RUN_ABORTED", "stopped");
     try {
-      const sequence = await referenceSequence({ env, taskId, template: options.template, toolFormat: format });
-      if (sequence) {
-        sequences.push(sequence);
-        learnt.push(taskId);
+      const reference = await env.referenceSolution(taskId);
+      if (reference) {
+        sequences.push(await replayedReference({ env, taskId, reference, template: options.template, toolFormat: format }));
+        learnt.push(turnsOf(taskId, reference, format));
       } else skipped += 1;
     } catch (error) {
       skipped += 1;
@@ -93,13 +94,13 @@ export async function sftStage(options: SftStageOptions): Promise<Record<string,
   const metrics: Record<string, number> = {};
   if (sft.answers === "random") {
     // The same tasks as with reference answers (those whose reference succeeds), so the two differ only in answers.
-    const random = await randomAnswerSequences({ config, env, template: options.template, toolFormat: format, tasks: learnt, signal });
+    const random = await randomAnswerSequences({ config, env, template: options.template, toolFormat: format, references: learnt, signal });
     sequences.splice(0, sequences.length, ...random.sequences);
     metrics["sft/answers_right"] = random.right / Math.max(1, random.turns);
     log(`sft: random answers, ${random.right} of ${random.turns} turns right`);
   }
   if (sft.experience_drills > 0) {
-    const drills = await experienceDrills({ config, env, template: options.template, toolFormat: format, tasks: learnt, signal });
+    const drills = await experienceDrills({ config, env, template: options.template, toolFormat: format, references: learnt, signal });
     sequences.push(...drills);
     log(`sft: ${drills.length} experience drills`);
   }
@@ -142,10 +143,20 @@ export async function referenceSequence(options: {
   template: ChatTemplate;
   toolFormat?: ToolCallFormat;
 }): Promise<TrainingSequence | undefined> {
-  const { env, taskId, template } = options;
+  const reference = await options.env.referenceSolution?.(options.taskId);
+  return reference ? replayedReference({ ...options, reference }) : undefined;
+}
+
+/** A reference solution (its messages) replayed as the policy's turns; throws when it does not end in success. */
+async function replayedReference(options: {
+  env: Environment;
+  taskId: string;
+  reference: ChatMessage[];
+  template: ChatTemplate;
+  toolFormat?: ToolCallFormat;
+}): Promise<TrainingSequence> {
+  const { env, taskId, template, reference } = options;
   const format = options.toolFormat ?? createToolFormat(ROLLOUT_TOOL_FORMAT);
-  const reference = await env.referenceSolution?.(taskId);
-  if (!reference) return undefined;
   const completions = reference
     .filter((message) => message.role === "assistant")
     .map((message) => assistantCompletion(template, format.format(message.tool_calls ?? [], message.content)));
@@ -156,26 +167,26 @@ export async function referenceSequence(options: {
   return sequenceOf(trajectory);
 }
 
-/** What the warm start's extra sequences are built from: train tasks whose references succeed, and how rollouts write. */
+/** What the warm start's extra sequences are built from: the references of train tasks whose references succeed
+ * (readReferences), and how rollouts write. */
 export interface WarmStartSequenceOptions {
   config: EvolveConfig;
   env: Environment;
   template: ChatTemplate;
-  tasks: string[];
+  references: ReferenceTurns[];
   toolFormat?: ToolCallFormat;
   signal?: AbortSignal;
 }
 
 /**
- * sft.answers: random. For each of `tasks` (train tasks whose references succeed), the reference's turns with each
+ * sft.answers: random. For each of `references` (train tasks whose references succeed), the reference's turns with each
  * answer drawn at random from the distinct answers of all their references' turns, replayed through the environment
  * whatever it scores them (see the head of this file). Seeded by run.seed and the task, so a task's draws do not
  * depend on which other tasks are learnt. `right` counts the turns the environment scored right, of `turns`.
  */
 export async function randomAnswerSequences(options: WarmStartSequenceOptions): Promise<{ sequences: TrainingSequence[]; turns: number; right: number }> {
-  const { config, env, template, signal } = options;
+  const { config, env, template, signal, references } = options;
   const format = options.toolFormat ?? createToolFormat(ROLLOUT_TOOL_FORMAT);
-  const references = await referenceTurns(env, options.tasks, format);
   const answers = answerPool(references, "every", { env: env.name, what: "sft.answers: random", needs: "a random answer" });
   const sequences: TrainingSequence[] = [];
   let turns = 0;
@@ -196,14 +207,13 @@ export async function randomAnswerSequences(options: WarmStartSequenceOptions): 
 }
 
 /**
- * `sft.experience_drills` one-turn sequences over `tasks` (train tasks whose references succeed), the experience in
+ * `sft.experience_drills` one-turn sequences over `references` (train tasks whose references succeed), the experience in
  * the prompt and out of the loss, the answer in it (see the head of this file). Seeded by run.seed.
  */
 export async function experienceDrills(options: WarmStartSequenceOptions): Promise<TrainingSequence[]> {
-  const { config, env, template, signal } = options;
+  const { config, env, template, signal, references } = options;
   const format = options.toolFormat ?? createToolFormat(ROLLOUT_TOOL_FORMAT);
   const everyTurn = config.navigating.retrieval === "turn";
-  const references = await referenceTurns(env, options.tasks, format);
   const firsts = references.filter((r) => r.replies.length > 0 && r.prompt !== "").map((r) => ({ taskId: r.taskId, prompt: r.prompt, turns: r.replies.length }));
   const answers = answerPool(references, everyTurn ? "every" : "first", { env: env.name, what: "sft.experience_drills", needs: "a drill" });
   const prompts = [...new Set(firsts.map((f) => f.prompt))];
@@ -253,20 +263,22 @@ export async function experienceDrills(options: WarmStartSequenceOptions): Promi
 }
 
 /** A task's prompt and its reference's assistant turns, each written as the policy writes it (`format`). */
-interface ReferenceTurns {
+export interface ReferenceTurns {
   taskId: string;
   prompt: string;
   replies: string[];
 }
 
-async function referenceTurns(env: Environment, tasks: string[], format: ToolCallFormat): Promise<ReferenceTurns[]> {
+/** The references of `tasks` as the warm start's builders take them (a task without one has no turns). */
+export async function readReferences(env: Environment, tasks: string[], format: ToolCallFormat = createToolFormat(ROLLOUT_TOOL_FORMAT)): Promise<ReferenceTurns[]> {
   const references: ReferenceTurns[] = [];
-  for (const taskId of tasks) {
-    const reference = (await env.referenceSolution?.(taskId)) ?? [];
-    const replies = reference.filter((m) => m.role === "assistant").map((m) => format.format(m.tool_calls ?? [], m.content));
-    references.push({ taskId, prompt: taskText(reference), replies });
-  }
+  for (const taskId of tasks) references.push(turnsOf(taskId, (await env.referenceSolution?.(taskId)) ?? [], format));
   return references;
+}
+
+function turnsOf(taskId: string, reference: ChatMessage[], format: ToolCallFormat): ReferenceTurns {
+  const replies = reference.filter((m) => m.role === "assistant").map((m) => format.format(m.tool_calls ?? [], m.content));
+  return { taskId, prompt: taskText(reference), replies };
 }
 
 /**
