@@ -30,6 +30,6 @@ test("every local example validates with the tiny model in place of .evolver/mod
       "--set", `policy.base_model=${base}`, "--set", `run.store=${join(dir, `${example}.db`)}`,
     ]);
     assert.equal(result.code, 0, `${example}: ${result.stderr}`);
-    assert.match(result.stderr, new RegExp(`${example.replace(".", "\\.")}: valid`));
+    assert.ok(result.stderr.includes(`${example}: valid`), `${example}: ${result.stderr}`);
   }
 });
