@@ -19,9 +19,10 @@ MLP_TARGETS = ("gate_proj", "up_proj", "down_proj")
 
 def client_config(state: ServerState, body: dict) -> dict:
     # forward_backward and forward (as forward_only) may come as protobuf; not zstd-compressed (server.py says why);
-    # no chunk parallelism, plain create_model (the SDK's defaults otherwise assume hosted features)
+    # no chunk parallelism, plain create_model (the SDK's defaults otherwise assume hosted features); httpx's own
+    # transport rather than SDK 0.25's default pyqwest, the transport scripts/tinker-sdk-check.py checked (server.py)
     return {"pjwt_auth_enabled": False, "proto_write_fwdbwd": True, "fwd_via_fwdbwd": True, "proto_compress_fwdbwd": False,
-            "parallel_fwdbwd_chunks": False, "create_model_via_load_weights": False}
+            "parallel_fwdbwd_chunks": False, "create_model_via_load_weights": False, "use_pyqwest_transport": False}
 
 
 def create_session(state: ServerState, body: dict) -> dict:

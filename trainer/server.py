@@ -30,6 +30,9 @@ Protocol reference: shared/specs/tinker-api.md. What this server does, in its te
   bytes when the request Accepts application/x-protobuf. Any other path refuses a protobuf body with 415. JSON works
   for every call as before. client/config says proto_compress_fwdbwd: false because zstd is not in Python's standard
   library before 3.14 and the trainer takes no package beyond torch and numpy; a zstd body gets 415 naming this.
+- client/config also says use_pyqwest_transport: false: SDK 0.25 otherwise sends everything through pyqwest, a compiled
+  HTTP client that could not be installed where the SDK was checked against this server (docs/training.md); with
+  false every SDK uses httpx's own transport, the one that check ran over.
 - Not served: image chunks, stop strings (send token ids), top-k prompt logprobs, auth.
 """
 import argparse

@@ -149,6 +149,12 @@ class WireServerTest(TinyServerCase):
         config = self.client.ok("client/config", {"sdk_version": "0.25.0"})
         self.assertEqual((config["proto_write_fwdbwd"], config["fwd_via_fwdbwd"], config["proto_compress_fwdbwd"]), (True, True, False))
 
+    def test_client_config_sends_the_sdk_to_httpx_default_transport(self):
+        # SDK 0.25 builds its HTTP client on pyqwest (a compiled reqwest wheel) unless client/config says false; false
+        # is what scripts/tinker-sdk-check.py could run (no pyqwest here), so every SDK talks to us over what was checked
+        config = self.client.ok("client/config", {"sdk_version": "0.25.0"})
+        self.assertIs(config.get("use_pyqwest_transport"), False)
+
     def test_protobuf_forward_backward_and_forward_match_json(self):
         c = self.client
         data = [datum(SEQUENCE), datum(SEQUENCE[:7])]
