@@ -255,7 +255,10 @@ def main(argv=None):
         device, dtype = detect_device(args.device)
     except ValueError as error:
         parser.error(str(error))
-    service = TrainerService(args.base_model, checkpoint_dir, device, args.lora_rank, args.micro_batch_tokens, args.model_name, dtype)
+    try:
+        service = TrainerService(args.base_model, checkpoint_dir, device, args.lora_rank, args.micro_batch_tokens, args.model_name, dtype)
+    except (OSError, ValueError) as error:  # a missing or unreadable config.json / safetensors: the folder is the problem
+        parser.error(f"--base-model {args.base_model}: {error}")
     state = ServerState(service, args.long_poll_seconds, args.threads, batched_sampling=args.sampling == "batched")
     server = TinkerServer((args.host, args.port), state, args.verbose)
     host, port = server.server_address[:2]

@@ -8,6 +8,8 @@ import random
 import signal
 import socket
 import struct
+import subprocess
+import sys
 import time
 import tempfile
 import threading
@@ -378,6 +380,17 @@ class ServerTest(TinyServerCase):
             restarted.server_close()
         for a, b in zip(got, expected):
             self.assertAlmostEqual(a, b, places=5)
+
+
+class StartupTest(unittest.TestCase):
+    def test_a_model_folder_without_a_checkpoint_is_a_clear_error_not_a_traceback(self):
+        with tempfile.TemporaryDirectory() as empty:
+            run = subprocess.run([sys.executable, "-m", "trainer.server", "--base-model", empty, "--port", "0"],
+                                 cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))), capture_output=True, text=True, timeout=120)
+        self.assertEqual(run.returncode, 2, run.stderr)
+        self.assertIn(f"--base-model {empty}", run.stderr)
+        self.assertIn("config.json", run.stderr)
+        self.assertNotIn("Traceback", run.stderr)
 
 
 class ShutdownTest(unittest.TestCase):
