@@ -256,6 +256,23 @@ def checks(base_url, api_key):
 
     check.run("full fine-tuning (create_lora_training_client rank=0)", full_fine_tuning)
 
+    def pipelined_steps():
+        # the cookbook's pattern: forward_backward and optim_step submitted back to back, results read later; the
+        # trainer must run them in the SDK's seq_id order, as if each had been waited for
+        waited = service.create_lora_training_client(base_model=base_model, rank=4, seed=1)
+        piped = service.create_lora_training_client(base_model=base_model, rank=4, seed=1)
+        for _ in range(3):
+            waited.forward_backward([ce_datum()], "cross_entropy").result()
+            waited.optim_step(ADAM).result()
+        futures = [f for _ in range(3) for f in (piped.forward_backward([ce_datum()], "cross_entropy"), piped.optim_step(ADAM))]
+        losses = [f.result().metrics.get("loss:sum") for f in futures[::2]]
+        expect(losses[0] > losses[1] > losses[2], f"the pipelined steps' losses did not fall in order: {losses}")
+        diff = max_diff(logprobs(piped.forward([ce_datum()], "cross_entropy").result()), logprobs(waited.forward([ce_datum()], "cross_entropy").result()))
+        expect(diff == 0, f"pipelined steps end {diff} away from the same steps waited for one by one")
+        return f"losses {[round(x, 4) for x in losses]}, same weights as waiting for each"
+
+    check.run("forward_backward + optim_step submitted without waiting (3 steps)", pipelined_steps)
+
     def async_variants():
         sync_lp = logprobs(lora.forward([ce_datum()], "cross_entropy").result())
         sync_sample = state["sampler"].sample(types.ModelInput.from_ints(TOKENS[:3]), 1, types.SamplingParams(max_tokens=3, seed=9)).result()
