@@ -44,7 +44,7 @@ test("config: YAML file plus dotted overrides; a missing file is named", () => {
 
 test("config: the SFT warm start is off by default, with documented defaults; its section is strict", () => {
   const config = parseConfig({ env: { type: "bfcl-v3" }, policy: { base_model: "m" } });
-  assert.deepEqual(config.sft, { enabled: false, epochs: 1, tasks: 64, batch_size: 16, learning_rate: 1e-4, experience_drills: 0, answers: "reference" });
+  assert.deepEqual(config.sft, { enabled: false, epochs: 1, tasks: 64, batch_size: 16, learning_rate: 1e-4, experience_drills: 0, answers: "reference", replay_drills: 0, replay_coef: 1 });
   const on = parseConfig({ env: { type: "bfcl-v3" }, policy: { base_model: "m" }, sft: { enabled: true, epochs: 3 } });
   assert.equal(on.sft.enabled, true);
   assert.equal(on.sft.epochs, 3);
@@ -58,6 +58,11 @@ test("config: the SFT warm start is off by default, with documented defaults; it
   );
   assert.equal(parseConfig({ env: { type: "key-chain" }, policy: { base_model: "m" }, sft: { answers: "random" } }).sft.answers, "random");
   assert.throws(() => parseConfig({ env: { type: "key-chain" }, policy: { base_model: "m" }, sft: { answers: "shuffled" } }), /sft\.answers.*(reference|random)/s);
+  // replaying drills needs a warm start that makes them
+  for (const sft of [{ enabled: false, experience_drills: 10, replay_drills: 4 }, { enabled: true, replay_drills: 4 }]) {
+    assert.throws(() => parseConfig({ env: { type: "key-chain" }, policy: { base_model: "m" }, sft }), /sft\.replay_drills.*sft\.enabled: true and sft\.experience_drills > 0/s);
+  }
+  assert.equal(parseConfig({ env: { type: "key-chain" }, policy: { base_model: "m" }, sft: { enabled: true, experience_drills: 10, replay_drills: 4 } }).sft.replay_drills, 4);
 });
 
 test("config: rollout.tool_format and rollout.context default to what evolver eval uses; an unknown strategy is named", () => {

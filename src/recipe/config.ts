@@ -202,9 +202,21 @@ export const EvolveConfig = z
          * teaches the format (answer as a reference does, one letter) and nothing about which answer a turn takes,
          * as an instruction-tuned model knows how to answer but not the environment; RL must find the answers. */
         answers: z.enum(["reference", "random"]).default("reference"),
+        /** Experience drills replayed in every policy update: this many per mini-batch, drawn from the warm start's
+         * drills, trained with cross-entropy beside the RL loss (InstructGPT's pretraining mix). The updates train
+         * the experience-stripped context only, so at a learning rate where the policy learns from reward they wear
+         * the drilled reading away within a few iterations (docs/ablation.md, sixth pass); 0: no replay. */
+        replay_drills: z.number().int().min(0).default(0),
+        /** The replayed drills' weight beside the RL loss: their mean cross-entropy per trained token times this. */
+        replay_coef: z.number().positive().default(1),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .superRefine((sft, context) => {
+        if (sft.replay_drills > 0 && (!sft.enabled || sft.experience_drills === 0)) {
+          context.addIssue({ code: "custom", path: ["replay_drills"], message: "replay_drills replays the warm start's drills: it needs sft.enabled: true and sft.experience_drills > 0" });
+        }
+      }),
     /** Self-questioning: explore the environment, synthesize verified training tasks, mix them into the batches. */
     questioning: z
       .object({

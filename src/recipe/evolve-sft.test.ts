@@ -62,3 +62,39 @@ test("evolve: an SFT warm start interrupted is redone on resume, a finished one 
   await runEvolve({ resume: runId, storePath, log: (line) => againLines.push(line) });
   assert.ok(!againLines.some((line) => line.startsWith("sft:")), againLines.join("\n"));
 });
+
+test("evolve: sft.replay_drills replays the warm start's drills in every update, and a resumed run rebuilds the same ones", async () => {
+  const storePath = join(dir, "replay.db");
+  const config = parseConfig({
+    run: { name: "replay", store: storePath, output_dir: join(dir, "runs") },
+    env: { type: "key-chain", options: { symbols: 4 } },
+    policy: { base_model: join(dir, "tiny") },
+    sft: { enabled: true, epochs: 1, tasks: 16, batch_size: 8, learning_rate: 3e-3, answers: "random", experience_drills: 12, replay_drills: 3 },
+    optimizer: { mini_batches: 2 },
+    loss: { entropy_coeff: 0.1 },
+    rollout: { group_size: 2, tasks_per_iteration: 2, max_steps: 3, max_tokens_per_step: 1, concurrency: 4 },
+    schedule: { iterations: 2, eval_every: 0 },
+  });
+  const controller = new AbortController();
+  const lines: string[] = [];
+  const log = (line: string) => {
+    lines.push(line);
+    if (/^iteration 1\/2/.test(line)) controller.abort();
+  };
+  await assert.rejects(runEvolve({ config, log, signal: controller.signal }), /stopped/);
+  const runId = /run (\S+)/.exec(lines[0])![1];
+  const resumed: string[] = [];
+  await runEvolve({ resume: runId, storePath, log: (line) => resumed.push(line) });
+  // rebuilt for the replay, not trained again
+  assert.ok(resumed.includes("sft: 12 experience drills"), resumed.join("\n"));
+  assert.ok(!resumed.some((line) => line.startsWith("sft: epoch")), resumed.join("\n"));
+  const store = new RunStore(storePath);
+  const metric = (iteration: number, name: string) => store.listMetrics(runId).find((m) => m.iteration === iteration && m.name === name)?.value;
+  for (const iteration of [0, 1]) {
+    const loss = metric(iteration, "train/replay_loss");
+    assert.ok(loss !== undefined && Number.isFinite(loss) && loss > 0, `iteration ${iteration}: replay loss ${loss}`);
+    // three drills in each of the two mini-batches, one trained token a turn (a letter), three turns a drill
+    assert.ok(metric(iteration, "train/replay_tokens")! >= 2 * 3, `iteration ${iteration}: ${metric(iteration, "train/replay_tokens")} tokens`);
+  }
+  store.close();
+});

@@ -25,7 +25,8 @@ import { evaluationsSoFar, recordedEvaluation } from "./held-out.js";
 import { trainingFreeLoop } from "./training-free.js";
 import { attributionStage, openJudge } from "./attribution-stage.js";
 import { trainStage } from "./train-stage.js";
-import { SFT_DONE, SFT_ITERATION, sftStage } from "./sft-stage.js";
+import { SFT_DONE, SFT_ITERATION, sftStage, warmStartSequences } from "./sft-stage.js";
+import { buildDatum } from "../train/index.js";
 import { openJudgedEnvironment, openQuestioning, type Questioning } from "./questioning-stage.js";
 import { openNavigation, type Navigation } from "./navigating-stage.js";
 
@@ -117,10 +118,15 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
       await policy.training.loadWeights(latest.path, { optimizer: true });
       log(`loaded checkpoint of iteration ${latest.iteration}: ${latest.path}`);
     }
-    if (config.sft.enabled && store.iterationPhase(id, SFT_ITERATION) !== SFT_DONE) {
+    const sftPending = config.sft.enabled && store.iterationPhase(id, SFT_ITERATION) !== SFT_DONE;
+    const sftOptions = { config, env: environment, training: policy.training, template: policy.template, tasks: trainPool, signal: options.signal, log };
+    // Built once; rebuilt the same on resume where the updates replay its drills.
+    const warmStart = sftPending || config.sft.replay_drills > 0 ? await warmStartSequences(sftOptions) : undefined;
+    const replay = config.sft.replay_drills > 0 && warmStart ? warmStart.sequences.slice(warmStart.referenceCount).map((sequence) => buildDatum(sequence)) : undefined;
+    if (sftPending) {
       // Until its weights are saved, an interrupted warm start is redone from the base weights.
       store.setIterationPhase(id, SFT_ITERATION, "sft");
-      const metrics = await sftStage({ config, env: environment, training: policy.training, template: policy.template, tasks: trainPool, signal: options.signal, log });
+      const metrics = await sftStage({ ...sftOptions, warmStart });
       const path = await policy.training.saveWeights("sft", { overwrite: true });
       store.db.transaction(() => {
         store.saveMetrics(id, SFT_ITERATION, metrics);
@@ -174,7 +180,7 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
         store.setIterationPhase(id, iteration, "attribute");
         const judgments = await timed("attribution", () => attributionStage({ store, runId: id, config, trajectories, judge: judge!.judge, signal: options.signal }));
         store.setIterationPhase(id, iteration, "train");
-        metrics = await timed("train", () => trainStage({ config, training: policy!.training, trajectories, judgments, iteration, route: policy!.route, signal: options.signal }));
+        metrics = await timed("train", () => trainStage({ config, training: policy!.training, trajectories, judgments, iteration, route: policy!.route, replay, signal: options.signal }));
         Object.assign(metrics, navigated);
         metrics["train/rollouts"] = rollouts.stats.total;
         metrics["train/errored"] = rollouts.stats.errored;

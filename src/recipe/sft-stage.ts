@@ -55,22 +55,29 @@ export interface SftStageOptions {
   log?: (line: string) => void;
 }
 
+/** What the warm start trains on: the reference sequences (or their random-answer replays), then the drills. */
+export interface WarmStart {
+  sequences: TrainingSequence[];
+  /** How many of `sequences` come first as references; the rest are drills. */
+  referenceCount: number;
+  /** Train tasks passed over (no reference, or one that does not replay to success). */
+  skipped: number;
+  /** sft/answers_right where answers are random. */
+  metrics: Record<string, number>;
+}
+
 /**
- * `sft.epochs` passes of cross-entropy over the reference sequences of up to `sft.tasks` train tasks, one optimizer
- * step per `sft.batch_size` sequences. Metrics: sft/loss_epoch_<k> (mean loss per trained token during epoch k),
- * sft/loss (the last epoch's), sft/sequences, sft/tokens, sft/skipped, sft/seconds; with random answers
- * sft/answers_right (the share of trained turns whose drawn answer the environment scored right).
+ * The warm start's sequences, deterministic from run.seed: a resumed run rebuilds the same ones (sft.replay_drills
+ * replays its drills in every update, after the warm start itself is done).
  */
-export async function sftStage(options: SftStageOptions): Promise<Record<string, number>> {
-  const { config, env, training, signal } = options;
+export async function warmStartSequences(options: SftStageOptions): Promise<WarmStart> {
+  const { config, env, signal } = options;
   const sft = config.sft;
   const log = options.log ?? (() => undefined);
   const format = options.toolFormat ?? createToolFormat(ROLLOUT_TOOL_FORMAT);
   if (!env.referenceSolution) {
     throw new EvolverError("CONFIG_INVALID", `sft.enabled needs reference solutions, and environment ${env.name} has none; set sft.enabled: false`);
   }
-  const started = performance.now();
-
   const sequences: TrainingSequence[] = [];
   // each learnt task's reference, read once here: random answers and drills are built from the same ones
   const learnt: ReferenceTurns[] = [];
@@ -104,6 +111,23 @@ export async function sftStage(options: SftStageOptions): Promise<Record<string,
     sequences.push(...drills);
     log(`sft: ${drills.length} experience drills`);
   }
+  return { sequences, referenceCount, skipped, metrics };
+}
+
+/**
+ * `sft.epochs` passes of cross-entropy over the reference sequences of up to `sft.tasks` train tasks, one optimizer
+ * step per `sft.batch_size` sequences. Metrics: sft/loss_epoch_<k> (mean loss per trained token during epoch k),
+ * sft/loss (the last epoch's), sft/sequences, sft/tokens, sft/skipped, sft/seconds; with random answers
+ * sft/answers_right (the share of trained turns whose drawn answer the environment scored right).
+ * `warmStart`: the sequences, where the caller has built them already.
+ */
+export async function sftStage(options: SftStageOptions & { warmStart?: WarmStart }): Promise<Record<string, number>> {
+  const { config, training, signal } = options;
+  const sft = config.sft;
+  const log = options.log ?? (() => undefined);
+  const started = performance.now();
+  const { sequences, referenceCount, skipped, metrics: built } = options.warmStart ?? (await warmStartSequences(options));
+  const metrics: Record<string, number> = { ...built };
   const datums = sequences.map((sequence) => buildDatum(sequence));
   const trainedTokens = sequences.map((sequence) => sequence.lossMask.reduce((n, m) => n + m, 0));
   log(`sft: ${referenceCount} reference sequences, ${sequences.length - referenceCount} drills (${sum(trainedTokens)} trained tokens), ${sft.epochs} epoch(s)`);

@@ -50,3 +50,46 @@ test("train stage: zero-advantage sequences carry the entropy bonus; skip_solved
   // with a KL term a solved group still pulls towards the reference: kept
   assert.equal((await sent({ skip_solved_groups: true }, { entropy_coeff: 0.1, kl_beta: 0.1 })).advantages.length, 6);
 });
+
+test("train stage: sft.replay_drills adds that many drills to every mini-batch, as cross-entropy weighing replay_coef in all, drawn from run.seed", async () => {
+  const drill = (id: number): TinkerDatum => ({
+    model_input: { chunks: [{ type: "encoded_text", tokens: [id, 1, 2] }] },
+    loss_fn_inputs: { target_tokens: { data: [1, 2, 3], dtype: "int64", shape: [3] }, weights: { data: [0, 1, 1], dtype: "float32", shape: [3] } },
+  });
+  const drills = Array.from({ length: 20 }, (_, i) => drill(100 + i));
+  const run = async (iteration: number) => {
+    const calls: { lossFn: string; datums: TinkerDatum[] }[] = [];
+    const training = {
+      forwardBackward: async (batch: TinkerDatum[], lossFn: string) => {
+        calls.push({ lossFn, datums: batch });
+        return { lossFnOutputs: [], metrics: { "loss:sum": lossFn === "cross_entropy" ? 0.5 : 0 } };
+      },
+      optimStep: async () => {
+        calls.push({ lossFn: "optim_step", datums: [] });
+        return { metrics: {} };
+      },
+    } as unknown as TrainingClient;
+    const config = parseConfig({
+      env: { type: "key-chain" }, policy: { base_model: "m" }, optimizer: { mini_batches: 2 }, loss: { entropy_coeff: 0.1 }, attribution: { enabled: false },
+      sft: { enabled: true, experience_drills: 20, replay_drills: 4, replay_coef: 0.5 },
+    });
+    const metrics = await trainStage({ config, training, trajectories: trajectories(), judgments: null, iteration, replay: drills });
+    return { calls, metrics };
+  };
+  const { calls, metrics } = await run(3);
+  assert.deepEqual(calls.map((c) => c.lossFn), ["evolver_ppo", "cross_entropy", "optim_step", "evolver_ppo", "cross_entropy", "optim_step"]);
+  for (const replayed of calls.filter((c) => c.lossFn === "cross_entropy")) {
+    assert.equal(replayed.datums.length, 4);
+    assert.equal(new Set(replayed.datums.map((d) => d.model_input.chunks[0].tokens[0])).size, 4, "four different drills");
+    const weights = replayed.datums.flatMap((d) => d.loss_fn_inputs.weights.data as number[]);
+    assert.ok(Math.abs(weights.reduce((a, w) => a + w, 0) - 0.5) < 1e-12, "the drills' weights add up to replay_coef: a mean per trained token");
+    assert.deepEqual(weights.slice(0, 3), [0, 0.5 / 8, 0.5 / 8], "the untrained position stays out");
+  }
+  // the loss reported per trained token, without the coefficient: 0.5 summed / 0.5 coef
+  assert.equal(metrics["train/replay_loss"], 1);
+  const draws = (c: typeof calls) => c.filter((x) => x.lossFn === "cross_entropy").map((x) => x.datums.map((d) => d.model_input.chunks[0].tokens[0]));
+  assert.deepEqual(draws((await run(3)).calls), draws(calls), "the same iteration replays the same drills (a resumed run too)");
+  assert.notDeepEqual(draws((await run(4)).calls), draws(calls), "another iteration, other drills");
+  // the drills given are not changed by the weighting
+  assert.deepEqual(drills[0].loss_fn_inputs.weights.data, [0, 1, 1]);
+});

@@ -1,10 +1,12 @@
 // One policy update from one iteration's trajectories: outcomes and verdicts → per-token advantages (GRPO, or
 // ADCA-GRPO when attribution is on) → datums (only tokens the policy sampled are in the loss) → forward-backward
-// with the PPO-style loss → one optimizer step.
+// with the PPO-style loss (and, with sft.replay_drills, cross-entropy on replayed warm-start drills) → one optimizer
+// step per mini-batch.
 import { computeTrajectoryAdvantages, AttributionConfig, type TrajectoryJudgment } from "../evolve/attributing/index.js";
 import type { Trajectory } from "../agent/index.js";
 import { adamParamsOf, buildDatum, evolverPpoForwardBackward, trajectorySequences, type EvolverPpoRoute, type TinkerDatum, type TrainingClient } from "../train/index.js";
 import type { EvolveConfig } from "./config.js";
+import { deriveSeed, sampleSeeded } from "../core/random.js";
 
 export async function trainStage(options: {
   config: EvolveConfig;
@@ -14,6 +16,8 @@ export async function trainStage(options: {
   iteration: number;
   /** How evolver_ppo runs on this trainer (policy.ts); default native. */
   route?: EvolverPpoRoute;
+  /** The warm start's drills as datums (cross-entropy weights): sft.replay_drills of them join every mini-batch. */
+  replay?: readonly TinkerDatum[];
   signal?: AbortSignal;
 }): Promise<Record<string, number>> {
   const { config, trajectories } = options;
@@ -64,6 +68,15 @@ export async function trainStage(options: {
   for (let b = 0; b < count; b++) {
     const batch = datums.filter((_, i) => i % count === b);
     const result = await evolverPpoForwardBackward(options.training, batch, config.loss, options.route ?? "native", options.signal);
+    if (options.replay && options.replay.length > 0 && config.sft.replay_drills > 0) {
+      // Drawn per mini-batch from run.seed, so a resumed run replays the same drills.
+      const drawn = sampleSeeded(options.replay, Math.min(config.sft.replay_drills, options.replay.length), deriveSeed(config.run.seed, "sft-replay", options.iteration, b));
+      const { datums: replayed, tokens } = weightedForMean(drawn, config.sft.replay_coef);
+      // Gradients add up until the optimizer step: the drills' cross-entropy joins this mini-batch's RL gradient.
+      const replay = await options.training.forwardBackward(replayed, "cross_entropy", undefined, options.signal);
+      metrics["train/replay_loss"] = (metrics["train/replay_loss"] ?? 0) + (replay.metrics["loss:sum"] ?? 0) / config.sft.replay_coef / count;
+      metrics["train/replay_tokens"] = (metrics["train/replay_tokens"] ?? 0) + tokens;
+    }
     const step = await options.training.optimStep(adam, options.signal);
     for (const [key, value] of Object.entries({ ...result.metrics, ...step.metrics })) {
       metrics[`trainer/${key}`] = (metrics[`trainer/${key}`] ?? 0) + value / count;
@@ -85,6 +98,18 @@ export function attributionSettings(config: EvolveConfig): AttributionConfig {
         : { kind: "constant" },
     normalizeStd: config.attribution.normalize_std,
   });
+}
+
+/** `datums` with their weights scaled so that their cross-entropy summed is `coef` times its mean per trained token
+ * (the RL loss is a mean per token: the two then weigh alike at coef 1). */
+function weightedForMean(datums: readonly TinkerDatum[], coef: number): { datums: TinkerDatum[]; tokens: number } {
+  const tokens = datums.reduce((n, d) => n + (d.loss_fn_inputs.weights.data as number[]).reduce((a, w) => a + w, 0), 0);
+  const scale = coef / Math.max(1, tokens);
+  const scaled = datums.map((d) => ({
+    ...d,
+    loss_fn_inputs: { ...d.loss_fn_inputs, weights: { ...d.loss_fn_inputs.weights, data: (d.loss_fn_inputs.weights.data as number[]).map((w) => w * scale) } },
+  }));
+  return { datums: scaled, tokens };
 }
 
 function mean(values: number[]): number {
