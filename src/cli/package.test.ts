@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -93,5 +93,23 @@ test("the packed package runs a BFCL replay on its own, with no ../shared beside
     for (const line of expected) assert.equal(replayed.get(JSON.parse(line).id as string), line);
   } finally {
     rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test("the build marks the CLI executable, so that `npx evolver` runs in a fresh clone", () => {
+  const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { scripts: Record<string, string>; bin: Record<string, string> };
+  for (const script of ["build", "prepare"]) assert.match(pkg.scripts[script], /node scripts\/cli-executable\.mjs$/, `npm run ${script} ends by marking the bin executable`);
+  // the script on a bin laid out as tsc writes it (0644)
+  const dir = mkdtempSync(join(tmpdir(), "evolver-bin-"));
+  try {
+    mkdirSync(join(dir, "dist", "cli"), { recursive: true });
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "x", bin: pkg.bin }));
+    const bin = join(dir, Object.values(pkg.bin)[0]);
+    writeFileSync(bin, "#!/usr/bin/env node\n", { mode: 0o644 });
+    const run = spawnSync(process.execPath, [join(repoRoot, "scripts", "cli-executable.mjs")], { cwd: dir, encoding: "utf8" });
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(statSync(bin).mode & 0o777, 0o755);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
