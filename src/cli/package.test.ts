@@ -98,7 +98,8 @@ test("the packed package runs a BFCL replay on its own, with no ../shared beside
 
 test("the build marks the CLI executable, so that `npx evolver` runs in a fresh clone", () => {
   const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { scripts: Record<string, string>; bin: Record<string, string> };
-  for (const script of ["build", "prepare"]) assert.match(pkg.scripts[script], /node scripts\/cli-executable\.mjs$/, `npm run ${script} ends by marking the bin executable`);
+  assert.match(pkg.scripts.build, /node scripts\/cli-executable\.mjs$/, "npm run build ends by marking the bin executable");
+  assert.equal(pkg.scripts.prepare, "npm run build", "npm's prepare step (a clone's npm install) is the same build");
   // the script on a bin laid out as tsc writes it (0644)
   const dir = mkdtempSync(join(tmpdir(), "evolver-bin-"));
   try {
