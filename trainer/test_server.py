@@ -154,6 +154,39 @@ class ServerTest(TinyServerCase):
         base = c.run("asample", {**request, "sampling_session_id": None, "base_model": "tiny"})
         self.assertNotEqual(base["sequences"][0]["logprobs"], first["sequences"][0]["logprobs"])
 
+    def test_a_sampler_snapshot_keeps_its_weights_while_the_model_trains(self):
+        """schedule.overlap samples the next iteration's rollouts from a sampler save while the same model trains: the
+        sample must come from the saved weights, and must not wait for the model's training calls."""
+        c = self.client
+        for rank in (0, 4):  # full fine-tuning (the quick start) and LoRA
+            with self.subTest(rank=rank):
+                model_id = c.create_model(rank=rank)
+                snapshot = c.run("save_weights_for_sampler", {"model_id": model_id, "seq_id": 1, "path": "before"})["path"]
+                session = c.ok("create_sampling_session", {"session_id": f"overlap-{rank}", "sampling_session_seq_id": 0, "model_path": snapshot})
+                request = {"prompt": {"chunks": [{"type": "encoded_text", "tokens": SEQUENCE[:6]}]}, "num_samples": 4,
+                           "sampling_params": {"max_tokens": 8, "temperature": 1.0, "seed": 11}, "sampling_session_id": session["sampling_session_id"]}
+                before = c.run("asample", request)
+                # the model's worker held busy: its training calls queue behind this job
+                gate = threading.Event()
+                self.server.state.submit(model_id, lambda: {"held": gate.wait(30)})
+                steps = []
+                for step in range(4):
+                    steps.append(c.ok("forward_backward", {"model_id": model_id, "seq_id": 10 + 2 * step, "forward_backward_input": {"data": [datum(SEQUENCE)], "loss_fn": "cross_entropy"}}))
+                    steps.append(c.ok("optim_step", {"model_id": model_id, "seq_id": 11 + 2 * step, "adam_params": {"learning_rate": 5e-2}}))
+                # the sample is answered while the model's worker is still held: sampling does not wait for training
+                during = c.run("asample", request)
+                self.assertFalse(gate.is_set())
+                gate.set()
+                for submitted in steps:
+                    self.assertNotIn("error", c.result(submitted))
+                after = c.run("asample", request)
+                self.assertEqual(during, before)
+                self.assertEqual(after, before, "the snapshot's samples changed once the model trained")
+                # the training did move the weights: a new save samples differently
+                trained = c.run("save_weights_for_sampler", {"model_id": model_id, "seq_id": 20, "path": "after"})["path"]
+                moved = c.run("asample", {**request, "sampling_session_id": None, "model_path": trained})
+                self.assertNotEqual(moved["sequences"][0]["logprobs"], before["sequences"][0]["logprobs"])
+
     def test_bad_requests_get_4xx_with_detail(self):
         c = self.client
         model_id = c.create_model(rank=4)

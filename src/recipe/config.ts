@@ -279,6 +279,14 @@ export const EvolveConfig = z
         eval_tasks: z.number().int().min(1).default(64),
         eval_k: z.number().int().min(1).default(1),
         eval_temperature: z.number().min(0).default(0),
+        /**
+         * One-step off-policy pipelining: once an iteration's rollouts are in (and the experience pool has learnt from
+         * them), the next iteration's rollouts start with the weights before this iteration's update, while it
+         * attributes, trains and checkpoints. Faster where the update is a large part of an iteration; each update
+         * then trains on rollouts one update stale (the PPO ratio against the sampler's logprobs corrects for that),
+         * and a resumed run no longer repeats an uninterrupted one exactly. Off: the exact on-policy loop.
+         */
+        overlap: z.boolean().default(false),
       })
       .strict()
       .prefault({}),

@@ -11,10 +11,17 @@
 // run's pool, and each iteration mixes them with the seed tasks. Self-navigating (navigating-stage.ts) sits around
 // the rollout stage: training rollouts read the experience pool and then write what their groups teach; held-out
 // rollouts only read it.
+//
+// With schedule.overlap, an iteration's sampling half (questioning refresh, task pick, rollouts) starts as soon as the
+// previous iteration's rollouts are in and its pool has learnt from them, with the weights before that iteration's
+// update, and runs while that iteration attributes, trains and checkpoints: one update off-policy, as hosted-Tinker's
+// asynchronous loops run. The trainer samples from a saved copy of the weights while it trains (trainer/service.py).
 import { join, resolve } from "node:path";
 import { mkdirSync } from "node:fs";
+import { setMaxListeners } from "node:events";
 import { EvolverError, describeError } from "../core/errors.js";
 import type { Environment } from "../env/index.js";
+import type { TokenSampler } from "../llm/index.js";
 import { rolloutError } from "../agent/index.js";
 import { RunStore, type RunLease } from "../store/index.js";
 import { parseConfig, type EvolveConfig } from "./config.js";
@@ -69,6 +76,8 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
   let navigation: Navigation | undefined;
   let lease: RunLease | undefined;
   let runId: string | undefined;
+  // schedule.overlap: the next iteration's sampling half, under way while this iteration trains
+  let next: { iteration: number; controller: AbortController; sampled: Promise<Sampled> } | undefined;
   try {
     let config: EvolveConfig;
     if (options.resume) {
@@ -148,43 +157,64 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
 
     const first = store.lastCompletedIteration(id) + 1;
     if (first === 0) await evaluate(-1);
+    // An iteration's sampling half: the questioning refresh, the task pick and the rollouts, with `sampler`'s weights.
+    const sampleIteration = async (iteration: number, sampler: TokenSampler, signal: AbortSignal | undefined): Promise<Sampled> => {
+      const seconds: Record<string, number> = {};
+      store.setIterationPhase(id, iteration, "rollout");
+      await timed(seconds, "questioning", () => questioning!.refresh({ iteration, policyModel: { kind: "tokens", sampler, template: policy!.template }, signal, log }));
+      const tasks = questioning!.pickTasks(iteration, trainPool);
+      const rollouts = await timed(seconds, "rollout", () => rolloutStage({ store, runId: id, iteration, env: environment, config, model: { kind: "tokens", template: policy!.template, sampler }, contextTokens: policy!.contextTokens, tasks, experience: navigation?.trainHook(iteration), signal, log }));
+      return { rollouts, seconds };
+    };
     const started = performance.now();
     for (let iteration = first; iteration < config.schedule.iterations; iteration++) {
       if (options.signal?.aborted) throw new EvolverError("RUN_ABORTED", "stopped");
       const iterationStarted = performance.now();
       // Seconds per stage, so a person can see where an iteration's time goes (the dashboard charts time/*).
       const stageSeconds: Record<string, number> = {};
-      const timed = async <T>(stage: string, work: () => Promise<T>): Promise<T> => {
-        const stageStarted = performance.now();
-        try {
-          return await work();
-        } finally {
-          stageSeconds[`time/${stage}`] = (performance.now() - stageStarted) / 1000;
-        }
-      };
       const trained = store.latestCheckpoint(id, "training")?.iteration === iteration;
       let metrics: Record<string, number> = {};
       if (!trained) {
-        store.setIterationPhase(id, iteration, "rollout");
-        const sampler = await policy.training.saveWeightsForSampler(`it-${iteration}`);
-        await timed("questioning", () => questioning!.refresh({ iteration, policyModel: { kind: "tokens", sampler, template: policy!.template }, signal: options.signal, log }));
-        const tasks = questioning.pickTasks(iteration, trainPool);
-        const rollouts = await timed("rollout", () => rolloutStage({ store, runId: id, iteration, env: environment, config, model: { kind: "tokens", template: policy!.template, sampler }, contextTokens: policy!.contextTokens, tasks, experience: navigation?.trainHook(iteration), signal: options.signal, log }));
+        let sampled: Sampled;
+        if (next?.iteration === iteration) {
+          // sampled while the previous iteration trained (schedule.overlap); what is left of it is waited for here
+          const waitStarted = performance.now();
+          sampled = await next.sampled;
+          next = undefined;
+          stageSeconds["time/rollout_wait"] = (performance.now() - waitStarted) / 1000;
+        } else {
+          const sampler = await policy.training.saveWeightsForSampler(`it-${iteration}`);
+          sampled = await sampleIteration(iteration, sampler, options.signal);
+        }
+        Object.assign(stageSeconds, sampled.seconds);
+        const { rollouts } = sampled;
         if (rollouts.stats.total > 0 && rollouts.stats.errored === rollouts.stats.total) {
           throw new EvolverError("ROLLOUTS_ALL_ERRORED", `every train rollout of iteration ${iteration} errored (${rollouts.stats.total}); the first: ${rollouts.stats.firstError}`);
         }
         // An errored rollout is no evidence about the policy: it is kept in the store and left out of the update.
         const trajectories = rollouts.trajectories.filter((t) => rolloutError(t) === undefined);
         // Only training-split rollouts write the pool (the held-out evaluation reads it at most).
-        const navigated = navigation ? await timed("navigating", () => navigation!.learn(iteration, trajectories, options.signal)) : {};
+        const navigated = navigation ? await timed(stageSeconds, "navigating", () => navigation!.learn(iteration, trajectories, options.signal)) : {};
+        if (config.schedule.overlap && iteration + 1 < config.schedule.iterations) {
+          // The next iteration samples from the weights as they are now, before this update (saved before the update
+          // is sent: the trainer runs a model's calls in order, and samples from the saved copy while it trains).
+          const sampler = await policy.training.saveWeightsForSampler(`it-${iteration + 1}`);
+          const controller = new AbortController();
+          const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+          setMaxListeners(0, signal); // every rollout in flight listens to it
+          const sampledNext = sampleIteration(iteration + 1, sampler, signal);
+          // awaited by the next iteration, or cancelled and awaited where this one fails: never left unhandled
+          sampledNext.catch(() => undefined);
+          next = { iteration: iteration + 1, controller, sampled: sampledNext };
+        }
         store.setIterationPhase(id, iteration, "attribute");
-        const judgments = await timed("attribution", () => attributionStage({ store, runId: id, config, trajectories, judge: judge!.judge, signal: options.signal }));
+        const judgments = await timed(stageSeconds, "attribution", () => attributionStage({ store, runId: id, config, trajectories, judge: judge!.judge, signal: options.signal }));
         store.setIterationPhase(id, iteration, "train");
-        metrics = await timed("train", () => trainStage({ config, training: policy!.training, trajectories, judgments, iteration, route: policy!.route, replay, signal: options.signal }));
+        metrics = await timed(stageSeconds, "train", () => trainStage({ config, training: policy!.training, trajectories, judgments, iteration, route: policy!.route, replay, signal: options.signal }));
         Object.assign(metrics, navigated);
         metrics["train/rollouts"] = rollouts.stats.total;
         metrics["train/errored"] = rollouts.stats.errored;
-        const path = await timed("checkpoint", () => policy!.training.saveWeights(`it-${iteration}`, { overwrite: true }));
+        const path = await timed(stageSeconds, "checkpoint", () => policy!.training.saveWeights(`it-${iteration}`, { overwrite: true }));
         Object.assign(metrics, stageSeconds);
         metrics["train/seconds"] = (performance.now() - iterationStarted) / 1000;
         store.db.transaction(() => {
@@ -211,6 +241,11 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
     if (runId) store.setRunStatus(runId, EvolverError.isInstance(error) && error.code === "RUN_ABORTED" ? "stopped" : "failed", describeError(error));
     throw error;
   } finally {
+    if (next) {
+      // a failed or stopped run: the rollouts under way end before the trainer they sample from is closed
+      next.controller.abort(new EvolverError("RUN_ABORTED", "stopped"));
+      await next.sampled.catch(() => undefined);
+    }
     await policy?.close().catch(() => undefined);
     await judge?.close().catch(() => undefined);
     await questioning?.close().catch(() => undefined);
@@ -219,6 +254,22 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveResult> {
     await env?.close?.().catch(() => undefined);
     lease?.release();
     store.close();
+  }
+}
+
+/** An iteration's rollouts, with the seconds its questioning refresh and rollout stage took. */
+interface Sampled {
+  rollouts: Awaited<ReturnType<typeof rolloutStage>>;
+  seconds: Record<string, number>;
+}
+
+/** Runs `work`, recording its wall seconds as `time/<stage>` in `seconds`, whether it succeeds or fails. */
+async function timed<T>(seconds: Record<string, number>, stage: string, work: () => Promise<T>): Promise<T> {
+  const stageStarted = performance.now();
+  try {
+    return await work();
+  } finally {
+    seconds[`time/${stage}`] = (performance.now() - stageStarted) / 1000;
   }
 }
 

@@ -108,6 +108,7 @@ function trainingFreeProblems(config: EvolveConfig): string[] {
   if (!config.navigating.enabled) problems.push("navigating.enabled: trainer.kind none evolves only the experience pool; set navigating.enabled: true");
   if (config.sft.enabled) problems.push("sft.enabled: trainer.kind none trains nothing; set sft.enabled: false");
   if (config.questioning.enabled) problems.push("questioning.enabled: a training-free run rolls out seed tasks only; set questioning.enabled: false");
+  if (config.schedule.overlap) problems.push("schedule.overlap: trainer.kind none has no update to overlap the next rollouts with; set schedule.overlap: false");
   const model = config.policy.base_model;
   if (model.endsWith(".gguf")) {
     if (!existsSync(model)) problems.push(`policy.base_model: no model file at ${model}; try 'evolver model tiny --out DIR' (it writes DIR/model.gguf)`);

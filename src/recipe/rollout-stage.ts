@@ -78,14 +78,18 @@ export function savedTogether<T>(save: (items: T[]) => void): (item: T) => Promi
 }
 
 /** Reuse what the store holds, write each new rollout as it ends, and name rollouts after the run. */
-function storeHooks(record: RolloutRecord, purpose: TrajectoryPurpose, log: (line: string) => void): Pick<RolloutBatchOptions, "reuse" | "onTrajectory" | "rolloutId" | "onEvent"> {
+function storeHooks(record: RolloutRecord, purpose: TrajectoryPurpose, log: (line: string) => void, signal: AbortSignal | undefined): Pick<RolloutBatchOptions, "reuse" | "onTrajectory" | "rolloutId" | "onEvent"> {
   const { store, runId, iteration } = record;
   const stored = new Map(store.listTrajectories(runId, iteration, purpose).map((t) => [`${t.groupKey}/${t.sampleIndex}`, t]));
+  const save = savedTogether<Trajectory>((trajectories) => store.db.transaction(() => {
+    for (const trajectory of trajectories) store.saveTrajectory(runId, iteration, purpose, trajectory);
+  })());
   return {
     reuse: (groupKey, sampleIndex) => stored.get(`${groupKey}/${sampleIndex}`),
-    onTrajectory: savedTogether((trajectories) => store.db.transaction(() => {
-      for (const trajectory of trajectories) store.saveTrajectory(runId, iteration, purpose, trajectory);
-    })()),
+    // A rollout that ends once the run is stopped (or an overlapped iteration's rollouts are cancelled) was most
+    // likely cut short (its model call failed): it is not kept, so a resumed run samples it again rather than
+    // reusing an error the stop made.
+    onTrajectory: (trajectory) => (signal?.aborted ? Promise.resolve() : save(trajectory)),
     rolloutId: (groupKey, sampleIndex) => `${runId}/${purpose}/${iteration}/${groupKey.slice(0, 12)}/${sampleIndex}`,
     onEvent: (event) => {
       // Said on resume only: the rollouts a killed run had finished are reused, never sampled again.
@@ -102,7 +106,7 @@ export async function rolloutStage(options: RolloutStageOptions): Promise<{ traj
   const { config, iteration } = options;
   const batch = await runRollouts({
     ...rolloutSettings(config, options.env, options.model, options.contextTokens, options.signal),
-    ...storeHooks(options, "train", options.log),
+    ...storeHooks(options, "train", options.log, options.signal),
     temperature: config.rollout.temperature,
     tasks: options.tasks,
     samplesPerTask: config.rollout.group_size,
@@ -138,7 +142,7 @@ export async function evaluationStage(options: {
   const { config } = options;
   return evaluateAgent({
     ...rolloutSettings(config, options.env, options.model, options.contextTokens, options.signal),
-    ...(options.record ? storeHooks(options.record, "eval", options.log) : { onTrajectory: options.onTrajectory, onEvent: options.onEvent }),
+    ...(options.record ? storeHooks(options.record, "eval", options.log, options.signal) : { onTrajectory: options.onTrajectory, onEvent: options.onEvent }),
     temperature: config.schedule.eval_temperature,
     split: config.env.eval_split,
     k: config.schedule.eval_k,

@@ -66,12 +66,13 @@ test("training-free with the embedded tiny model: held-out success before and af
   pool.close();
 });
 
-test("validation: trainer.kind none needs navigating on, no SFT, and a model it can prompt", async () => {
+test("validation: trainer.kind none needs navigating on, no SFT, no overlap, and a model it can prompt", async () => {
   await assert.rejects(
-    prepareRun(parseConfig(raw({ navigating: { enabled: false }, sft: { enabled: true }, policy: { base_model: join(dir, "no-such-folder") } }))),
+    prepareRun(parseConfig(raw({ navigating: { enabled: false }, sft: { enabled: true }, policy: { base_model: join(dir, "no-such-folder") }, schedule: { iterations: 2, overlap: true } }))),
     (error: Error) =>
       /navigating\.enabled: trainer\.kind none evolves only the experience pool/.test(error.message) &&
       /sft\.enabled: trainer\.kind none trains nothing/.test(error.message) &&
+      /schedule\.overlap: trainer\.kind none has no update to overlap/.test(error.message) &&
       /policy\.base_model: trainer\.kind none prompts a model: openai:<model>, a \.gguf path or hf:…/.test(error.message),
   );
   await assert.rejects(prepareRun(parseConfig(raw({ policy: { base_model: join(dir, "missing.gguf") } }))), /no model file at .*missing\.gguf/);
