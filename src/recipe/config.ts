@@ -282,9 +282,10 @@ export const EvolveConfig = z
         /**
          * One-step off-policy pipelining: once an iteration's rollouts are in (and the experience pool has learnt from
          * them), the next iteration's rollouts start with the weights before this iteration's update, while it
-         * attributes, trains and checkpoints. Faster where the update is a large part of an iteration; each update
-         * then trains on rollouts one update stale (the PPO ratio against the sampler's logprobs corrects for that),
-         * and a resumed run no longer repeats an uninterrupted one exactly. Off: the exact on-policy loop.
+         * attributes, trains and checkpoints. Faster only where a core is free for the rollouts beside the update;
+         * each update then trains on rollouts one update stale (the PPO ratio against the sampler's logprobs corrects
+         * for that; the quick start needed more iterations with it, docs/performance.md), and a resumed run no longer
+         * repeats an uninterrupted one exactly. Off: the exact on-policy loop.
          */
         overlap: z.boolean().default(false),
       })
