@@ -13,6 +13,7 @@ import { writeTinyModel } from "../llm/index.js";
 import { RunStore } from "../store/index.js";
 import { parseConfig } from "./config.js";
 import { runEvolve } from "./evolve.js";
+import { trainerPids } from "../cli/test-support/trainer-pids.js";
 
 const dir = mkdtempSync(join(tmpdir(), "evolver-evolve-overlap-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -80,20 +81,6 @@ test("overlap: an iteration samples the weights before the previous update, an e
   assert.deepEqual(overlapped.evaluations.map((e) => e.iteration), [-1, 1, 3]);
 });
 
-/** Pids of local trainers whose command line names `marker` (their checkpoints live under it). */
-function trainerPids(marker: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8");
-      if (cmdline.includes("trainer.server") && cmdline.includes(marker)) pids.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
-}
 
 for (const ending of ["stop", "error"] as const) {
   test(`overlap: ${ending === "stop" ? "a stop" : "an error"} while the next iteration's rollouts are under way ends them cleanly, and the run resumes`, { timeout: 300_000 }, async () => {

@@ -15,6 +15,7 @@ import Database from "better-sqlite3";
 import { writeTinyModel } from "../llm/index.js";
 import { resolvePython } from "../train/index.js";
 import { runEvolverCli } from "../cli/test-support/spawn-cli.js";
+import { trainerPids } from "../cli/test-support/trainer-pids.js";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const cliMain = join(repoRoot, "src/cli/main.ts");
@@ -49,20 +50,6 @@ function startCli(args: string[]): CliProcess {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Pids of local trainers whose command line names `marker` (the test's folder: its checkpoints live there). */
-function trainerPids(marker: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8");
-      if (cmdline.includes("trainer.server") && cmdline.includes(marker)) pids.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
-}
 
 /** The store as another process sees it, read-only, while the CLI writes it. */
 class StoreReader {
