@@ -5,18 +5,15 @@
 // not claimed in overlap mode: the missing rollouts are sampled with the weights the resumed run has then.)
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { writeTinyModel } from "../llm/index.js";
 import { resolvePython } from "../train/index.js";
+import { startEvolverCli } from "../cli/test-support/spawn-cli.js";
 
-const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
-const cliMain = join(repoRoot, "src/cli/main.ts");
 const ITERATIONS = 6;
 const PER_ITERATION = 16;
 
@@ -24,12 +21,7 @@ const dir = mkdtempSync(join(tmpdir(), "evolver-resume-overlap-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 function startCli(args: string[]) {
-  const child = spawn(process.execPath, ["--import", "tsx", cliMain, ...args], { cwd: repoRoot, env: { ...process.env, EVOLVER_PYTHON: resolvePython() }, stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stdout!.on("data", (chunk) => (output += chunk));
-  child.stderr!.on("data", (chunk) => (output += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
-  return { child, output: () => output, exited };
+  return startEvolverCli(args, { env: { ...process.env, EVOLVER_PYTHON: resolvePython() } });
 }
 
 /** Every trajectory row's content by id, the recorded checkpoints' iterations, and train rows per iteration. */

@@ -5,20 +5,16 @@
 // not sampled again (the resumed process says how many it reused). The killed process's trainer does not outlive it.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { writeTinyModel } from "../llm/index.js";
 import { resolvePython } from "../train/index.js";
-import { runEvolverCli } from "../cli/test-support/spawn-cli.js";
+import { runEvolverCli, startEvolverCli, type CliProcess } from "../cli/test-support/spawn-cli.js";
 import { trainerPids } from "../cli/test-support/trainer-pids.js";
 
-const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
-const cliMain = join(repoRoot, "src/cli/main.ts");
 
 const ITERATIONS = 6;
 const GROUP_SIZE = 4;
@@ -28,24 +24,9 @@ const TRAIN_PER_ITERATION = GROUP_SIZE * TASKS_PER_ITERATION;
 /** eval_every 2 over 6 iterations: before any update, then after iterations 1, 3 and 5. */
 const EVAL_ITERATIONS = [-1, 1, 3, 5];
 
-interface CliProcess {
-  child: ChildProcess;
-  output(): string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/** `node --import tsx src/cli/main.ts ...`: one process, so a SIGKILL to its pid is a SIGKILL to the CLI itself. */
+/** The CLI with the Python that has torch, found once here rather than probed again by every launch. */
 function startCli(args: string[]): CliProcess {
-  // the Python with torch, found once here rather than probed again by every launch
-  const env = { ...process.env, EVOLVER_PYTHON: resolvePython() };
-  const child = spawn(process.execPath, ["--import", "tsx", cliMain, ...args], { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stdout!.on("data", (chunk) => (output += chunk));
-  child.stderr!.on("data", (chunk) => (output += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => resolve({ code, signal })),
-  );
-  return { child, output: () => output, exited };
+  return startEvolverCli(args, { env: { ...process.env, EVOLVER_PYTHON: resolvePython() } });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
