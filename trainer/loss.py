@@ -12,7 +12,7 @@ Two families:
   a reference policy (Schulman's k3 estimator, verl's low_var_kl) and token-mean or seq-mean-token-mean aggregation.
 """
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import Optional
 
 import torch
 
@@ -130,27 +130,28 @@ def policy_terms(logprobs, old_logprobs, advantages, mask, config: EvolverPpoCon
     )
 
 
-def aggregation_weights(masks: List[torch.Tensor], aggregation: str) -> List[torch.Tensor]:
-    """d loss / d token_loss for every token of every sequence: the aggregation is linear in the token losses, so
-    loss = sum(weight * token_loss), and a batch can be split into micro-batches and accumulated exactly.
+def aggregation_weights(masks: torch.Tensor, aggregation: str) -> torch.Tensor:
+    """d loss / d token_loss for every token of a right-padded batch of sequences, masks (B, T) with 0 at padding: the
+    aggregation is linear in the token losses, so loss = sum(weight * token_loss), and a batch can be split into
+    micro-batches and accumulated exactly.
       token-mean:           mask / (trained tokens in the batch)
       seq-mean-token-mean:  mask / (trained tokens of its sequence * sequences with any trained token)
     With no trained token at all every weight is 0."""
-    per_sequence = [float(m.sum()) for m in masks]
+    per_sequence = masks.sum(dim=-1, keepdim=True)  # (B, 1)
     if aggregation == "token-mean":
-        total = sum(per_sequence)
-        return [m / total if total > 0 else torch.zeros_like(m) for m in masks]
+        total = float(masks.sum())
+        return masks / total if total > 0 else torch.zeros_like(masks)
     if aggregation == "seq-mean-token-mean":
-        sequences = sum(1 for n in per_sequence if n > 0)
-        return [m / (n * sequences) if n > 0 else torch.zeros_like(m) for m, n in zip(masks, per_sequence)]
+        sequences = int((per_sequence > 0).sum())
+        return torch.where(per_sequence > 0, masks / (per_sequence * sequences), torch.zeros_like(masks))
     raise ValueError(f"unknown aggregation '{aggregation}' (supported: {', '.join(AGGREGATIONS)})")
 
 
 @dataclass
 class EvolverPpoLoss:
     loss: torch.Tensor  # the scalar to differentiate
-    token_losses: List[torch.Tensor]  # per sequence: policy + kl_beta * kl - entropy_coeff * entropy, 0 where masked
-    terms: List[PolicyTerms]
+    token_losses: torch.Tensor  # (B, T): policy + kl_beta * kl - entropy_coeff * entropy, 0 where masked
+    terms: PolicyTerms  # each (B, T)
     pg_loss: float  # the aggregated parts of `loss`, detached
     kl: float
     entropy: float
@@ -158,28 +159,24 @@ class EvolverPpoLoss:
 
 def evolver_ppo_loss(logprobs, old_logprobs, advantages, masks, config: EvolverPpoConfig, experience_guided, ref_logprobs=None,
                      entropies=None, coefficients=None) -> EvolverPpoLoss:
-    """The loss over lists of 1-D per-sequence tensors: sum(weight * (policy + kl_beta * kl - entropy_coeff * entropy)).
-    `ref_logprobs`: per sequence, or None (no KL); `entropies`: token_entropy per sequence, needed only when
-    entropy_coeff is not 0. `coefficients` are the aggregation weights; default aggregation_weights(masks), and a caller
-    that splits a batch into micro-batches passes each sequence's weights computed over the whole batch."""
+    """The loss over a right-padded batch of sequences, every tensor (B, T) with mask 0 at padding:
+    sum(weight * (policy + kl_beta * kl - entropy_coeff * entropy)). `experience_guided`: bool, (B, 1) or (B, T);
+    `ref_logprobs`: or None (no KL); `entropies`: token_entropy at each position, needed only when entropy_coeff is not
+    0. `coefficients` are the aggregation weights; default aggregation_weights(masks), and a caller that splits a batch
+    into micro-batches passes each row's weights computed over the whole batch.
+
+    One set of tensor operations for the whole batch: written per sequence, the quick start's RL update ran some 70
+    small operations per datum, forward and backward."""
     if coefficients is None:
         coefficients = aggregation_weights(masks, config.aggregation)
     if config.entropy_coeff != 0 and entropies is None:
         raise ValueError("entropy_coeff is not 0 but no entropies were given")
-    total = logprobs[0].new_zeros(())
-    token_losses, terms = [], []
-    pg_loss = kl = entropy = 0.0
-    for i, lp in enumerate(logprobs):
-        ref = None if ref_logprobs is None else ref_logprobs[i]
-        t = policy_terms(lp, old_logprobs[i], advantages[i], masks[i], config, experience_guided[i], ref)
-        losses = t.policy + config.kl_beta * t.kl
-        if config.entropy_coeff != 0:
-            h = torch.where(masks[i] != 0, entropies[i], torch.zeros_like(entropies[i]))
-            losses = losses - config.entropy_coeff * h
-            entropy += float((coefficients[i] * h).sum())
-        total = total + (coefficients[i] * losses).sum()
-        pg_loss += float((coefficients[i] * t.policy).sum())
-        kl += float((coefficients[i] * t.kl).sum())
-        token_losses.append(losses)
-        terms.append(t)
-    return EvolverPpoLoss(total, token_losses, terms, pg_loss, kl, entropy)
+    terms = policy_terms(logprobs, old_logprobs, advantages, masks, config, experience_guided, ref_logprobs)
+    losses = terms.policy + config.kl_beta * terms.kl
+    entropy = 0.0
+    if config.entropy_coeff != 0:
+        h = torch.where(masks != 0, entropies, torch.zeros_like(entropies))
+        losses = losses - config.entropy_coeff * h
+        entropy = float((coefficients * h).sum())
+    return EvolverPpoLoss((coefficients * losses).sum(), losses, terms, float((coefficients * terms.policy).sum()),
+                          float((coefficients * terms.kl).sum()), entropy)

@@ -21,20 +21,22 @@ VECTORS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test",
 TOLERANCE = 1e-6
 
 
-def rows(values):
-    return [torch.tensor(row, dtype=torch.float64) for row in values]
+def padded(values):
+    """Rows of different lengths as one (B, T) tensor, right-padded with 0 (a mask of 0 leaves padding out)."""
+    width = max(len(row) for row in values)
+    return torch.tensor([list(row) + [0.0] * (width - len(row)) for row in values], dtype=torch.float64)
 
 
 def run_case(case):
     inputs, config = case["inputs"], EvolverPpoConfig(**case["config"])
-    logprobs = [row.requires_grad_(True) for row in rows(inputs["logprobs"])]
-    ref = rows(inputs["ref_logprobs"]) if inputs["ref_logprobs"] is not None else None
-    entropies = rows(inputs["entropies"]) if "entropies" in inputs else None
-    result = evolver_ppo_loss(logprobs, rows(inputs["old_logprobs"]), rows(inputs["advantages"]), rows(inputs["mask"]),
-                              config, inputs["experience_guided"], ref, entropies)
-    grads = torch.autograd.grad(result.loss, logprobs, allow_unused=True)
-    grads = [g if g is not None else torch.zeros_like(lp) for g, lp in zip(grads, logprobs)]
-    return result, grads
+    logprobs = padded(inputs["logprobs"]).requires_grad_(True)
+    ref = padded(inputs["ref_logprobs"]) if inputs["ref_logprobs"] is not None else None
+    entropies = padded(inputs["entropies"]) if "entropies" in inputs else None
+    guided = torch.tensor(inputs["experience_guided"], dtype=torch.bool)[:, None]
+    result = evolver_ppo_loss(logprobs, padded(inputs["old_logprobs"]), padded(inputs["advantages"]), padded(inputs["mask"]),
+                              config, guided, ref, entropies)
+    (grads,) = torch.autograd.grad(result.loss, logprobs, allow_unused=True)
+    return result, torch.zeros_like(logprobs) if grads is None else grads
 
 
 class SharedVectorsTest(unittest.TestCase):
@@ -51,28 +53,27 @@ class SharedVectorsTest(unittest.TestCase):
                 self.assertAlmostEqual(result.loss.item(), expected["loss"], delta=TOLERANCE)
                 if "entropy" in expected:
                     self.assertAlmostEqual(result.entropy, expected["entropy"], delta=TOLERANCE)
-                for name, got in (("token_losses", [t.policy for t in terms]), ("ratios", [t.ratios for t in terms]),
-                                  ("grad_logprobs", grads)):
-                    for row, (g, e) in enumerate(zip(got, expected[name])):
-                        torch.testing.assert_close(g.detach(), torch.tensor(e, dtype=torch.float64), rtol=0, atol=TOLERANCE,
+                for name, got in (("token_losses", terms.policy), ("ratios", terms.ratios), ("grad_logprobs", grads)):
+                    for row, e in enumerate(expected[name]):
+                        torch.testing.assert_close(got[row, : len(e)].detach(), torch.tensor(e, dtype=torch.float64), rtol=0, atol=TOLERANCE,
                                                    msg=f"{case['name']}: {name}[{row}]")
                 if expected["kl"] is not None:
-                    for g, e in zip([t.kl for t in terms], expected["kl"]):
-                        torch.testing.assert_close(g.detach(), torch.tensor(e, dtype=torch.float64), rtol=0, atol=TOLERANCE)
-                trained = sum(float((m != 0).sum()) for m in rows(case["inputs"]["mask"]))
-                clipped = sum(float(t.clipped.sum()) for t in terms)
+                    for row, e in enumerate(expected["kl"]):
+                        torch.testing.assert_close(terms.kl[row, : len(e)].detach(), torch.tensor(e, dtype=torch.float64), rtol=0, atol=TOLERANCE)
+                trained = float((padded(case["inputs"]["mask"]) != 0).sum())
+                clipped = float(terms.clipped.sum())
                 self.assertAlmostEqual(clipped / trained if trained else 0.0, expected["clip_fraction"], delta=TOLERANCE)
                 if "dual_clip_fraction" in expected:
-                    dual = sum(float(t.dual_clipped.sum()) for t in terms)
+                    dual = float(terms.dual_clipped.sum())
                     self.assertAlmostEqual(dual / trained if trained else 0.0, expected["dual_clip_fraction"], delta=TOLERANCE)
 
 
 class AggregationTest(unittest.TestCase):
     def test_weights_sum_to_one_and_skip_empty_sequences(self):
-        masks = rows([[1, 1, 0], [0, 0, 0], [1, 1, 1]])
+        masks = padded([[1, 1], [0, 0, 0], [1, 1, 1]])  # the first row padded
         for aggregation in ("token-mean", "seq-mean-token-mean"):
             weights = aggregation_weights(masks, aggregation)
-            self.assertAlmostEqual(sum(float(w.sum()) for w in weights), 1.0)
+            self.assertAlmostEqual(float(weights.sum()), 1.0)
         # seq-mean-token-mean: two non-empty sequences, so each gets 1/2, spread over its own tokens
         weights = aggregation_weights(masks, "seq-mean-token-mean")
         self.assertEqual(weights[0].tolist(), [0.25, 0.25, 0.0])
@@ -100,7 +101,7 @@ class EntropyBonusTest(unittest.TestCase):
         config = EvolverPpoConfig(entropy_coeff=0.1)
         zeros = torch.zeros(3, dtype=torch.float64)
         mask = torch.tensor([1.0, 1.0, 0.0], dtype=torch.float64)
-        loss = evolver_ppo_loss([lp], [lp.detach()], [zeros], [mask], config, [False], entropies=[entropy]).loss
+        loss = evolver_ppo_loss(lp[None], lp.detach()[None], zeros[None], mask[None], config, torch.tensor([[False]]), entropies=entropy[None]).loss
         self.assertAlmostEqual(loss.item(), -0.1 * (math.log(4) + 1.75 * math.log(2)) / 2, delta=1e-12)
         (grad,) = torch.autograd.grad(loss, logits)
         # dH/dz_j = -p_j (ln p_j + H): the bonus pushes the likely token down and the unlikely ones up
@@ -114,8 +115,8 @@ class EntropyBonusTest(unittest.TestCase):
 
     def test_zero_coefficient_needs_no_entropies(self):
         lp = torch.tensor([-1.0], dtype=torch.float64)
-        loss = evolver_ppo_loss([lp], [lp], [torch.tensor([1.0], dtype=torch.float64)], [torch.tensor([1.0], dtype=torch.float64)],
-                                EvolverPpoConfig(), [False]).loss
+        loss = evolver_ppo_loss(lp[None], lp[None], torch.tensor([[1.0]], dtype=torch.float64), torch.tensor([[1.0]], dtype=torch.float64),
+                                EvolverPpoConfig(), torch.tensor([[False]])).loss
         self.assertAlmostEqual(loss.item(), -1.0)
 
 

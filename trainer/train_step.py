@@ -141,63 +141,71 @@ class TrainingModel:
     def forward_backward(self, datums: List[Datum], loss_fn: str, loss_fn_config: Optional[dict], backward: bool = True) -> dict:
         config = dict(loss_fn_config or {})
         validate_datums(datums, loss_fn, config, self.model.config.vocab_size, self.model.config.max_position_embeddings)
-        weights = [self._input(d, "weights", default=1.0) for d in datums]
+        lengths = [len(d.tokens) for d in datums]
+        weights = self._inputs(datums, range(len(datums)), "weights", max(lengths), default=1.0)  # (N, longest), 0 past each
         if loss_fn == "evolver_ppo":
             try:
                 ppo_config = losses.EvolverPpoConfig(**config)
             except (TypeError, ValueError) as error:
                 raise UserError(f"evolver_ppo config: {error}") from error
-            coefficients = losses.aggregation_weights(weights, ppo_config.aggregation)
+            coefficients = losses.aggregation_weights(weights, ppo_config.aggregation)  # over the whole request
             if ppo_config.kl_beta > 0 and "ref_logprobs" not in datums[0].inputs and self.reference is None:
                 raise UserError("evolver_ppo: kl_beta > 0 needs ref_logprobs in every datum, or a trainer with the base model as reference")
         outputs: List[dict] = [{} for _ in datums]
         totals = {"loss": 0.0, "pg_loss": 0.0, "kl": 0.0, "entropy": 0.0, "clipped": 0.0, "dual_clipped": 0.0, "trained": 0.0}
         self.model.train(backward)
-        for batch in micro_batches([len(d.tokens) for d in datums], self.micro_batch_tokens):
+        for batch in micro_batches(lengths, self.micro_batch_tokens):
             with torch.set_grad_enabled(backward):
                 tokens, targets = self._padded(datums, batch)
-                logprobs, logits_at = self._forward(datums, batch, tokens, targets, weights)  # (B, T)
+                rows = torch.tensor(batch, dtype=torch.long, device=self.device)
+                batch_weights = weights[rows, : tokens.shape[1]]  # (B, T)
+                logprobs, logits_at = self._forward(datums, batch, tokens, targets, batch_weights)  # (B, T)
                 if loss_fn == "evolver_ppo":
                     reference = None
                     if ppo_config.kl_beta > 0 and "ref_logprobs" not in datums[0].inputs:
                         with torch.no_grad():
                             reference = target_logprobs(self.reference(tokens), targets)  # (B, T)
-                    batch_loss, token_losses = self._evolver_ppo(datums, batch, logprobs, logits_at, weights, coefficients, ppo_config, totals, reference)
+                    batch_loss, token_losses = self._evolver_ppo(datums, batch, logprobs, logits_at, batch_weights, coefficients[rows, : tokens.shape[1]],
+                                                                 ppo_config, totals, reference)
                 else:
-                    token_losses = [self._tinker_loss(loss_fn, config, datums[i], logprobs[row, : len(datums[i].tokens)], weights[i])
-                                    for row, i in enumerate(batch)]
-                    batch_loss = sum((t.sum() for t in token_losses), logprobs.new_zeros(()))
+                    token_losses = torch.stack([
+                        F.pad(self._tinker_loss(loss_fn, config, datums[i], logprobs[row, : lengths[i]], batch_weights[row, : lengths[i]]),
+                              (0, tokens.shape[1] - lengths[i]))
+                        for row, i in enumerate(batch)])  # (B, T)
+                    batch_loss = token_losses.sum()
                 totals["loss"] += float(batch_loss)
+                # read back once per micro-batch: a tensor's tolist per row cost more than the loss itself
+                logprob_rows, loss_rows = logprobs.detach().cpu().tolist(), token_losses.detach().cpu().tolist()
                 for row, index in enumerate(batch):
-                    outputs[index] = {
-                        "logprobs": logprobs[row, : len(datums[index].tokens)].detach().cpu().tolist(),
-                        "elementwise_loss": token_losses[row].detach().cpu().tolist(),
-                    }
+                    outputs[index] = {"logprobs": logprob_rows[row][: lengths[index]], "elementwise_loss": loss_rows[row][: lengths[index]]}
                 if backward:
                     batch_loss.backward()
-        metrics = {"loss:sum": totals["loss"], "num_tokens:sum": float(sum(float((w != 0).sum()) for w in weights))}
+        metrics = {"loss:sum": totals["loss"], "num_tokens:sum": float((weights != 0).sum())}
         if loss_fn == "evolver_ppo":
             trained = max(totals["trained"], 1.0)
             metrics.update({"pg_loss:sum": totals["pg_loss"], "kl:sum": totals["kl"], "entropy:sum": totals["entropy"],
                             "clip_fraction:mean": totals["clipped"] / trained, "dual_clip_fraction:mean": totals["dual_clipped"] / trained})
         return {"loss_fn_output_type": "scalar", "loss_fn_outputs": outputs, "metrics": metrics}
 
-    def _input(self, datum: Datum, key: str, default: Optional[float] = None):
-        values = datum.inputs.get(key)
-        if values is None:
-            values = [default] * len(datum.tokens)
-        return torch.tensor(values, dtype=self.dtype, device=self.device)
+    def _inputs(self, datums: List[Datum], batch, key: str, width: int, default: Optional[float] = None) -> torch.Tensor:
+        """loss_fn_inputs[key] of the datums in `batch`, right-padded with 0 to `width`: (B, width), one tensor made
+        from plain lists (a tensor per datum cost more than the loss). `default`: every token's value where a datum has none."""
+        padded = []
+        for i in batch:
+            n = len(datums[i].tokens)
+            values = datums[i].inputs.get(key)
+            padded.append(([default] * n if values is None else list(values)) + [0.0] * (width - n))
+        return torch.tensor(padded, dtype=self.dtype, device=self.device)
 
     def _forward(self, datums: List[Datum], batch: List[int], tokens, targets, weights):
         """Logprobs (B, T) of the targets of the right-padded batch, and logits_at(rows, positions) -> (N, V) at trained
-        positions. Each shared prompt and repeated sequence is computed once where that saves work (shared_prefix.py)."""
+        positions (weights (B, T) not 0). Each shared prompt and repeated sequence is computed once where that saves
+        work (shared_prefix.py)."""
         if self.share_prompts:
-            trained = torch.zeros(tokens.shape, dtype=torch.bool, device=self.device)  # (B, T)
-            first = []
-            for row, i in enumerate(batch):
-                trained[row, : len(datums[i].tokens)] = weights[i] != 0
-                at = trained[row].nonzero()
-                first.append(int(at[0]) if len(at) else len(datums[i].tokens))
+            trained = weights != 0  # (B, T); padding has weight 0
+            lengths = torch.tensor([len(datums[i].tokens) for i in batch], dtype=torch.long, device=self.device)
+            # argmax gives the first of equal maxima: the first trained position (or the length where none is)
+            first = torch.where(trained.any(dim=1), trained.to(torch.uint8).argmax(dim=1), lengths).tolist()
             plan = shared_prefix.plan([datums[i].tokens for i in batch], first)
             # past the model's context a padded suffix row would not fit (datums near the limit run whole)
             if plan.saves_work and plan.width <= self.model.config.max_position_embeddings:
@@ -208,61 +216,47 @@ class TrainingModel:
     def _padded(self, datums: List[Datum], batch: List[int]):
         longest = max(len(datums[i].tokens) for i in batch)
         # right padding needs no attention mask: under the causal mask no real position sees a pad position
-        tokens = torch.zeros((len(batch), longest), dtype=torch.long, device=self.device)
-        targets = torch.zeros((len(batch), longest), dtype=torch.long, device=self.device)
-        for row, index in enumerate(batch):
-            n = len(datums[index].tokens)
-            tokens[row, :n] = torch.tensor(datums[index].tokens, dtype=torch.long)
-            targets[row, :n] = torch.tensor([int(t) for t in datums[index].inputs["target_tokens"]], dtype=torch.long)
+        tokens = torch.tensor([datums[i].tokens + [0] * (longest - len(datums[i].tokens)) for i in batch], dtype=torch.long, device=self.device)
+        targets = torch.tensor([[int(t) for t in datums[i].inputs["target_tokens"]] + [0] * (longest - len(datums[i].tokens)) for i in batch],
+                               dtype=torch.long, device=self.device)
         return tokens, targets
 
     def _tinker_loss(self, loss_fn: str, config: dict, datum: Datum, lp, weights):
         if loss_fn == "cross_entropy":
             return losses.cross_entropy_token_losses(lp, weights)
-        q, advantages = self._input(datum, "logprobs"), self._input(datum, "advantages")
+        q, advantages = self._inputs([datum], [0], "logprobs", len(datum.tokens))[0], self._inputs([datum], [0], "advantages", len(datum.tokens))[0]
         if loss_fn == "importance_sampling":
             return losses.importance_sampling_token_losses(lp, q, advantages, weights)
         return losses.tinker_ppo_token_losses(lp, q, advantages, weights, config.get("clip_low_threshold", 0.8), config.get("clip_high_threshold", 1.2))
 
     def _evolver_ppo(self, datums, batch, logprobs, logits_at, weights, coefficients, config: "losses.EvolverPpoConfig", totals, reference=None):
-        """One micro-batch of evolver_ppo through losses.evolver_ppo_loss, with the aggregation weights of the whole
-        request (so the split changes nothing); adds its parts to `totals`. `reference` (B, T): the reference model's
-        logprobs of this micro-batch, used when the datums bring none."""
-        lengths = [len(datums[i].tokens) for i in batch]
+        """One micro-batch of evolver_ppo through losses.evolver_ppo_loss, every tensor (B, T) as `logprobs`, with the
+        aggregation weights of the whole request (so the split changes nothing); adds its parts to `totals`.
+        `reference` (B, T): the reference model's logprobs of this micro-batch, used when the datums bring none."""
+        width = logprobs.shape[1]
         guided = []
         for i in batch:
             flags = datums[i].inputs.get("experience_guided", [0.0])
             # one flag for the sequence, or one per token
-            guided.append(torch.tensor(flags[0] != 0) if len(flags) == 1 else self._input(datums[i], "experience_guided") != 0)
-        with_ref = ["ref_logprobs" in datums[i].inputs for i in batch]
+            guided.append([flags[0] != 0] * width if len(flags) == 1 else [f != 0 for f in flags] + [False] * (width - len(flags)))
+        guided = torch.tensor(guided, dtype=torch.bool, device=self.device)  # (B, T)
+        if "ref_logprobs" in datums[batch[0]].inputs:  # every datum or none (validate_datums)
+            reference = self._inputs(datums, batch, "ref_logprobs", width)
         entropies = None
+        trained = weights != 0
         if config.entropy_coeff != 0:
             # at trained tokens only: the loss reads no other (evolver_ppo_loss zeroes them), and over every position
             # the entropy's softmax over the vocabulary costs as much as the rest of the loss
-            trained = torch.zeros(logprobs.shape, dtype=torch.bool, device=logprobs.device)  # (B, T)
-            for row, i in enumerate(batch):
-                trained[row, : lengths[row]] = weights[i] != 0
             at = trained.nonzero(as_tuple=True)
-            entropy = logprobs.new_zeros(logprobs.shape).index_put(at, losses.token_entropy(logits_at(*at)))  # (B, T)
-            entropies = [entropy[row, :n] for row, n in enumerate(lengths)]
-        result = losses.evolver_ppo_loss(
-            [logprobs[row, :n] for row, n in enumerate(lengths)],
-            [self._input(datums[i], "logprobs") for i in batch],
-            [self._input(datums[i], "advantages") for i in batch],
-            [weights[i] for i in batch],
-            config,
-            guided,
-            [self._input(datums[i], "ref_logprobs") for i in batch] if all(with_ref)
-            else None if reference is None else [reference[row, :n] for row, n in enumerate(lengths)],
-            entropies,
-            [coefficients[i] for i in batch],
-        )
+            entropies = logprobs.new_zeros(logprobs.shape).index_put(at, losses.token_entropy(logits_at(*at)))  # (B, T)
+        result = losses.evolver_ppo_loss(logprobs, self._inputs(datums, batch, "logprobs", width), self._inputs(datums, batch, "advantages", width),
+                                         weights, config, guided, reference, entropies, coefficients)
         totals["pg_loss"] += result.pg_loss
         totals["kl"] += result.kl
         totals["entropy"] += result.entropy
-        totals["clipped"] += sum(float(t.clipped.sum()) for t in result.terms)
-        totals["dual_clipped"] += sum(float(t.dual_clipped.sum()) for t in result.terms)
-        totals["trained"] += sum(float((weights[i] != 0).sum()) for i in batch)
+        totals["clipped"] += float(result.terms.clipped.sum())
+        totals["dual_clipped"] += float(result.terms.dual_clipped.sum())
+        totals["trained"] += float(trained.sum())
         return result.loss, result.token_losses
 
     # ----- optimizer ---------------------------------------------------------------------------------------------------
