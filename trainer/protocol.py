@@ -27,10 +27,17 @@ def field(body: dict, name: str, kind, required: bool = True, default=None):
     return value
 
 
+# Exact types, which is what JSON and protobuf decoding give (bool is not a number here). A set of the types a list
+# holds is made at C speed: an isinstance per element was about a third of the trainer's HTTP handling, whose
+# forward_backward requests carry some 120,000 numbers each on the quick start.
+_NUMBER_TYPES = frozenset((int, float))
+_INT_TYPES = frozenset((int,))
+
+
 def number_list(value, where: str) -> List[float]:
     """TensorData ({data, dtype?, shape?}) or a bare list -> flat list of numbers (shape and dtype are not needed)."""
     data = value.get("data") if isinstance(value, dict) else value
-    if not isinstance(data, list) or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in data):
+    if not isinstance(data, list) or not set(map(type, data)) <= _NUMBER_TYPES:
         raise HttpError(422, f"{where} must be TensorData {{data: [numbers]}}")
     if isinstance(value, dict) and ("sparse_crow_indices" in value or "sparse_col_indices" in value):
         raise HttpError(422, f"{where}: sparse tensors are not supported")
@@ -52,7 +59,7 @@ def model_input_tokens(value, where: str) -> List[int]:
         if kind != "encoded_text":
             raise HttpError(422, f"{where}: only encoded_text chunks are supported, got {kind!r}")
         chunk_tokens = chunk.get("tokens")
-        if not isinstance(chunk_tokens, list) or not all(isinstance(t, int) and not isinstance(t, bool) for t in chunk_tokens):
+        if not isinstance(chunk_tokens, list) or not set(map(type, chunk_tokens)) <= _INT_TYPES:
             raise HttpError(422, f"{where}: chunk tokens must be a list of integers")
         tokens.extend(chunk_tokens)
     return tokens

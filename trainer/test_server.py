@@ -198,6 +198,12 @@ class ServerTest(TinyServerCase):
             (c.call("forward_backward", {**fb, "forward_backward_input": {"data": [datum(SEQUENCE)], "loss_fn": "dro"}}), 422),
             (c.call("forward_backward", {**fb, "forward_backward_input": {"data": [datum(SEQUENCE)], "loss_fn": "ppo"}}), 422),
             (c.call("forward_backward", {**fb, "forward_backward_input": {"data": [datum([1, 2, 999])], "loss_fn": "cross_entropy"}}), 422),
+            # JSON's true is not a token id, nor a weight; a string is not a number
+            (c.call("forward_backward", {**fb, "forward_backward_input": {"data": [datum([1, True, 3])], "loss_fn": "cross_entropy"}}), 422),
+            (c.call("forward_backward", {**fb, "forward_backward_input": {"data": [
+                {**datum([1, 2, 3]), "loss_fn_inputs": {"target_tokens": {"data": [2, 3]}, "weights": {"data": [1.0, True]}}}], "loss_fn": "cross_entropy"}}), 422),
+            (c.call("forward_backward", {**fb, "forward_backward_input": {"data": [
+                {**datum([1, 2, 3]), "loss_fn_inputs": {"target_tokens": {"data": [2, "3"]}}}], "loss_fn": "cross_entropy"}}), 422),
             (c.call("optim_step", {"model_id": model_id, "adam_params": {"learning_rate": -1}}), 422),
             (c.call("asample", {"prompt": {"chunks": [{"tokens": [1]}]}, "sampling_params": {"max_tokens": 4, "stop": ["\n"]}, "base_model": "tiny"}), 422),
             (c.call("asample", {"prompt": {"chunks": [{"tokens": [1]}]}, "sampling_params": {"max_tokens": 0}, "base_model": "tiny"}), 422),
