@@ -8,7 +8,8 @@ rest of a sequence (its suffix, from its first trained position on) is run once 
 values in front of its own; autograd sums the gradient through them over every row that used them. The vocabulary's
 logsumexp is taken once per distinct suffix position, not at every position of every datum. On the quick start
 (64-token prompts, 63-token suffixes, 4 datums per prompt in each of its two mini-batches) forward-backward costs
-about a third of the CPU time of running every datum whole (2.85x, trainer/bench of the update, see docs).
+about half the CPU time of running every datum whole (1.85x on its first update's 192 datums, 0.60 against 1.10 s:
+`python3 -m trainer.bench_update --prompts 24`, 2026-12-03).
 
 Exact up to float rounding. A position before a datum's first trained token has weight 0 in every loss, so its
 logprobs come from pass 1 without a gradient: they are outputs only.
