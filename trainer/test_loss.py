@@ -68,6 +68,45 @@ class SharedVectorsTest(unittest.TestCase):
                     self.assertAlmostEqual(dual / trained if trained else 0.0, expected["dual_clip_fraction"], delta=TOLERANCE)
 
 
+class PaddedBatchTest(unittest.TestCase):
+    def test_padding_changes_nothing(self):
+        """Rows of different lengths right-padded into one batch, the padding filled with wild values: the loss, each
+        row's token losses and gradients equal each row's own, given the whole batch's aggregation weights."""
+        generator = torch.Generator().manual_seed(7)
+        lengths = [5, 2, 4]
+        config = EvolverPpoConfig(kl_beta=0.1, entropy_coeff=0.05, clip_high_boost=0.5, aggregation="seq-mean-token-mean")
+
+        def rand(n, scale=1.0):
+            return torch.randn(n, generator=generator, dtype=torch.float64) * scale
+
+        rows = [{"lp": rand(n, 0.5) - 1.0, "old": rand(n, 0.5) - 1.0, "adv": rand(n), "mask": (rand(n) > -0.8).double(),
+                 "ref": rand(n, 0.5) - 1.0, "h": rand(n).abs()} for n in lengths]
+        width = max(lengths)
+
+        def batch(key, fill):
+            return torch.stack([torch.cat((r[key], torch.full((width - len(r[key]),), fill, dtype=torch.float64))) for r in rows])
+
+        logprobs = batch("lp", -40.0).requires_grad_(True)
+        masks = batch("mask", 0.0)
+        guided = torch.tensor([[True], [False], [True]])
+        result = evolver_ppo_loss(logprobs, batch("old", 30.0), batch("adv", 1e6), masks, config, guided, batch("ref", 25.0), batch("h", 1e3))
+        (grad,) = torch.autograd.grad(result.loss, logprobs)
+        coefficients = aggregation_weights(masks, config.aggregation)
+        total = 0.0
+        for i, (r, n) in enumerate(zip(rows, lengths)):
+            lp = r["lp"].clone().requires_grad_(True)
+            alone = evolver_ppo_loss(lp[None], r["old"][None], r["adv"][None], r["mask"][None], config, guided[i : i + 1], r["ref"][None],
+                                     r["h"][None], coefficients[i : i + 1, :n])
+            (alone_grad,) = torch.autograd.grad(alone.loss, lp)
+            total += alone.loss.item()
+            torch.testing.assert_close(result.token_losses[i, :n].detach(), alone.token_losses[0].detach(), rtol=0, atol=1e-12)
+            torch.testing.assert_close(grad[i, :n], alone_grad, rtol=0, atol=1e-12)
+            self.assertEqual(result.token_losses[i, n:].abs().sum().item(), 0.0)
+            self.assertEqual(grad[i, n:].abs().sum().item(), 0.0)
+        self.assertAlmostEqual(result.loss.item(), total, delta=1e-12)
+        self.assertGreater(abs(total), 0.0)
+
+
 class AggregationTest(unittest.TestCase):
     def test_weights_sum_to_one_and_skip_empty_sequences(self):
         masks = padded([[1, 1], [0, 0, 0], [1, 1, 1]])  # the first row padded
