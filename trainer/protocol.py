@@ -27,9 +27,9 @@ def field(body: dict, name: str, kind, required: bool = True, default=None):
     return value
 
 
-# Exact types, which is what JSON and protobuf decoding give (bool is not a number here). A set of the types a list
-# holds is made at C speed: an isinstance per element was about a third of the trainer's HTTP handling, whose
-# forward_backward requests carry some 120,000 numbers each on the quick start.
+# Exact types, which is what JSON and protobuf decoding give (bool is not a number here). The set of the types a list
+# holds is made at C speed: 1.3 against 9 µs for an isinstance per element of 126 numbers, and a quick-start
+# forward_backward request carries some 120,000 numbers.
 _NUMBER_TYPES = frozenset((int, float))
 _INT_TYPES = frozenset((int,))
 
