@@ -8,7 +8,7 @@ rest of a sequence (its suffix, from its first trained position on) is run once 
 values in front of its own; autograd sums the gradient through them over every row that used them. The vocabulary's
 logsumexp is taken once per distinct suffix position, not at every position of every datum. On the quick start
 (64-token prompts, 63-token suffixes, 4 datums per prompt in each of its two mini-batches) forward-backward costs
-about half the CPU time of running every datum whole (1.85x on its first update's 192 datums, 0.60 against 1.10 s:
+about half the CPU time of running every datum whole (1.9x on its first update's 192 datums, 0.33 against 0.63 s:
 `python3 -m trainer.bench_update --prompts 24`, 2026-12-03).
 
 Exact up to float rounding. A position before a datum's first trained token has weight 0 in every loss, so its
