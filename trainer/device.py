@@ -1,7 +1,8 @@
 """Where the trainer runs and in which dtype: `auto` takes CUDA when torch sees a GPU, else the CPU; on a GPU that
 supports bfloat16 the weights are bfloat16 (half the memory and the GPU's fast path), elsewhere float32. Logits,
 logprobs and losses are float32 whatever the weights (model.py promotes them)."""
-from typing import Tuple
+import ctypes
+from typing import Optional, Tuple
 
 import torch
 
@@ -24,3 +25,19 @@ def choose_device(requested: str, cuda_available: bool, bf16_supported: bool) ->
 def detect_device(requested: str) -> Tuple[str, torch.dtype]:
     cuda = torch.cuda.is_available()
     return choose_device(requested, cuda, cuda and torch.cuda.is_bf16_supported())
+
+
+def openblas_core() -> Optional[str]:
+    """The kernels the OpenBLAS that torch loaded runs (e.g. "SkylakeX", "Haswell", "Prescott"), or None where torch
+    uses another BLAS or the process map cannot be read. The trainer reports it when it starts: an OpenBLAS that does
+    not know the CPU falls back to old kernels (trainer/__init__.py), and the update then takes twice as long."""
+    try:
+        with open("/proc/self/maps") as maps:
+            path = next((line.split()[-1] for line in maps if "libopenblas" in line), None)
+        if path is None:
+            return None
+        core = ctypes.CDLL(path).openblas_get_corename
+    except (OSError, AttributeError):
+        return None
+    core.restype = ctypes.c_char_p
+    return core().decode()

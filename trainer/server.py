@@ -46,7 +46,7 @@ import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from . import endpoints, wire
-from .device import DEVICES, detect_device
+from .device import DEVICES, detect_device, openblas_core
 from .protocol import HttpError
 from .service import TrainerService
 from .state import ServerState
@@ -264,7 +264,8 @@ def main(argv=None):
     host, port = server.server_address[:2]
     # one machine-readable line on stdout: the launcher reads the port from it
     print(json.dumps({"event": "listening", "host": host, "port": port, "base_model": service.base_model_name,
-                      "checkpoint_dir": service.store.root, "device": device, "dtype": str(dtype).replace("torch.", "")}), flush=True)
+                      "checkpoint_dir": service.store.root, "device": device, "dtype": str(dtype).replace("torch.", ""),
+                      "blas": openblas_core()}), flush=True)
 
     stop_on_sigterm()
     if args.exit_with_stdin:

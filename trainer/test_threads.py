@@ -42,17 +42,8 @@ class OpenBlasCoreTypeTest(unittest.TestCase):
     @unittest.skipUnless(os.path.exists("/proc/cpuinfo"), "reads /proc/cpuinfo")
     def test_openblas_runs_the_kernels_the_cpu_allows_unless_the_environment_says(self):
         # the core OpenBLAS runs, as it reports it (None without OpenBLAS: an MKL build)
-        probe = "\n".join([
-            "import ctypes, os, trainer, torch",
-            "torch.randn(8, 8) @ torch.randn(8, 8)",
-            "path = next((l.split()[-1] for l in open('/proc/self/maps') if 'libopenblas' in l), None)",
-            "core = None",
-            "if path:",
-            "    lib = ctypes.CDLL(path)",
-            "    lib.openblas_get_corename.restype = ctypes.c_char_p",
-            "    core = lib.openblas_get_corename().decode()",
-            "print(os.environ.get('OPENBLAS_CORETYPE'), core)",
-        ])
+        probe = "import trainer, os, torch, trainer.device; torch.randn(8, 8) @ torch.randn(8, 8); " \
+                "print(os.environ.get('OPENBLAS_CORETYPE'), trainer.device.openblas_core())"
 
         def run(env):
             return subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout.split()

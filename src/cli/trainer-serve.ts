@@ -45,7 +45,8 @@ export const trainerServeCommand: Command = {
       onLog: (line) => console.error(line),
       onRestart: (count) => console.error(`trainer restarted after a crash (${count})`),
     });
-    console.log(`trainer listening on ${trainer.baseUrl} (device ${trainer.device}, dtype ${trainer.dtype}, python ${trainer.python}, checkpoints in ${trainer.checkpointDir})`);
+    const blas = trainer.blas ? `, OpenBLAS ${trainer.blas} kernels` : "";
+    console.log(`trainer listening on ${trainer.baseUrl} (device ${trainer.device}, dtype ${trainer.dtype}${blas}, python ${trainer.python}, checkpoints in ${trainer.checkpointDir})`);
     const signal = await waitForStopSignal();
     await trainer.stop();
     console.log(`trainer stopped (${signal})`);

@@ -45,7 +45,8 @@ export async function openPolicy(config: EvolveConfig, checkpointDir: string, lo
         void training?.recover().catch((error) => log(`trainer recovery failed: ${(error as Error).message}`));
       },
     });
-    log(`trainer: local (pid ${trainer.pid}), device ${trainer.device}, dtype ${trainer.dtype}, ${trainerConfig.sampling} sampling`);
+    const blas = trainer.blas ? `, OpenBLAS ${trainer.blas} kernels` : "";
+    log(`trainer: local (pid ${trainer.pid}), device ${trainer.device}, dtype ${trainer.dtype}${blas}, ${trainerConfig.sampling} sampling`);
     client = await trainer.connect();
   } else {
     log(`trainer: remote ${trainerConfig.url}`);

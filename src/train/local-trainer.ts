@@ -68,6 +68,9 @@ export class LocalTrainer {
   /** Where the server runs and its weights' dtype, as it reported when it started (e.g. "cpu", "float32"). */
   device = "";
   dtype = "";
+  /** The kernels of the OpenBLAS its torch runs (e.g. "SkylakeX"; "Prescott" is OpenBLAS's fallback for a CPU it does
+   * not know, about half the speed), or "" where torch uses another BLAS. */
+  blas = "";
 
   private constructor(private readonly options: LocalTrainerOptions) {
     this.port = options.port ?? 0;
@@ -154,7 +157,7 @@ export class LocalTrainer {
         fail(`exit code ${code ?? signal}`);
       });
       readLines(child.stdout!, (line) => {
-        let event: { event?: string; port?: number; device?: string; dtype?: string };
+        let event: { event?: string; port?: number; device?: string; dtype?: string; blas?: string | null };
         try {
           event = JSON.parse(line);
         } catch {
@@ -164,6 +167,7 @@ export class LocalTrainer {
         this.port = event.port;
         this.device = event.device ?? "";
         this.dtype = event.dtype ?? "";
+        this.blas = event.blas ?? "";
         waitForHealth(this.baseUrl, timeoutMs).then(
           () => {
             clearTimeout(timer);

@@ -39,6 +39,14 @@ test("the trainer starts with OpenMP's idle threads passive (spinning ones take 
   assert.ok(environment.includes(`OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY ?? "PASSIVE"}`), environment.filter((e) => e.startsWith("OMP")).join(" "));
 });
 
+test("the trainer reports its device, dtype and OpenBLAS kernels, which are not the fallback on a CPU with AVX2", () => {
+  assert.equal(trainer.device, "cpu");
+  assert.equal(trainer.dtype, "float32");
+  const flags = existsSync("/proc/cpuinfo") ? (/^flags\s*:(.*)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1].split(/\s+/) ?? []) : [];
+  // "" where torch uses another BLAS; OpenBLAS's fallback for a CPU its table lacks is "Prescott" (SSE3)
+  if (trainer.blas && flags.includes("avx2") && flags.includes("fma")) assert.notEqual(trainer.blas, "Prescott");
+});
+
 test("capabilities name the served model", async () => {
   const capabilities = await client.capabilities();
   assert.equal(capabilities.supported_models[0].model_name, "tiny");
