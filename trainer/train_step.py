@@ -11,7 +11,6 @@ from dataclasses import dataclass, fields
 from typing import Dict, List, Optional
 
 import torch
-import torch.nn.functional as F
 
 from . import loss as losses
 from . import shared_prefix
@@ -168,10 +167,7 @@ class TrainingModel:
                     batch_loss, token_losses = self._evolver_ppo(datums, batch, logprobs, logits_at, batch_weights, coefficients[rows, : tokens.shape[1]],
                                                                  ppo_config, totals, reference)
                 else:
-                    token_losses = torch.stack([
-                        F.pad(self._tinker_loss(loss_fn, config, datums[i], logprobs[row, : lengths[i]], batch_weights[row, : lengths[i]]),
-                              (0, tokens.shape[1] - lengths[i]))
-                        for row, i in enumerate(batch)])  # (B, T)
+                    token_losses = self._tinker_loss(loss_fn, config, datums, batch, logprobs, batch_weights)  # (B, T)
                     batch_loss = token_losses.sum()
                 totals["loss"] += float(batch_loss)
                 # read back once per micro-batch: a tensor's tolist per row cost more than the loss itself
@@ -221,10 +217,12 @@ class TrainingModel:
                                dtype=torch.long, device=self.device)
         return tokens, targets
 
-    def _tinker_loss(self, loss_fn: str, config: dict, datum: Datum, lp, weights):
+    def _tinker_loss(self, loss_fn: str, config: dict, datums: List[Datum], batch: List[int], lp, weights):
+        """Tinker's per-token losses over the micro-batch, (B, T) as `lp`: each is the weight times a finite term, so
+        padding (weight 0) adds 0."""
         if loss_fn == "cross_entropy":
             return losses.cross_entropy_token_losses(lp, weights)
-        q, advantages = self._inputs([datum], [0], "logprobs", len(datum.tokens))[0], self._inputs([datum], [0], "advantages", len(datum.tokens))[0]
+        q, advantages = (self._inputs(datums, batch, key, lp.shape[1]) for key in ("logprobs", "advantages"))
         if loss_fn == "importance_sampling":
             return losses.importance_sampling_token_losses(lp, q, advantages, weights)
         return losses.tinker_ppo_token_losses(lp, q, advantages, weights, config.get("clip_low_threshold", 0.8), config.get("clip_high_threshold", 1.2))
