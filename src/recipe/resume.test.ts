@@ -15,7 +15,6 @@ import { resolvePython } from "../train/index.js";
 import { runEvolverCli, startEvolverCli, type CliProcess } from "../cli/test-support/spawn-cli.js";
 import { trainerPids } from "../cli/test-support/trainer-pids.js";
 
-
 const ITERATIONS = 6;
 const GROUP_SIZE = 4;
 const TASKS_PER_ITERATION = 4;
