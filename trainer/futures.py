@@ -19,6 +19,24 @@ class Future:
         self.done = threading.Event()
         self.result: Optional[dict] = None
         self.error: Optional[dict] = None  # {error, category} as the protocol reports a failed request
+        self._callbacks: list = []
+        self._lock = threading.Lock()
+
+    def finish(self) -> None:
+        """Marks the future done (its result or error set) and calls what waits on it."""
+        with self._lock:
+            self.done.set()
+            callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback(self)
+
+    def on_done(self, callback) -> None:
+        """Calls `callback(future)` once the future is done: at once if it is, else from the thread that finishes it."""
+        with self._lock:
+            if not self.done.is_set():
+                self._callbacks.append(callback)
+                return
+        callback(self)
 
 
 class FutureTable:
@@ -62,7 +80,7 @@ class Worker(threading.Thread):
                 future.result = job()
             except Exception as error:  # noqa: BLE001 - a failed request must not kill the worker
                 future.error = failure(error)
-            future.done.set()
+            future.finish()
 
 
 def failure(error: BaseException) -> dict:

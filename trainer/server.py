@@ -20,6 +20,11 @@ Protocol reference: shared/specs/tinker-api.md. What this server does, in its te
   unknown path or id, 405 a method the path does not take (with Allow), 409 a seq_id reused with another body or an
   existing checkpoint name, 413 a body over 1 GiB, 415 a protobuf
   body where only JSON is read, 422 a field with a wrong value. Never a 5xx for a bad request.
+- asample_batch (Evolver's extension, evolver_features.sample_batch): {"requests": [asample body, ...]} in one exchange,
+  each sampled as its own asample would be; the answer is chunked newline-delimited JSON, a line per request as it
+  finishes ({index, result}, {index, error, category}, or {index, status, detail} for a request refused at once).
+  Evolver's client sends the sample calls of one event-loop turn this way: a rollout batch's step in one exchange
+  instead of one per rollout (endpoints.asample_batch says why).
 - get_server_capabilities adds `evolver_features` (loss_fns, reference_logprobs, entropy_bonus): what a client may
   ask of evolver_ppo here; KL reference logprobs come from the frozen base model when a request brings none.
 - A (model_id, seq_id) seen before with the same body returns the first request_id (a safe retry), as SkyRL does.
@@ -38,6 +43,7 @@ Protocol reference: shared/specs/tinker-api.md. What this server does, in its te
 import argparse
 import json
 import os
+import queue
 import signal
 import sys
 import tempfile
@@ -194,6 +200,8 @@ class Handler(BaseHTTPRequestHandler):
         except Exception as error:  # noqa: BLE001 - answer 500 rather than drop the connection
             traceback.print_exc(file=sys.stderr)
             status, payload = 500, {"detail": f"internal error: {type(error).__name__}: {error}"}
+        if isinstance(payload, endpoints.SampleBatch):
+            return self.stream_samples(payload)
         # a result asked for as protobuf comes as bytes (endpoints.retrieve_future); everything else is JSON
         binary = isinstance(payload, bytes)
         data = payload if binary else json.dumps(payload).encode("utf-8")
@@ -208,6 +216,36 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         self.body = data if self.command != "HEAD" else b""
         self.end_headers()
+
+    def stream_samples(self, batch: "endpoints.SampleBatch"):
+        """asample_batch's answer, chunked: a JSON line per request as soon as it is known, the lines that are ready
+        together in one write (a batched step finishes many samples at once)."""
+        finished: "queue.SimpleQueue" = queue.SimpleQueue()
+        for index, future in batch.futures:
+            future.on_done(lambda future, index=index: finished.put((index, future)))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-ndjson")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.body = b""
+        self.end_headers()
+        lines = [json.dumps(line) for line in batch.ready]
+        left = len(batch.futures)
+        while True:
+            if lines:
+                data = ("\n".join(lines) + "\n").encode("utf-8")
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                lines = []
+            if left == 0:
+                break
+            item = finished.get()
+            while True:
+                lines.append(json.dumps(endpoints.sample_line(*item)))
+                left -= 1
+                try:
+                    item = finished.get_nowait()
+                except queue.Empty:
+                    break
+        self.wfile.write(b"0\r\n\r\n")
 
     def flush_headers(self):
         # the head and the body in one write: each socket write gives up the GIL and waits to take it back, and with

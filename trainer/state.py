@@ -74,7 +74,7 @@ class ServerState:
                 future.error = failure(error)
             else:
                 future.result = result
-            future.done.set()
+            future.finish()
 
         self.batcher.submit(SampleRequest(prepare, finish))
         return {"request_id": future.request_id, "future_id": future.request_id, "status": "pending", "model_id": None}

@@ -236,6 +236,8 @@ class ServerTest(TinyServerCase):
             "get_info": {"model_id": model_id},
             "session_heartbeat": {"session_id": "nope"},
             "retrieve_future": {"request_id": "1", "allow_metadata_only": False},
+            "asample_batch": {"requests": [{"prompt": {"chunks": [{"type": "encoded_text", "tokens": [1, 2]}]}, "base_model": "tiny",
+                                            "sampling_params": {"max_tokens": 1, "seed": 1}}]},
             "create_session": {"tags": ["a"], "sdk_version": "x"},
             "client/config": {"sdk_version": "x"},
         }
@@ -307,6 +309,52 @@ class ServerTest(TinyServerCase):
         finally:
             unbatched.shutdown()
             unbatched.server_close()
+
+    def test_asample_batch_answers_each_request_as_its_own_asample_would_as_it_finishes(self):
+        """Evolver's extension (evolver_features.sample_batch): one exchange, a JSON line per request: the same seeded
+        samples as one asample each, on the batched and the unbatched sampler; a request refused at once gets its own
+        4xx in its line and one that fails its own failure, without failing the others; lines come as requests finish."""
+        self.assertTrue(self.client.ok("get_server_capabilities")["evolver_features"]["sample_batch"])
+
+        def sample(seed, tokens=(5, 6, 7), max_tokens=4, **extra):
+            return {"prompt": {"chunks": [{"type": "encoded_text", "tokens": list(tokens)}]}, "base_model": "tiny",
+                    "sampling_params": {"max_tokens": max_tokens, "temperature": 1.0, "seed": seed}, **extra}
+
+        def stream(server, body):
+            connection = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=60)
+            try:
+                connection.request("POST", "/api/v1/asample_batch", body=json.dumps(body), headers={"Content-Type": "application/json"})
+                response = connection.getresponse()
+                self.assertEqual((response.status, response.getheader("Content-Type")), (200, "application/x-ndjson"))
+                return [json.loads(line) for line in iter(response.readline, b"")]
+            finally:
+                connection.close()
+
+        bodies = [sample(seed) for seed in range(5)] + [sample(1, num_samples=0), sample(1, tokens=(999999,))]
+        unbatched = start_server(self.base_dir, self.checkpoints, batched_sampling=False)
+        try:
+            for server in (self.server, unbatched):
+                lines = {line["index"]: line for line in stream(server, {"requests": bodies})}
+                self.assertEqual(sorted(lines), list(range(7)))
+                for index in range(5):
+                    alone = Client(server).run("asample", bodies[index])
+                    got = lines[index]["result"]["sequences"]
+                    self.assertEqual([s["tokens"] for s in got], [s["tokens"] for s in alone["sequences"]])
+                    for a, b in zip(got[0]["logprobs"], alone["sequences"][0]["logprobs"]):
+                        self.assertAlmostEqual(a, b, places=5)
+                self.assertEqual((lines[5]["status"], lines[5]["detail"]), (422, Client(server).call("asample", bodies[5])[1]["detail"]))
+                self.assertEqual(lines[6]["category"], "user")
+                self.assertIn("outside the vocabulary", lines[6]["error"])
+        finally:
+            unbatched.shutdown()
+            unbatched.server_close()
+        # a short request's line comes while a long one is still sampling, not after it
+        lines = stream(self.server, {"requests": [sample(3, max_tokens=200), sample(4, max_tokens=1)]})
+        self.assertEqual([line["index"] for line in lines], [1, 0])
+        self.assertEqual(len(lines[1]["result"]["sequences"][0]["tokens"]), 200)
+        # a body that is not a batch is refused whole
+        self.assertEqual(self.client.call("asample_batch", {"requests": []})[0], 422)
+        self.assertEqual(self.client.call("asample_batch", {"requests": {"a": 1}})[0], 422)
 
     def test_seq_id_retry_and_conflict(self):
         c = self.client

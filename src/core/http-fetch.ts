@@ -20,6 +20,12 @@ export interface HttpFetch {
    * An abort rejects with the signal's reason, as fetch's does.
    */
   request(url: string, init: PlainRequest): Promise<PlainResponse>;
+  /**
+   * As `request`, but a 200 answer's body is passed on line by line as it comes (newline-delimited JSON streamed by
+   * the server): `onLine` gets each line without its newline, and the answer's `body` is empty. Any other status is
+   * read whole, as `request` reads it.
+   */
+  requestLines(url: string, init: PlainRequest, onLine: (line: string) => void): Promise<PlainResponse>;
   /** Closes the idle keep-alive connections. */
   close(): void;
 }
@@ -51,6 +57,8 @@ interface Head {
   read(): Promise<Buffer>;
   /** Ends the abort listening once a streamed body has ended. */
   streamed(): void;
+  /** The body as text lines, each passed on as it completes; resolves once it has all come. */
+  lines(onLine: (line: string) => void): Promise<void>;
 }
 
 export function createHttpFetch(): HttpFetch {
@@ -89,6 +97,29 @@ export function createHttpFetch(): HttpFetch {
           resolve({
             response,
             streamed: () => response.on("close", done),
+            lines: (onLine) =>
+              new Promise<void>((resolveBody, rejectBody) => {
+                failBody = rejectBody;
+                let rest = "";
+                let ended = false;
+                response.setEncoding("utf8");
+                response.on("data", (chunk: string) => {
+                  const parts = (rest + chunk).split("\n");
+                  rest = parts.pop()!;
+                  for (const line of parts) if (line.length > 0) onLine(line);
+                });
+                response.on("error", rejectBody);
+                response.on("end", () => {
+                  ended = true;
+                  done();
+                  if (rest.length > 0) onLine(rest);
+                  resolveBody();
+                });
+                // a connection that closes before the end (the server went away) fails the body, not hangs it
+                response.on("close", () => {
+                  if (!ended) rejectBody(Object.assign(new Error("the connection closed before the answer ended"), { code: "ECONNRESET" }));
+                });
+              }),
             read: () =>
               new Promise<Buffer>((resolveBody, rejectBody) => {
                 failBody = rejectBody;
@@ -167,9 +198,19 @@ export function createHttpFetch(): HttpFetch {
     return { status: response.statusCode ?? 0, headers: response.headers, body };
   };
 
+  const requestLines = async (url: string, init: PlainRequest, onLine: (line: string) => void): Promise<PlainResponse> => {
+    const headers: OutgoingHttpHeaders = {};
+    for (const [name, value] of Object.entries(init.headers ?? {})) headers[name.toLowerCase()] = value;
+    const { response, read, lines } = await exchange(new URL(url), init.method ?? "POST", headers, init.body, init.signal, true);
+    if (response.statusCode !== 200) return { status: response.statusCode ?? 0, headers: response.headers, body: await read() };
+    await lines(onLine);
+    return { status: 200, headers: response.headers, body: Buffer.alloc(0) };
+  };
+
   return {
     fetch: fetch as typeof globalThis.fetch,
     request,
+    requestLines,
     close() {
       httpAgent.destroy();
       httpsAgent.destroy();

@@ -15,7 +15,7 @@ export type EvolverPpoRoute = "native" | "linearised";
 
 /** What a trainer offers, from its capabilities; a server that does not say offers Tinker's built-in losses only. */
 export function trainerFeatures(capabilities: ServerCapabilities): EvolverFeatures {
-  return capabilities.evolver_features ?? { loss_fns: ["cross_entropy", "importance_sampling", "ppo"], reference_logprobs: false, entropy_bonus: false };
+  return capabilities.evolver_features ?? { loss_fns: ["cross_entropy", "importance_sampling", "ppo"], reference_logprobs: false, entropy_bonus: false, sample_batch: false };
 }
 
 export function evolverPpoRoute(features: EvolverFeatures): EvolverPpoRoute {
@@ -51,7 +51,7 @@ export async function evolverPpoForwardBackward(
   signal?: AbortSignal,
 ): Promise<ForwardBackwardResult> {
   if (route === "native") return training.forwardBackward(datums, "evolver_ppo", evolverPpoLossFnConfig(loss), signal);
-  const problems = evolverPpoProblems(loss, { loss_fns: ["cross_entropy"], reference_logprobs: false, entropy_bonus: false });
+  const problems = evolverPpoProblems(loss, { loss_fns: ["cross_entropy"], reference_logprobs: false, entropy_bonus: false, sample_batch: false });
   if (problems.length > 0) throw trainerError("TRAINER_BAD_REQUEST", problems.join("; "));
   const plain = datums.map((datum) => ({
     model_input: datum.model_input,

@@ -20,7 +20,7 @@ import { EvolverError } from "../core/errors.js";
 import { trainerError } from "./errors.js";
 import { sharedHttpFetch, type PlainRequest } from "../core/http-fetch.js";
 import { loadTinkerProto, PROTO_CONTENT_TYPE, type ProtoResult, type TinkerProto } from "./tinker-proto.js";
-import { ErrorDetail, FailedFuture, FutureHandle, TryAgain } from "./tinker-schema.js";
+import { ErrorDetail, FailedFuture, FutureHandle, SampleBatchLine, TryAgain } from "./tinker-schema.js";
 
 export interface TinkerHttpOptions {
   /** Server root, e.g. http://127.0.0.1:8000 (the /api/v1/ prefix is added here). */
@@ -183,17 +183,41 @@ export class TinkerHttp {
    * answer with the result if it is ready within half this call's time limit (at most 25 s, a long-poll's length).
    */
   private async send(path: string, body: unknown, timeoutMs: number, signal?: AbortSignal, accept?: ProtoResult, wait = false): Promise<Answer> {
-    const headers: Record<string, string> = { Accept: accept ? PROTO_CONTENT_TYPE : "application/json" };
+    const headers = this.headers(accept ? PROTO_CONTENT_TYPE : "application/json", body);
     const waitSeconds = Math.floor(Math.min(timeoutMs / 2, 25_000) / 1000);
     if (wait && waitSeconds > 0) headers.Prefer = `wait=${waitSeconds}`;
     const raw = isRaw(body) ? body : undefined;
-    if (raw) {
-      headers["Content-Type"] = raw.contentType;
-      if (raw.contentEncoding) headers["Content-Encoding"] = raw.contentEncoding;
+    const response = await this.limited(path, timeoutMs, signal, (limit) =>
+      this.exchange(this.root + path, {
+        method: body === undefined ? "GET" : "POST",
+        headers,
+        body: raw ? raw.bytes : body === undefined ? undefined : JSON.stringify(body),
+        signal: limit,
+      }),
+    );
+    const waited = headers.Prefer !== undefined && /\bwait\b/i.test(response.header("preference-applied") ?? "");
+    if ((response.header("content-type") ?? "").includes(PROTO_CONTENT_TYPE)) {
+      return { status: response.status, body: new ProtoBody(response.body), waited };
+    }
+    return { status: response.status, body: readJson(response.body), waited };
+  }
+
+  /** Request headers: what the answer should be, the body's type (JSON, or a raw body's own), the API key. */
+  private headers(accept: string, body: unknown): Record<string, string> {
+    const headers: Record<string, string> = { Accept: accept };
+    if (isRaw(body)) {
+      headers["Content-Type"] = body.contentType;
+      if (body.contentEncoding) headers["Content-Encoding"] = body.contentEncoding;
     } else if (body !== undefined) {
       headers["Content-Type"] = "application/json";
     }
     if (this.apiKey) headers["X-API-Key"] = this.apiKey;
+    return headers;
+  }
+
+  /** `exchange` under the caller's signal and a time limit; a failure to get an answer becomes TRAINER_ABORTED or
+   * TRAINER_UNREACHABLE. */
+  private async limited<T>(path: string, timeoutMs: number, signal: AbortSignal | undefined, exchange: (limit: AbortSignal) => Promise<T>): Promise<T> {
     // one controller for the caller's signal and the time limit (AbortSignal.any and .timeout cost more per call)
     const controller = new AbortController();
     let timedOut = false;
@@ -203,15 +227,9 @@ export class TinkerHttp {
     }, timeoutMs);
     const forward = () => controller.abort(signal!.reason);
     signal?.addEventListener("abort", forward, { once: true });
-    let response: Exchanged;
     try {
       if (signal?.aborted) throw signal.reason;
-      response = await this.exchange(this.root + path, {
-        method: body === undefined ? "GET" : "POST",
-        headers,
-        body: raw ? raw.bytes : body === undefined ? undefined : JSON.stringify(body),
-        signal: controller.signal,
-      });
+      return await exchange(controller.signal);
     } catch (error) {
       if (signal?.aborted) throw trainerError("TRAINER_ABORTED", `${path}: aborted by the caller`);
       const reason = timedOut ? `no answer within ${timeoutMs} ms` : (error as Error).message;
@@ -220,18 +238,72 @@ export class TinkerHttp {
       clearTimeout(timer);
       signal?.removeEventListener("abort", forward);
     }
-    const waited = headers.Prefer !== undefined && /\bwait\b/i.test(response.header("preference-applied") ?? "");
-    if ((response.header("content-type") ?? "").includes(PROTO_CONTENT_TYPE)) {
-      return { status: response.status, body: new ProtoBody(response.body), waited };
+  }
+
+  /**
+   * asample_batch, Evolver's extension (the local trainer's evolver_features.sample_batch): many asample bodies in one
+   * exchange, their answers streamed back a line each as they finish. `settle(i, outcome)` is called once for every
+   * body: its result, or the error its own asample would have thrown. Bodies still unanswered when the connection
+   * fails, or when the server answers 408, 429 or 5xx, are sent again as a submit is (a sample has no side effect to
+   * repeat; its seed makes it the same sample).
+   */
+  async sampleBatch<S extends z.ZodType>(
+    bodies: readonly unknown[],
+    schema: S,
+    settle: (index: number, outcome: { result: z.infer<S> } | { error: unknown }) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const path = "asample_batch";
+    let pending = bodies.map((_, i) => i);
+    let lastError: unknown;
+    for (let attempt = 0; attempt <= this.retries && pending.length > 0; attempt++) {
+      if (attempt > 0) await sleep(Math.min(100 * 2 ** (attempt - 1), 5000));
+      const sent = pending;
+      const answered = new Set<number>();
+      const onLine = (text: string) => {
+        const line = SampleBatchLine.safeParse(readJson(text));
+        if (!line.success || sent[line.data.index] === undefined || answered.has(line.data.index)) return;
+        answered.add(line.data.index);
+        settle(sent[line.data.index], this.lineOutcome(path, line.data, schema));
+      };
+      const unanswered = () => sent.filter((_, k) => !answered.has(k));
+      try {
+        const answer = await this.limited(path, this.futureTimeoutMs, signal, async (limit) => {
+          const init = { method: "POST", headers: this.headers("application/x-ndjson", {}), body: JSON.stringify({ requests: sent.map((i) => bodies[i]) }), signal: limit };
+          if (this.fetchImpl) {
+            // the caller's fetch (a test's recorder): the answer read whole, then its lines
+            const response = await this.fetchImpl(this.root + path, init);
+            const text = await response.text();
+            if (response.status === 200) text.split("\n").filter((line) => line.length > 0).forEach(onLine);
+            return { status: response.status, body: response.status === 200 ? {} : readJson(text) };
+          }
+          const response = await sharedHttpFetch.requestLines(this.root + path, init, onLine);
+          return { status: response.status, body: readJson(response.body) };
+        });
+        if (answer.status === 200) {
+          pending = unanswered();
+          lastError = trainerError("TRAINER_BAD_RESPONSE", `${path}: the answer ended with ${pending.length} of ${sent.length} samples unanswered`);
+          break;
+        }
+        lastError = this.statusError(path, answer);
+        if (!retryable(answer.status)) break;
+      } catch (error) {
+        lastError = error;
+        pending = unanswered();
+        if (EvolverError.isInstance(error) && error.code === "TRAINER_ABORTED") break;
+      }
     }
-    const text = Buffer.from(response.body.buffer, response.body.byteOffset, response.body.byteLength).toString("utf8");
-    let parsed: unknown = text;
+    for (const index of pending) settle(index, { error: lastError });
+  }
+
+  /** One line of asample_batch as the outcome its own asample would have had. */
+  private lineOutcome<S extends z.ZodType>(path: string, line: SampleBatchLine, schema: S): { result: z.infer<S> } | { error: unknown } {
     try {
-      parsed = text.length > 0 ? JSON.parse(text) : {};
-    } catch {
-      // not JSON: keep the text for the error message
+      if (line.status !== undefined) return { error: this.statusError(path, { status: line.status, body: { detail: line.detail } }) };
+      return { result: this.parse(path, this.finished(path, line.result ?? line, undefined, undefined), schema) };
+    } catch (error) {
+      return { error };
     }
-    return { status: response.status, body: parsed, waited };
   }
 
   /** One exchange, its answer read whole: through the given fetch, or node:http without web Responses (the default). */
@@ -283,6 +355,16 @@ export class TinkerHttp {
       });
     }
     return result.data;
+  }
+}
+
+/** A JSON body (bytes or text) parsed; text that is not JSON stays text, for the error message. */
+function readJson(body: Uint8Array | string): unknown {
+  const text = typeof body === "string" ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8");
+  try {
+    return text.length > 0 ? JSON.parse(text) : {};
+  } catch {
+    return text;
   }
 }
 

@@ -126,6 +126,16 @@ export const TryAgain = z.looseObject({ type: z.literal("try_again"), queue_stat
 export const FailedFuture = z.looseObject({ error: z.string(), category: z.string().optional() });
 export type FailedFuture = z.infer<typeof FailedFuture>;
 
+/** One line of asample_batch's answer (Evolver's extension): request `index`'s result, its failure ({error,
+ * category}, as a failed future), or its refusal ({status, detail}, the 4xx its own asample would get). */
+export const SampleBatchLine = z.looseObject({
+  index: z.number().int().nonnegative(),
+  result: z.unknown().optional(),
+  status: z.number().int().optional(),
+  detail: z.unknown().optional(),
+});
+export type SampleBatchLine = z.infer<typeof SampleBatchLine>;
+
 /** A 4xx answer: FastAPI/SkyRL style `{detail}`; `detail` may be a string or validation items. */
 export const ErrorDetail = z.looseObject({ detail: z.unknown() });
 
@@ -167,6 +177,8 @@ export const EvolverFeatures = z.looseObject({
   reference_logprobs: z.boolean().default(false),
   /** The trainer computes evolver_ppo's entropy bonus (it needs the full next-token distribution). */
   entropy_bonus: z.boolean().default(false),
+  /** The trainer takes asample_batch: many samples in one exchange, answered line by line (tinker-http.ts). */
+  sample_batch: z.boolean().default(false),
 });
 export type EvolverFeatures = z.infer<typeof EvolverFeatures>;
 

@@ -44,7 +44,8 @@ before(async () => {
   writeTinyModel(join(dir, "tiny"), { formats: ["hf"], seed: 2 });
   trainer = await LocalTrainer.start({ baseModel: join(dir, "tiny"), checkpointDir: join(dir, "checkpoints"), threads: 1 });
   for (const wire of ["auto", "json"] as const) {
-    clients[wire] = await trainer.connect({ heartbeatMs: 0, wire, fetch: recording(traffic[wire], wire === "auto") });
+    // one asample per call (sampleBatch off): this file is about the protocol's own wire, as the SDK speaks it
+    clients[wire] = await trainer.connect({ heartbeatMs: 0, wire, sampleBatch: false, fetch: recording(traffic[wire], wire === "auto") });
   }
 });
 
